@@ -1,0 +1,41 @@
+# The two commands of the README: `make serve` and `make test`. Only Python 3.11 and make are needed.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export SECRET_KEY_FILE ?= $(CURDIR)/var/secret_key
+
+.PHONY: serve test lint lint-check typecheck schema clean ci
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+var/secret_key:
+	mkdir -p var
+	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
+	chmod 600 var/secret_key
+
+serve: $(STAMP) var/secret_key
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py migrate_clickhouse
+	$(PY) manage.py bootstrap
+	$(PY) manage.py serve
+
+test: $(STAMP) var/secret_key
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+lint-check: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+schema: $(STAMP) var/secret_key
+	$(PY) manage.py spectacular --validate --fail-on-warn --file var/schema.yml
+
+clean:
+	rm -rf $(VENV) var

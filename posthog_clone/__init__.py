@@ -1,0 +1,1 @@
+"""posthog_clone: a PostHog-compatible analytics backend."""

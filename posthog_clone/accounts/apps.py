@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "posthog_clone.accounts"
+    label = "accounts"
+    verbose_name = "Accounts"

@@ -1,0 +1,110 @@
+"""Response shapes for whoami, projects and organizations (PostHog's field names)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from posthog_clone.accounts.models import Organization, OrganizationMembership, Team, User
+
+
+class TeamBasicSerializer(serializers.ModelSerializer):
+    organization = serializers.UUIDField(source="organization_id", read_only=True, help_text="Organization id.")
+    project_id = serializers.IntegerField(read_only=True, help_text="Project id (equal to the team id).")
+    api_token = serializers.CharField(read_only=True, help_text="Project API key (phc_…) used by SDKs to send events.")
+    is_demo = serializers.SerializerMethodField(help_text="Always false.")
+
+    class Meta:
+        model = Team
+        fields = [
+            "id",
+            "uuid",
+            "organization",
+            "project_id",
+            "api_token",
+            "name",
+            "ingested_event",
+            "is_demo",
+            "timezone",
+        ]
+        read_only_fields = fields
+
+    def get_is_demo(self, obj: Team) -> bool:
+        return False
+
+
+class TeamSerializer(TeamBasicSerializer):
+    created_at = serializers.DateTimeField(read_only=True)
+
+    class Meta(TeamBasicSerializer.Meta):
+        fields = [*TeamBasicSerializer.Meta.fields, "created_at", "anonymize_ips"]
+        read_only_fields = fields
+
+
+class OrganizationBasicSerializer(serializers.ModelSerializer):
+    membership_level = serializers.SerializerMethodField(help_text="1 member, 8 admin, 15 owner.")
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "slug", "membership_level", "members_can_use_personal_api_keys"]
+        read_only_fields = fields
+
+    def get_membership_level(self, obj: Organization) -> int | None:
+        user = self.context.get("user")
+        membership = OrganizationMembership.objects.filter(organization=obj, user=user).first() if user else None
+        return membership.level if membership else None
+
+
+class OrganizationSerializer(OrganizationBasicSerializer):
+    teams = TeamBasicSerializer(many=True, read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+    class Meta(OrganizationBasicSerializer.Meta):
+        fields = [*OrganizationBasicSerializer.Meta.fields, "created_at", "teams"]
+        read_only_fields = fields
+
+
+class UserBasicSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "uuid", "distinct_id", "first_name", "last_name", "email"]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.ModelSerializer):
+    team = TeamBasicSerializer(source="current_team", read_only=True, allow_null=True)
+    organization = OrganizationSerializer(source="current_organization", read_only=True, allow_null=True)
+    organizations = serializers.SerializerMethodField(help_text="Organizations the user belongs to.")
+    scopes = serializers.SerializerMethodField(help_text="Scopes of the personal API key used, or ['*'] for sessions.")
+    is_email_verified = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "uuid",
+            "distinct_id",
+            "first_name",
+            "last_name",
+            "email",
+            "is_email_verified",
+            "is_staff",
+            "date_joined",
+            "team",
+            "organization",
+            "organizations",
+            "scopes",
+        ]
+        read_only_fields = fields
+
+    def get_organizations(self, obj: User) -> list[dict]:
+        orgs = Organization.objects.filter(memberships__user=obj).order_by("created_at")
+        return OrganizationBasicSerializer(orgs, many=True, context=self.context).data
+
+    def get_scopes(self, obj: User) -> list[str]:
+        key = self.context.get("key")
+        if key is None:
+            return ["*"]
+        return list(key.scopes or ["*"])
+
+    def get_is_email_verified(self, obj: User) -> bool:
+        return True

@@ -1,0 +1,13 @@
+"""The Celery app used in scale mode (CELERY_BROKER_URL set): `celery -A posthog_clone worker`."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "posthog_clone.settings")
+
+app = Celery("posthog_clone")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

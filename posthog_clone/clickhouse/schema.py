@@ -1,0 +1,143 @@
+"""ClickHouse DDL for our tables, as functions of the database and an optional cluster.
+
+Without a cluster each table is a local ``ReplacingMergeTree``. With ``CLICKHOUSE_CLUSTER`` set, each
+table becomes ``sharded_<name>`` (``ReplicatedReplacingMergeTree``) plus a ``Distributed`` table under
+the plain name, so readers and writers use the same names in both layouts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_JSON_STR = "replaceRegexpAll(JSONExtractRaw(properties, '{key}'), '^\"|\"$', '')"
+
+EVENTS_COLUMNS = f"""
+    uuid UUID,
+    event String,
+    properties String CODEC(ZSTD(3)),
+    timestamp DateTime64(6, 'UTC'),
+    team_id Int64,
+    distinct_id String,
+    elements_chain String,
+    created_at DateTime64(6, 'UTC'),
+    person_id UUID,
+    person_created_at DateTime64(3, 'UTC'),
+    person_properties String CODEC(ZSTD(3)),
+    person_mode Enum8('full' = 0, 'propertyless' = 1, 'force_upgrade' = 2),
+    `$session_id` String MATERIALIZED {_JSON_STR.format(key="$session_id")},
+    `$window_id` String MATERIALIZED {_JSON_STR.format(key="$window_id")},
+    `$group_0` String MATERIALIZED {_JSON_STR.format(key="$group_0")},
+    `$group_1` String MATERIALIZED {_JSON_STR.format(key="$group_1")},
+    `$group_2` String MATERIALIZED {_JSON_STR.format(key="$group_2")},
+    `$group_3` String MATERIALIZED {_JSON_STR.format(key="$group_3")},
+    `$group_4` String MATERIALIZED {_JSON_STR.format(key="$group_4")},
+    _timestamp DateTime,
+    inserted_at Nullable(DateTime64(6, 'UTC')) DEFAULT now64(),
+    INDEX idx_session_id `$session_id` TYPE minmax GRANULARITY 1
+"""
+
+PERSON_COLUMNS = """
+    id UUID,
+    created_at DateTime64(3, 'UTC'),
+    team_id Int64,
+    properties String CODEC(ZSTD(3)),
+    is_identified Int8,
+    is_deleted Int8 DEFAULT 0,
+    version UInt64
+"""
+
+PDI_COLUMNS = """
+    team_id Int64,
+    distinct_id String,
+    person_id UUID,
+    is_deleted Int8 DEFAULT 0,
+    version Int64
+"""
+
+GROUPS_COLUMNS = """
+    group_type_index UInt8,
+    group_key String,
+    created_at DateTime64(6, 'UTC'),
+    team_id Int64,
+    group_properties String CODEC(ZSTD(3)),
+    _timestamp DateTime64(6, 'UTC')
+"""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: str
+    version_column: str
+    order_by: str
+    partition_by: str = ""
+    sample_by: str = ""
+    sharding_key: str = "rand()"
+    extra_settings: str = ""
+
+
+TABLES = {
+    "events": TableSpec(
+        name="events",
+        columns=EVENTS_COLUMNS,
+        version_column="_timestamp",
+        order_by="(team_id, toDate(timestamp), event, cityHash64(distinct_id), cityHash64(uuid))",
+        partition_by="toYYYYMM(timestamp)",
+        sample_by="cityHash64(distinct_id)",
+        sharding_key="sipHash64(distinct_id)",
+        # Replays of a spool batch carry the same insert_deduplication_token and are dropped.
+        extra_settings="non_replicated_deduplication_window = 10000",
+    ),
+    "person": TableSpec(
+        name="person",
+        columns=PERSON_COLUMNS,
+        version_column="version",
+        order_by="(team_id, id)",
+        sharding_key="cityHash64(id)",
+    ),
+    "person_distinct_id2": TableSpec(
+        name="person_distinct_id2",
+        columns=PDI_COLUMNS,
+        version_column="version",
+        order_by="(team_id, distinct_id)",
+        sharding_key="cityHash64(distinct_id)",
+        extra_settings="index_granularity = 512",
+    ),
+    "groups": TableSpec(
+        name="groups",
+        columns=GROUPS_COLUMNS,
+        version_column="_timestamp",
+        order_by="(team_id, group_type_index, group_key)",
+        sharding_key="cityHash64(group_key)",
+    ),
+}
+
+
+def create_table_sql(spec: TableSpec, *, database: str, cluster: str = "") -> list[str]:
+    """The statements creating one table (two when clustered: the replicated shard and the Distributed)."""
+    on_cluster = f" ON CLUSTER '{cluster}'" if cluster else ""
+    clauses = [f"ORDER BY {spec.order_by}"]
+    if spec.partition_by:
+        clauses.insert(0, f"PARTITION BY {spec.partition_by}")
+    if spec.sample_by:
+        clauses.append(f"SAMPLE BY {spec.sample_by}")
+    settings = spec.extra_settings
+    if cluster:
+        # Replicated tables deduplicate inserts by default; the non-replicated window does not apply.
+        settings = ", ".join(s for s in settings.split(", ") if s and "non_replicated" not in s)
+    if settings:
+        clauses.append(f"SETTINGS {settings}")
+    tail = "\n".join(clauses)
+    if not cluster:
+        return [
+            f"CREATE TABLE IF NOT EXISTS `{database}`.`{spec.name}` ({spec.columns})\n"
+            f"ENGINE = ReplacingMergeTree({spec.version_column})\n{tail}"
+        ]
+    shard = f"sharded_{spec.name}"
+    zk_path = f"/clickhouse/tables/{{shard}}/{database}.{shard}"
+    return [
+        f"CREATE TABLE IF NOT EXISTS `{database}`.`{shard}`{on_cluster} ({spec.columns})\n"
+        f"ENGINE = ReplicatedReplacingMergeTree('{zk_path}', '{{replica}}', {spec.version_column})\n{tail}",
+        f"CREATE TABLE IF NOT EXISTS `{database}`.`{spec.name}`{on_cluster} AS `{database}`.`{shard}`\n"
+        f"ENGINE = Distributed('{cluster}', '{database}', '{shard}', {spec.sharding_key})",
+    ]

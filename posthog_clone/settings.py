@@ -1,0 +1,245 @@
+"""Django settings, read top to bottom. Every value comes from the environment (see .env.example).
+
+Defaults just run: SQLite and embedded chDB under ./var, the embedded ingestion queue, no services.
+URL schemes choose the backends: DATABASE_URL, CLICKHOUSE_URL, CELERY_BROKER_URL.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from posthog_clone.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_rate,
+    env_secret,
+    env_str,
+    parse_broker_url,
+    parse_clickhouse_url,
+    parse_database_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("DEBUG", False)
+
+
+def _secret_key() -> str:
+    key = env_secret("SECRET_KEY")
+    if key:
+        return key
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY: required when DEBUG is off (set SECRET_KEY or SECRET_KEY_FILE; `make serve` does)"
+        )
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+# Proxies whose X-Forwarded-For we believe for the capture IP ("*" trusts any peer, the PostHog default).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", ["*"])
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "openapi",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "posthog_clone.accounts",
+    "capture",
+    "ingestion",
+    "definitions",
+    "query",
+    "exports",
+    "file_system",
+    "flags",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+ROOT_URLCONF = "posthog_clone.urls"
+WSGI_APPLICATION = "posthog_clone.wsgi.application"
+APPEND_SLASH = False
+AUTH_USER_MODEL = "accounts.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {
+    "default": parse_database_url(
+        "DATABASE_URL", env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'posthog_clone.sqlite3'}")
+    )
+}
+
+# ClickHouse: chdb:///path (embedded, the default) or http(s)://user:pass@host:port/db (a server).
+CLICKHOUSE = parse_clickhouse_url("CLICKHOUSE_URL", env_str("CLICKHOUSE_URL", f"chdb://{VAR_DIR / 'clickhouse'}"))
+CLICKHOUSE_DATABASE = env_str(
+    "CLICKHOUSE_DATABASE", CLICKHOUSE.database if CLICKHOUSE.database != "default" else "posthog"
+)
+CLICKHOUSE_CLUSTER = env_str("CLICKHOUSE_CLUSTER", "")
+CLICKHOUSE_MIGRATE_ON_START = env_bool("CLICKHOUSE_MIGRATE_ON_START", True)
+
+# Queue: unset CELERY_BROKER_URL = the embedded spool drained by a worker thread in the server process.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
+if CELERY_BROKER_URL:
+    parse_broker_url("CELERY_BROKER_URL", CELERY_BROKER_URL)
+INGEST_QUEUE = "celery" if CELERY_BROKER_URL else "spool"
+SPOOL_PATH = Path(env_str("SPOOL_PATH", str(VAR_DIR / "spool.sqlite3")))
+SPOOL_FSYNC = env_bool("SPOOL_FSYNC", True)
+INGEST_BATCH_SIZE = env_int("INGEST_BATCH_SIZE", 10_000, minimum=1)
+INGEST_FLUSH_INTERVAL_MS = env_int("INGEST_FLUSH_INTERVAL_MS", 500, minimum=1)
+INGEST_WORKER_IN_PROCESS = env_bool("INGEST_WORKER_IN_PROCESS", INGEST_QUEUE == "spool")
+
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 4, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)}
+CELERY_TASK_DEFAULT_QUEUE = "ingestion"
+
+# Capture limits (bytes).
+CAPTURE_MAX_BODY_BYTES = env_int("CAPTURE_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
+CAPTURE_MAX_BATCH_BODY_BYTES = env_int("CAPTURE_MAX_BATCH_BODY_BYTES", 20 * 1024 * 1024, minimum=1024)
+CAPTURE_MAX_DECOMPRESSED_BYTES = env_int("CAPTURE_MAX_DECOMPRESSED_BYTES", 100 * 1024 * 1024, minimum=1024)
+CAPTURE_MAX_EVENT_BYTES = env_int("CAPTURE_MAX_EVENT_BYTES", 1_000_000, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = CAPTURE_MAX_BATCH_BODY_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
+
+CACHE_URL = env_str("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+RATE_LIMIT_ENABLED = env_bool("RATE_LIMIT_ENABLED", True)
+THROTTLE_RATES = {
+    "burst": env_rate("RATE_LIMIT_BURST", "480/minute"),
+    "sustained": env_rate("RATE_LIMIT_SUSTAINED", "4800/hour"),
+    "clickhouse_burst": env_rate("RATE_LIMIT_ANALYTICS_BURST", "240/minute"),
+    "clickhouse_sustained": env_rate("RATE_LIMIT_ANALYTICS_SUSTAINED", "1200/hour"),
+    "query": env_rate("RATE_LIMIT_QUERY", "2400/hour"),
+    "local_evaluation": env_rate("RATE_LIMIT_LOCAL_EVALUATION", "600/minute"),
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "posthog_clone.api.authentication.PersonalAPIKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "posthog_clone.api.pagination.DefaultPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "posthog_clone.api.throttling.BurstRateThrottle",
+        "posthog_clone.api.throttling.SustainedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
+    "EXCEPTION_HANDLER": "posthog_clone.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "openapi.schema.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "posthog_clone API",
+    "DESCRIPTION": "A PostHog-compatible analytics backend.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "PersonalAPIKeyAuth": {"type": "http", "scheme": "bearer", "description": "A personal API key (phx_...)"}
+        }
+    },
+    "SECURITY": [{"PersonalAPIKeyAuth": []}],
+}
+# Response validation against each endpoint's declared serializer: strict in tests, logged otherwise.
+STRICT_RESPONSE_VALIDATION = env_bool("STRICT_RESPONSE_VALIDATION", False)
+
+# Production hardening (only meaningful behind TLS; see README "Production").
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# Exports: bytes in the database by default; a directory (or S3-compatible store) when configured.
+EXPORTS_STORAGE_DIR = env_str("EXPORTS_STORAGE_DIR", "")
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT: expected json or text, got {LOG_FORMAT!r}")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {"()": "posthog_clone.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,47 @@
+import pytest
+
+from tests.auth_matrix import assert_auth_matrix
+
+
+def test_lists_only_projects_of_my_organizations(project, other_project, api_client):
+    res = api_client.get("/api/projects/")
+    assert res.status_code == 200
+    assert [p["id"] for p in res.json()["results"]] == [project.team.pk]
+    assert res.json()["count"] == 1
+
+
+def test_retrieve_by_id_and_current(project, api_client):
+    by_id = api_client.get(f"/api/projects/{project.team.pk}/")
+    current = api_client.get("/api/projects/@current/")
+    assert by_id.status_code == 200 and current.status_code == 200
+    assert by_id.json() == current.json()
+    assert by_id.json()["api_token"] == project.team.api_token
+
+
+def test_project_auth_matrix(project, other_project):
+    assert_auth_matrix(project, other_project, "GET", f"/api/projects/{project.team.pk}/", scope="project:read")
+
+
+@pytest.mark.parametrize("raw", ["999999", "not-a-number"])
+def test_unknown_project_is_404(api_client, raw):
+    res = api_client.get(f"/api/projects/{raw}/")
+    assert res.status_code == 404
+    assert res.json() == {"type": "invalid_request", "code": "not_found", "detail": "Project not found.", "attr": None}
+
+
+def test_scoped_key_lists_only_its_projects(project, key_with_scopes):
+    client = key_with_scopes("project:read", scoped_teams=[project.team.pk])
+    assert [p["id"] for p in client.get("/api/projects").json()["results"]] == [project.team.pk]
+
+
+def test_current_organization(project, api_client):
+    res = api_client.get("/api/organizations/@current/")
+    assert res.status_code == 200
+    assert res.json()["id"] == str(project.organization.pk)
+    assert res.json()["teams"][0]["api_token"] == project.team.api_token
+
+
+def test_organization_needs_scope(key_with_scopes):
+    res = key_with_scopes("query:read").get("/api/organizations/@current/")
+    assert res.status_code == 403
+    assert res.json()["detail"] == "API key missing required scope 'organization:read'"

@@ -1,0 +1,45 @@
+def test_unknown_api_url_is_json_404(api_client):
+    res = api_client.get("/api/nothing/here/")
+    assert res.status_code == 404
+    assert res.json() == {"type": "invalid_request", "code": "not_found", "detail": "Endpoint not found.", "attr": None}
+
+
+def test_method_not_allowed_uses_error_body(project, client):
+    client.force_login(project.user)
+    res = client.delete("/api/users/@me/")
+    assert res.status_code == 405
+    assert res.json()["type"] == "invalid_request"
+    assert res.json()["code"] == "method_not_allowed"
+
+
+def test_first_validation_error_is_flattened():
+    from rest_framework import exceptions
+
+    from posthog_clone.api.exceptions import exception_handler
+
+    exc = exceptions.ValidationError({"parent": {"child": ["This field is required."]}})
+    exc.detail["parent"]["child"][0].code = "required"
+    body = exception_handler(exc, {}).data
+    assert body == {
+        "type": "validation_error",
+        "code": "required",
+        "detail": "This field is required.",
+        "attr": "parent__child",
+    }
+
+
+def test_invalid_code_is_renamed():
+    from rest_framework import exceptions
+
+    from posthog_clone.api.exceptions import exception_handler
+
+    body = exception_handler(exceptions.ValidationError("Bad."), {}).data
+    assert body == {"type": "validation_error", "code": "invalid_input", "detail": "Bad.", "attr": None}
+
+
+def test_unhandled_exception_is_json_500():
+    from posthog_clone.api.exceptions import exception_handler
+
+    res = exception_handler(RuntimeError("boom"), {})
+    assert res.status_code == 500
+    assert res.data == {"type": "server_error", "code": "error", "detail": "A server error occurred.", "attr": None}

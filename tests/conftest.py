@@ -1,0 +1,135 @@
+"""Shared fixtures: two projects with their users and keys, API clients, and ClickHouse discipline.
+
+Tests that touch ClickHouse must carry ``@pytest.mark.clickhouse``; everywhere else any ClickHouse
+access fails loudly (Snuba's rule). Marked tests share one chDB directory per session (migrated once)
+and start with empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from rest_framework.test import APIClient
+
+from posthog_clone.accounts.models import Organization, PersonalAPIKey, Team, User
+from posthog_clone.accounts.services import organization_create, personal_api_key_create, team_create, user_create
+from posthog_clone.clickhouse.client import ClickHouseClient
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def service_reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip outside CI when a service is down; under CI a missing service is a failure, never a skip."""
+    if service_reachable(host, port):
+        return
+    if IN_CI:
+        pytest.fail(f"{name} at {host}:{port} is required under CI but unreachable")
+    pytest.skip(f"{name} not reachable at {host}:{port} (runs under CI)")
+
+
+@pytest.fixture(autouse=True)
+def _clickhouse_discipline(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    if request.node.get_closest_marker("clickhouse"):
+        request.getfixturevalue("clickhouse_tables")
+        yield
+        return
+
+    def blocked(self: ClickHouseClient) -> None:
+        raise RuntimeError("ClickHouse accessed in a test without @pytest.mark.clickhouse")
+
+    monkeypatch.setattr(ClickHouseClient, "_client", property(blocked))
+    yield
+
+
+@pytest.fixture(scope="session")
+def _clickhouse_migrated() -> None:
+    from posthog_clone.clickhouse.migrations import migrate
+
+    migrate()
+
+
+@pytest.fixture
+def clickhouse_tables(_clickhouse_migrated: None) -> None:
+    from django.conf import settings
+
+    from posthog_clone.clickhouse import get_client
+    from posthog_clone.clickhouse.schema import TABLES
+
+    client = get_client()
+    for name in TABLES:
+        client.command(f"TRUNCATE TABLE IF EXISTS `{settings.CLICKHOUSE_DATABASE}`.`{name}`")
+
+
+@dataclass
+class Project:
+    """A project with its organization, a member and an all-scopes key (healthchecks' Alice/Bob/Charlie idea)."""
+
+    team: Team
+    organization: Organization
+    user: User
+    key: PersonalAPIKey
+    key_value: str
+
+    def client(self, value: str | None = None) -> APIClient:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Bearer {value or self.key_value}")
+        return api
+
+
+def make_project(name: str, email: str) -> Project:
+    user = user_create(email=email)
+    org = organization_create(name=f"{name} org", owner=user)
+    team = team_create(organization=org, name=name)
+    user.refresh_from_db()
+    key, value = personal_api_key_create(user=user, label="test", scopes=["*"])
+    return Project(team=team, organization=org, user=user, key=key, key_value=value)
+
+
+@pytest.fixture
+def project(db: None) -> Project:
+    return make_project("Alice's project", "alice@example.com")
+
+
+@pytest.fixture
+def other_project(db: None) -> Project:
+    return make_project("Charlie's project", "charlie@example.com")
+
+
+@pytest.fixture
+def team(project: Project) -> Team:
+    return project.team
+
+
+@pytest.fixture
+def user(project: Project) -> User:
+    return project.user
+
+
+@pytest.fixture
+def api_client(project: Project) -> APIClient:
+    return project.client()
+
+
+@pytest.fixture
+def key_with_scopes(project: Project) -> Callable[..., APIClient]:
+    """`key_with_scopes("query:read")` → a client authenticated with a key holding just those scopes."""
+
+    def make(*scopes: str, scoped_teams: list[int] | None = None) -> APIClient:
+        _, value = personal_api_key_create(
+            user=project.user, label="scoped", scopes=list(scopes), scoped_teams=scoped_teams
+        )
+        return project.client(value)
+
+    return make
