@@ -1,0 +1,42 @@
+"""The queued envelope: one captured event as capture hands it to ingestion (PostHog's Kafka message).
+
+One typed structure for both queue kinds (the embedded spool and Celery). ``data`` is the client's
+event re-serialised as JSON text; the other fields are resolved by capture and win over the client's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import orjson
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedEvent:
+    uuid: str  # client uuid or a generated UUIDv7, canonical lower-case text
+    distinct_id: str  # ≤ 200 chars
+    ip: str | None  # client IP as seen by capture (never overrides a client `$ip`)
+    data: str  # the event JSON text: event, properties, $set, $set_once, timestamp, offset…
+    now: str  # server receive time, ISO 8601 with Z
+    sent_at: str | None  # client send time, ISO 8601, when known
+    token: str  # project API key (phc_…)
+    team_id: int  # resolved from the token at capture
+    event: str  # event name
+    timestamp: str  # resolved event time, ISO 8601 with Z (§8 of the capture reference)
+    historical_migration: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> CapturedEvent:
+        return cls(**raw)
+
+
+def dumps(events: list[CapturedEvent]) -> bytes:
+    return orjson.dumps([e.to_dict() for e in events])
+
+
+def loads(payload: bytes) -> list[CapturedEvent]:
+    return [CapturedEvent.from_dict(raw) for raw in orjson.loads(payload)]
