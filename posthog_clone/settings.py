@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "exports",
     "file_system",
     "flags",
+    "persons",
 ]
 
 MIDDLEWARE = [

@@ -16,8 +16,8 @@ from posthog_clone.accounts.views import OrganizationViewSet, ProjectViewSet, Us
 from posthog_clone.api.exceptions import error_body
 from posthog_clone.api.routers import OptionalSlashRouter
 
-APPS_WITH_ROUTES = ["definitions", "query", "exports", "file_system", "flags", "ingestion"]
-APPS_WITH_URLS = ["openapi", "capture", "flags", "exports", "ingestion"]
+APPS_WITH_ROUTES = ["definitions", "query", "exports", "file_system", "flags", "persons", "ingestion"]
+APPS_WITH_URLS = ["openapi", "capture", "flags", "exports", "ingestion", "persons"]
 
 
 def project_router() -> OptionalSlashRouter:

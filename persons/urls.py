@@ -1,0 +1,3 @@
+"""Plain URLs of this app (outside /api/projects/:id/)."""
+
+urlpatterns: list = []
