@@ -34,6 +34,11 @@ root_router.register("projects", ProjectViewSet, basename="projects")
 root_router.register("organizations", OrganizationViewSet, basename="organizations")
 
 
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Readiness (dependencies) is /_readyz."""
+    return JsonResponse({"status": "ok"})
+
+
 def endpoint_not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
     return JsonResponse(error_body("invalid_request", "not_found", "Endpoint not found."), status=404)
 
@@ -46,6 +51,7 @@ urlpatterns = [
     ),
     path("api/", include(root_router.urls)),
     *[p for app in APPS_WITH_URLS for p in getattr(import_module(f"{app}.urls"), "urlpatterns", [])],
+    path("_health", health),
     path("admin/", admin.site.urls),
     re_path(r"^api/.*$", endpoint_not_found),
 ]

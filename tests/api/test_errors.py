@@ -43,3 +43,8 @@ def test_unhandled_exception_is_json_500():
     res = exception_handler(RuntimeError("boom"), {})
     assert res.status_code == 500
     assert res.data == {"type": "server_error", "code": "error", "detail": "A server error occurred.", "attr": None}
+
+
+def test_health_is_a_cheap_liveness_probe(client):
+    res = client.get("/_health")
+    assert res.status_code == 200 and res.json() == {"status": "ok"}
