@@ -24,7 +24,11 @@ serve: $(STAMP) var/secret_key
 	$(PY) manage.py bootstrap
 	$(PY) manage.py serve
 
-test: $(STAMP) var/secret_key
+tests/js/node_modules/.installed: tests/js/package.json
+	@if command -v npm >/dev/null; then cd tests/js && npm install --no-audit --no-fund --silent && touch node_modules/.installed; \
+	else echo "npm not found: SDK/browser tests will skip (CI installs it)"; fi
+
+test: $(STAMP) var/secret_key tests/js/node_modules/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

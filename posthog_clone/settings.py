@@ -196,12 +196,6 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "PersonalAPIKeyAuth": {"type": "http", "scheme": "bearer", "description": "A personal API key (phx_...)"}
-        }
-    },
-    "SECURITY": [{"PersonalAPIKeyAuth": []}],
 }
 # Response validation against each endpoint's declared serializer: strict in tests, logged otherwise.
 STRICT_RESPONSE_VALIDATION = env_bool("STRICT_RESPONSE_VALIDATION", False)

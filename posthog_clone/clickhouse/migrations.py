@@ -73,5 +73,7 @@ def migrate() -> list[Migration]:
                 f"INSERT INTO `{database}`.`clickhouse_migrations` (version, name) VALUES ({{v:UInt32}}, {{n:String}})",
                 params={"v": migration.version, "n": migration.name},
             )
-            logger.info("clickhouse migration applied", extra={"version": migration.version, "name": migration.name})
+            logger.info(
+                "clickhouse migration applied", extra={"version": migration.version, "migration": migration.name}
+            )
     return todo

@@ -1,0 +1,89 @@
+"""The embedded queue: durable appends, batches bounded by size, exact replay of an in-flight batch."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from ingestion.envelope import CapturedEvent
+from ingestion.queue import QueueUnavailable, enqueue, get_spool
+from ingestion.spool import Spool
+
+
+def event(i: int) -> CapturedEvent:
+    return CapturedEvent(
+        uuid=f"00000000-0000-7000-8000-{i:012d}",
+        distinct_id=f"user-{i}",
+        ip="127.0.0.1",
+        data='{"event":"e","properties":{}}',
+        now="2024-01-01T00:00:00Z",
+        sent_at=None,
+        token="phc_x",
+        team_id=1,
+        event="e",
+        timestamp="2024-01-01T00:00:00Z",
+    )
+
+
+def test_envelope_round_trips(tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    spool.append([event(1), event(2)])
+    assert spool.all_events() == [event(1), event(2)]
+    assert spool.depth() == 2
+
+
+def test_batches_are_bounded_by_event_count_but_never_split_a_request(tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    for i in range(5):
+        spool.append([event(i * 10 + j) for j in range(3)])
+    batch = spool.next_batch(max_events=7)
+    assert len(batch.events) == 6  # two requests of 3; a third would exceed 7
+    spool.complete(batch)
+    assert spool.depth() == 9
+
+
+def test_inflight_batch_is_replayed_identically_after_a_crash(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    spool = Spool(path)
+    spool.append([event(1)])
+    spool.append([event(2)])
+    first = spool.next_batch(max_events=100)
+    spool.append([event(3)])  # arrives while the batch is being written
+    reopened = Spool(path)  # as after kill -9: a new process opens the same file
+    replay = reopened.next_batch(max_events=100)
+    assert (replay.first_id, replay.last_id, replay.token) == (first.first_id, first.last_id, first.token)
+    assert replay.events == [event(1), event(2)]
+    reopened.complete(replay)
+    assert [e.uuid for e in reopened.next_batch(max_events=100).events] == [event(3).uuid]
+
+
+def test_append_survives_sigkill(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    code = textwrap.dedent(
+        f"""
+        import os, signal, sys
+        sys.path.insert(0, {os.getcwd()!r})
+        from tests.ingestion_queue.test_spool import event
+        from ingestion.spool import Spool
+        Spool({str(path)!r}).append([event(7)])
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], env={**os.environ, "DJANGO_SETTINGS_MODULE": ""})
+    assert result.returncode == -9
+    assert Spool(path).all_events() == [event(7)]
+
+
+def test_enqueue_reports_a_full_spool_and_stores_nothing(settings, tmp_path):
+    settings.SPOOL_PATH = tmp_path / "full.sqlite3"
+    spool = get_spool()
+    enqueue([event(1)])
+    conn = spool._conn()
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # the disk is now "full" for SQLite
+    big = [event(i) for i in range(2, 2000)]
+    with pytest.raises(QueueUnavailable, match="full"):
+        enqueue(big)
+    assert [e.uuid for e in spool.all_events()] == [event(1).uuid]
