@@ -35,3 +35,20 @@ class FeatureFlag(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class GroupTypeMapping(models.Model):
+    """Which group type (e.g. "company") sits at which index (0–4) in a project; group flags aggregate by index."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="group_type_mappings")
+    group_type = models.CharField(max_length=400)
+    group_type_index = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "group_type"], name="unique_group_type_per_team"),
+            models.UniqueConstraint(fields=["team", "group_type_index"], name="unique_group_type_index_per_team"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group_type_index}: {self.group_type}"

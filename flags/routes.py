@@ -3,4 +3,6 @@
 Mounted under both /api/projects/:id/ and /api/environments/:id/.
 """
 
-PROJECT_ROUTES: list = []
+from flags.views import FeatureFlagViewSet
+
+PROJECT_ROUTES: list = [("feature_flags", FeatureFlagViewSet, "feature_flags")]

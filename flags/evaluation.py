@@ -1,0 +1,326 @@
+"""Feature flag evaluation: pure functions from (flag definitions, request context) to results.
+
+No database, no settings, no clock except `now` passed in. The rules follow PostHog's flags service
+(capture.md §14): conditions are OR-ed in order, the first match wins and gives `condition_index`;
+rollout and variant buckets come from a sha1 of "<flag key>.<identifier><salt>".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dateutil import parser as date_parser
+
+LONG_SCALE = float(0xFFFFFFFFFFFFFFF)
+
+CONDITION_MATCH = "condition_match"
+NO_CONDITION_MATCH = "no_condition_match"
+OUT_OF_ROLLOUT_BOUND = "out_of_rollout_bound"
+NO_GROUP_TYPE = "no_group_type"
+FLAG_DISABLED = "flag_disabled"
+
+OPERATORS = frozenset(
+    {
+        "exact",
+        "is_not",
+        "icontains",
+        "not_icontains",
+        "regex",
+        "not_regex",
+        "gt",
+        "gte",
+        "lt",
+        "lte",
+        "is_set",
+        "is_not_set",
+        "is_date_before",
+        "is_date_after",
+    }
+)
+
+
+@dataclass(frozen=True)
+class FlagDefinition:
+    """What evaluation needs of a stored flag (built once per cache fill, shared between requests)."""
+
+    id: int
+    key: str
+    active: bool
+    filters: Mapping[str, Any]
+    version: int = 1
+    ensure_experience_continuity: bool = False
+
+    @property
+    def groups(self) -> list[Mapping[str, Any]]:
+        return list(self.filters.get("groups") or [])
+
+    @property
+    def variants(self) -> list[Mapping[str, Any]]:
+        return list((self.filters.get("multivariate") or {}).get("variants") or [])
+
+    @property
+    def aggregation_group_type_index(self) -> int | None:
+        return self.filters.get("aggregation_group_type_index")
+
+    @property
+    def uses_person_properties(self) -> bool:
+        if self.aggregation_group_type_index is not None:
+            return False
+        return any(
+            prop.get("type", "person") == "person"
+            for condition in self.groups
+            for prop in condition.get("properties") or []
+        )
+
+
+@dataclass(frozen=True)
+class EvaluationContext:
+    distinct_id: str
+    person_properties: Mapping[str, Any] = field(default_factory=dict)
+    groups: Mapping[str, str] = field(default_factory=dict)
+    group_properties: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    group_type_mapping: Mapping[int, str] = field(default_factory=dict)  # index → group type name
+    device_id: str | None = None
+    now: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class FlagResult:
+    key: str
+    enabled: bool
+    variant: str | None
+    reason: str
+    condition_index: int | None
+    flag_id: int
+    version: int
+    payload: Any = None
+
+    @property
+    def value(self) -> bool | str:
+        """The legacy `featureFlags` value: the variant when there is one, else the boolean."""
+        return self.variant if self.variant is not None else self.enabled
+
+    @property
+    def description(self) -> str:
+        if self.reason == CONDITION_MATCH and self.condition_index is not None:
+            return f"Matched condition set {self.condition_index + 1}"
+        return REASON_DESCRIPTIONS.get(self.reason, self.reason)
+
+
+REASON_DESCRIPTIONS = {
+    NO_CONDITION_MATCH: "No matching condition set",
+    OUT_OF_ROLLOUT_BOUND: "Out of rollout bound",
+    NO_GROUP_TYPE: "No group type",
+    FLAG_DISABLED: "Flag is disabled",
+}
+
+
+def flag_hash(key: str, identifier: str, salt: str = "") -> float:
+    """A number in [0, 1] from the first 15 hex digits of sha1("<key>.<identifier><salt>")."""
+    if identifier == "":
+        return 0.0
+    digest = hashlib.sha1(f"{key}.{identifier}{salt}".encode()).hexdigest()
+    return int(digest[:15], 16) / LONG_SCALE
+
+
+def in_rollout(key: str, identifier: str, rollout_percentage: float | None) -> bool:
+    if rollout_percentage is None or rollout_percentage >= 100:
+        return True
+    return flag_hash(key, identifier) <= rollout_percentage / 100
+
+
+def matching_variant(flag: FlagDefinition, identifier: str) -> str | None:
+    """Walk the variants accumulating their share; the first whose upper bound exceeds the hash wins."""
+    variants = flag.variants
+    if not variants:
+        return None
+    value = flag_hash(flag.key, identifier, salt="variant")
+    upper = 0.0
+    for variant in variants:
+        upper += float(variant.get("rollout_percentage") or 0) / 100
+        if value < upper:
+            return str(variant["key"])
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Property matching
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _parse_date(value: Any, now: dt.datetime) -> dt.datetime | None:
+    """ISO dates/datetimes, or relative `-7d` / `-2h` / `-1w` / `-3m` / `-1y` (before now)."""
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        text = _as_text(value).strip()
+        relative = re.fullmatch(r"-?(\d+)([hdwmy])", text)
+        if relative:
+            amount, unit = int(relative.group(1)), relative.group(2)
+            days = {"h": amount / 24, "d": amount, "w": amount * 7, "m": amount * 30, "y": amount * 365}[unit]
+            return now - dt.timedelta(days=days)
+        try:
+            parsed = date_parser.isoparse(text)
+        except (ValueError, OverflowError):
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed
+
+
+def _compare(operator: str, actual: Any, expected: Any) -> bool:
+    left, right = _as_number(actual), _as_number(expected)
+    if left is None or right is None:
+        if actual is None:
+            return False
+        left_text, right_text = _as_text(actual), _as_text(expected)
+        return {
+            "gt": left_text > right_text,
+            "gte": left_text >= right_text,
+            "lt": left_text < right_text,
+            "lte": left_text <= right_text,
+        }[operator]
+    return {"gt": left > right, "gte": left >= right, "lt": left < right, "lte": left <= right}[operator]
+
+
+def _regex_search(pattern: Any, actual: Any) -> bool | None:
+    try:
+        return re.search(_as_text(pattern), _as_text(actual)) is not None
+    except re.error:
+        return None
+
+
+def match_property(prop: Mapping[str, Any], properties: Mapping[str, Any], *, now: dt.datetime) -> bool:
+    """One property filter against a property dict. A missing property only matches `is_not_set`."""
+    key = prop.get("key")
+    operator = prop.get("operator") or "exact"
+    expected = prop.get("value")
+    if operator not in OPERATORS:
+        return False
+    if key not in properties:
+        return operator == "is_not_set"
+    actual = properties[key]
+    if operator in ("is_set", "is_not_set"):
+        return operator == "is_set"
+    if operator in ("exact", "is_not"):
+        candidates = expected if isinstance(expected, list) else [expected]
+        matched = _as_text(actual).lower() in {_as_text(c).lower() for c in candidates}
+        return matched if operator == "exact" else not matched
+    if operator in ("icontains", "not_icontains"):
+        matched = _as_text(expected).lower() in _as_text(actual).lower()
+        return matched if operator == "icontains" else not matched
+    if operator in ("regex", "not_regex"):
+        found = _regex_search(expected, actual)
+        if found is None:
+            return False
+        return found if operator == "regex" else not found
+    if operator in ("gt", "gte", "lt", "lte"):
+        return _compare(operator, actual, expected)
+    limit, value = _parse_date(expected, now), _parse_date(actual, now)
+    if limit is None or value is None:
+        return False
+    return value < limit if operator == "is_date_before" else value > limit
+
+
+# ---------------------------------------------------------------------------------------------------
+# Flags
+
+
+def _condition_properties_match(condition: Mapping[str, Any], properties: Mapping[str, Any], now: dt.datetime) -> bool:
+    for prop in condition.get("properties") or []:
+        if prop.get("type") in ("cohort", "flag"):
+            return False  # cohorts and flag dependencies are not supported: such a condition never matches
+        if not match_property(prop, properties, now=now):
+            return False
+    return True
+
+
+def _subject(flag: FlagDefinition, ctx: EvaluationContext) -> tuple[str, Mapping[str, Any]] | None:
+    """The bucketing identifier and the properties conditions see; None when the group type is absent."""
+    index = flag.aggregation_group_type_index
+    if index is None:
+        identifier = ctx.distinct_id
+        if flag.filters.get("bucketing_identifier") == "device_id" and ctx.device_id:
+            identifier = ctx.device_id
+        return identifier, ctx.person_properties
+    group_type = ctx.group_type_mapping.get(int(index))
+    if group_type is None or group_type not in ctx.groups:
+        return None
+    return str(ctx.groups[group_type]), ctx.group_properties.get(group_type) or {}
+
+
+def _payload(flag: FlagDefinition, enabled: bool, variant: str | None) -> Any:
+    if not enabled:
+        return None
+    payloads = flag.filters.get("payloads") or {}
+    return payloads.get(variant if variant is not None else "true")
+
+
+def evaluate_flag(flag: FlagDefinition, ctx: EvaluationContext) -> FlagResult:
+    now = ctx.now or dt.datetime.now(dt.UTC)
+
+    def result(enabled: bool, reason: str, index: int | None, variant: str | None = None) -> FlagResult:
+        return FlagResult(
+            key=flag.key,
+            enabled=enabled,
+            variant=variant,
+            reason=reason,
+            condition_index=index,
+            flag_id=flag.id,
+            version=flag.version,
+            payload=_payload(flag, enabled, variant),
+        )
+
+    if not flag.active:
+        return result(False, FLAG_DISABLED, None)
+    subject = _subject(flag, ctx)
+    if subject is None:
+        return result(False, NO_GROUP_TYPE, None)
+    identifier, properties = subject
+    variant_keys = {str(v.get("key")) for v in flag.variants}
+    reason, reason_index = NO_CONDITION_MATCH, None
+    for index, condition in enumerate(flag.groups):
+        if not _condition_properties_match(condition, properties, now):
+            continue
+        if not in_rollout(flag.key, identifier, condition.get("rollout_percentage")):
+            if reason == NO_CONDITION_MATCH:
+                reason, reason_index = OUT_OF_ROLLOUT_BOUND, index
+            continue
+        override = condition.get("variant")
+        variant = str(override) if override and str(override) in variant_keys else matching_variant(flag, identifier)
+        return result(True, CONDITION_MATCH, index, variant)
+    return result(False, reason, reason_index)
+
+
+def evaluate_flags(
+    flags: Iterable[FlagDefinition], ctx: EvaluationContext, *, only_keys: Iterable[str] | None = None
+) -> dict[str, FlagResult]:
+    wanted = set(only_keys) if only_keys is not None else None
+    return {flag.key: evaluate_flag(flag, ctx) for flag in flags if wanted is None or flag.key in wanted}

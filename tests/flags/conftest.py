@@ -1,0 +1,16 @@
+"""Flag tests start with empty in-process caches (team ids are reused between tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from flags.cache import caches_clear
+
+
+@pytest.fixture(autouse=True)
+def _empty_flag_caches() -> Iterator[None]:
+    caches_clear()
+    yield
+    caches_clear()
