@@ -15,6 +15,8 @@ from django.urls import include, path, re_path
 from posthog_clone.accounts.views import OrganizationViewSet, ProjectViewSet, UserViewSet
 from posthog_clone.api.exceptions import error_body
 from posthog_clone.api.routers import OptionalSlashRouter
+from posthog_clone.health import readyz
+from posthog_clone.metrics import metrics_view
 
 APPS_WITH_ROUTES = ["definitions", "query", "exports", "file_system", "flags", "persons", "ingestion"]
 APPS_WITH_URLS = ["openapi", "capture", "flags", "exports", "ingestion", "persons"]
@@ -52,6 +54,8 @@ urlpatterns = [
     path("api/", include(root_router.urls)),
     *[p for app in APPS_WITH_URLS for p in getattr(import_module(f"{app}.urls"), "urlpatterns", [])],
     path("_health", health),
+    path("_readyz", readyz),
+    path("_metrics", metrics_view),
     path("admin/", admin.site.urls),
     re_path(r"^api/.*$", endpoint_not_found),
 ]

@@ -1,0 +1,25 @@
+import pytest
+
+
+@pytest.mark.django_db
+def test_metrics_are_prometheus_text_and_count_requests(client):
+    client.get("/_health")
+    body = client.get("/_metrics").content.decode()
+    for name in (
+        "http_requests_total",
+        "http_request_duration_seconds_bucket",
+        "capture_events_accepted_total",
+        "ingestion_events_written_total",
+        "ingestion_events_dropped_total",
+        "ingestion_queue_depth",
+        "clickhouse_insert_duration_seconds_bucket",
+    ):
+        assert f"\n{name}" in body or body.startswith(name) or f"# TYPE {name.removesuffix('_bucket')}" in body, name
+
+    def count(text: str) -> float:
+        line = next(x for x in text.splitlines() if x.startswith('http_requests_total{method="GET",status="200"}'))
+        return float(line.rsplit(" ", 1)[1])
+
+    before = count(body)
+    client.get("/_health")
+    assert count(client.get("/_metrics").content.decode()) >= before + 1
