@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from posthog_clone.accounts.models import Organization, OrganizationMembership, Team, User
@@ -96,6 +97,7 @@ class MeSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(OrganizationBasicSerializer(many=True))
     def get_organizations(self, obj: User) -> list[dict]:
         orgs = Organization.objects.filter(memberships__user=obj).order_by("created_at")
         return OrganizationBasicSerializer(orgs, many=True, context=self.context).data
