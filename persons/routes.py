@@ -3,4 +3,6 @@
 Mounted under both /api/projects/:id/ and /api/environments/:id/.
 """
 
-PROJECT_ROUTES: list = []
+from persons.views import PersonViewSet
+
+PROJECT_ROUTES: list = [("persons", PersonViewSet, "persons")]
