@@ -1,0 +1,97 @@
+"""Pure builders of the public flag payloads: remote config, /flags (v1 legacy and v2) and /decide shapes
+(capture.md §14)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flags.evaluation import FlagResult
+
+SUPPORTED_COMPRESSION = ["gzip", "gzip-js"]
+
+
+def remote_config(*, token: str, has_feature_flags: bool) -> dict[str, Any]:
+    """What posthog-js needs to start: compression, and every optional product switched off."""
+    return {
+        "token": token,
+        "supportedCompression": SUPPORTED_COMPRESSION,
+        "hasFeatureFlags": has_feature_flags,
+        "captureDeadClicks": False,
+        "capturePerformance": False,
+        "autocapture_opt_out": False,
+        "autocaptureExceptions": False,
+        "elementsChainAsString": True,
+        "errorTracking": {"autocaptureExceptions": False, "suppressionRules": []},
+        "sessionRecording": False,
+        "heatmaps": False,
+        "surveys": False,
+        "productTours": False,
+        "siteApps": [],
+    }
+
+
+def minimal_config() -> dict[str, Any]:
+    """The config-only answer to GET /flags (no evaluation)."""
+    return {
+        "supportedCompression": SUPPORTED_COMPRESSION,
+        "config": {"enable_collect_everything": True},
+        "toolbarParams": {},
+        "isAuthenticated": False,
+        "sessionRecording": False,
+    }
+
+
+def decide_config(*, token: str, has_feature_flags: bool) -> dict[str, Any]:
+    """Config fields flattened into /flags?config=true and /decide answers."""
+    return {
+        **remote_config(token=token, has_feature_flags=has_feature_flags),
+        "config": {"enable_collect_everything": True},
+        "toolbarParams": {},
+        "isAuthenticated": False,
+    }
+
+
+def flag_detail(result: FlagResult) -> dict[str, Any]:
+    return {
+        "key": result.key,
+        "enabled": result.enabled,
+        "variant": result.variant,
+        "reason": {
+            "code": result.reason,
+            "condition_index": result.condition_index,
+            "description": result.description,
+        },
+        "metadata": {
+            "id": result.flag_id,
+            "version": result.version,
+            "description": None,
+            "payload": result.payload,
+            "has_experiment": False,
+        },
+    }
+
+
+def flags_v2(results: dict[str, FlagResult]) -> dict[str, Any]:
+    return {"flags": {key: flag_detail(result) for key, result in results.items()}}
+
+
+def flags_legacy(results: dict[str, FlagResult]) -> dict[str, Any]:
+    """`featureFlags` with every flag (false included) and payloads of the enabled ones."""
+    return {
+        "featureFlags": {key: result.value for key, result in results.items()},
+        "featureFlagPayloads": {
+            key: result.payload for key, result in results.items() if result.enabled and result.payload is not None
+        },
+    }
+
+
+def decide_flags(results: dict[str, FlagResult], version: int) -> dict[str, Any]:
+    """/decide: v1 a list of enabled keys, v2 a map of enabled keys, v3 the legacy map, v4+ the v2 flags."""
+    if version >= 4:
+        return flags_v2(results)
+    if version == 3:
+        return flags_legacy(results)
+    enabled = {key: result.value for key, result in results.items() if result.enabled}
+    if version == 2:
+        return {"featureFlags": enabled}
+    return {"featureFlags": list(enabled)}
