@@ -3,4 +3,6 @@
 Mounted under both /api/projects/:id/ and /api/environments/:id/.
 """
 
-PROJECT_ROUTES: list = []
+from query.views import QueryViewSet
+
+PROJECT_ROUTES: list = [("query", QueryViewSet, "query")]

@@ -1,0 +1,176 @@
+"""Text → sqlglot tree, in a HogQL dialect of sqlglot's ClickHouse dialect.
+
+The dialect differs from ClickHouse where HogQL does: `$` starts plain identifiers (`properties.$browser`),
+the regex operators `~ ~* =~ !~` exist, every function call stays an anonymous call carrying the name the
+user wrote (so the allowlist sees real names), `LIMIT n BY … LIMIT m` parses, and `{name}` placeholders
+survive parsing as `__hogql_placeholder('name')` calls. Only one SELECT or set operation is accepted.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.dialects.clickhouse import ClickHouse
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import TokenType
+
+from query.hogql.errors import HogQLSyntaxError
+
+PLACEHOLDER_FUNCTION = "__hogql_placeholder"
+_PLACEHOLDER = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}")
+
+
+def _limit_modifier(self: sqlglot.parser.Parser) -> tuple[str, exp.Expression | None]:
+    key, expression = ClickHouse.Parser.QUERY_MODIFIER_PARSERS[TokenType.LIMIT](self)
+    if expression is not None and expression.expressions:
+        return "limit_by", expression  # `LIMIT n BY …` lives beside the plain LIMIT
+    return key, expression
+
+
+class HogQLDialect(ClickHouse):
+    class Tokenizer(ClickHouse.Tokenizer):
+        HEREDOC_STRINGS: list = []  # `$` is an identifier character in HogQL
+        SINGLE_TOKENS = {
+            **{k: v for k, v in ClickHouse.Tokenizer.SINGLE_TOKENS.items() if k != "$"},
+            "~": TokenType.RLIKE,
+        }
+        KEYWORDS = {
+            **ClickHouse.Tokenizer.KEYWORDS,
+            "=~": TokenType.RLIKE,
+            "~*": TokenType.IRLIKE,
+            "=~*": TokenType.IRLIKE,
+        }
+
+    class Parser(ClickHouse.Parser):
+        # Keep every call as written: the allowlist checks names, the printer prints them.
+        FUNCTIONS: dict = {}
+        FUNCTION_PARSERS = {k: v for k, v in ClickHouse.Parser.FUNCTION_PARSERS.items() if k in {"CAST"}}
+        QUERY_MODIFIER_PARSERS = {**ClickHouse.Parser.QUERY_MODIFIER_PARSERS, TokenType.LIMIT: _limit_modifier}
+
+    class Generator(ClickHouse.Generator):
+        def if_sql(self, expression: exp.If) -> str:
+            args = [expression.this, expression.args.get("true"), expression.args.get("false") or exp.null()]
+            return self.func("if", *args)
+
+        def case_sql(self, expression: exp.Case) -> str:
+            ifs = expression.args.get("ifs") or []
+            default = expression.args.get("default") or exp.null()
+            subject = expression.this
+            if subject is not None:
+                keys = exp.Array(expressions=[i.this for i in ifs])
+                values = exp.Array(expressions=[i.args["true"] for i in ifs])
+                return self.func("transform", subject, keys, values, default)
+            if len(ifs) == 1:
+                return self.func("if", ifs[0].this, ifs[0].args["true"], default)
+            flat: list[exp.Expression] = []
+            for branch in ifs:
+                flat.extend([branch.this, branch.args["true"]])
+            return self.func("multiIf", *flat, default)
+
+        def placeholder_sql(self, expression: exp.Placeholder) -> str:
+            return f"{{{expression.name}:String}}"
+
+        def offset_limit_modifiers(self, expression: exp.Expression, fetch: bool, limit: exp.Expression | None) -> list:
+            mods = super().offset_limit_modifiers(expression, fetch, limit)
+            limit_by = expression.args.get("limit_by")
+            return [self.limit_sql(limit_by), *mods] if limit_by is not None else mods
+
+
+def preprocess(text: str) -> str:
+    """Rewrite HogQL-only syntax outside strings/comments: `{name}` placeholders and `!~`/`!~*`."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "'\"`":
+            j = i + 1
+            while j < n:
+                if text[j] == "\\":
+                    j += 2
+                    continue
+                if text[j] == ch:
+                    if j + 1 < n and text[j + 1] == ch:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            out.append(text[i : j + 1])
+            i = j + 1
+        elif text.startswith("--", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out.append(text[i:j])
+            i = j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            out.append(text[i:j])
+            i = j
+        elif ch == "{" and (match := _PLACEHOLDER.match(text, i)):
+            out.append(f"{PLACEHOLDER_FUNCTION}('{match.group(1)}')")
+            i = match.end()
+        elif text.startswith("!~*", i):
+            out.append(" NOT ~* ")
+            i += 3
+        elif text.startswith("!~", i):
+            out.append(" NOT ~ ")
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _syntax_error(exc: Exception, source: str) -> HogQLSyntaxError:
+    errors = getattr(exc, "errors", None) or []
+    if errors:
+        first = errors[0]
+        line, col = first.get("line") or 1, first.get("col") or 1
+        desc = first.get("description") or "Syntax error"
+        highlight = first.get("highlight") or ""
+        near = f" near '{highlight}'" if highlight else ""
+        lines = source.splitlines() or [""]
+        start = sum(len(x) + 1 for x in lines[: max(line - 1, 0)]) + max(col - len(highlight), 0)
+        return HogQLSyntaxError(f"Syntax error at line {line}, column {col}{near}: {desc}", start=start)
+    return HogQLSyntaxError(f"Syntax error: {exc}")
+
+
+def parse_select(text: str) -> exp.Query:
+    """Parse one HogQL SELECT (or set operation). Anything else is a HogQLSyntaxError."""
+    if not text or not text.strip():
+        raise HogQLSyntaxError("Empty query")
+    source = preprocess(text)
+    try:
+        statements = [s for s in sqlglot.parse(source, dialect=HogQLDialect) if s is not None]
+    except (ParseError, TokenError) as exc:
+        raise _syntax_error(exc, source) from None
+    except Exception as exc:  # sqlglot raises plain errors on some odd inputs
+        raise HogQLSyntaxError(f"Syntax error: {exc}") from None
+    if not statements:
+        raise HogQLSyntaxError("Empty query")
+    if len(statements) > 1:
+        raise HogQLSyntaxError("mismatched input ';' expecting <EOF>: only one SELECT statement is allowed")
+    root = statements[0]
+    if not isinstance(root, (exp.Select, exp.SetOperation)):
+        kind = root.key.upper() if not isinstance(root, exp.Command) else str(root.this).upper()
+        raise HogQLSyntaxError(f"Only SELECT queries are supported, got {kind}")
+    for node in root.walk():
+        if isinstance(node, exp.Query) and node.args.get("format"):
+            raise HogQLSyntaxError("FORMAT is not supported in HogQL queries")
+        if isinstance(node, exp.Query) and node.args.get("settings"):
+            raise HogQLSyntaxError("Unsupported: SETTINGS clauses cannot be set in HogQL queries")
+        if isinstance(node, (exp.Into, exp.Command)) or (isinstance(node, exp.Select) and node.args.get("into")):
+            raise HogQLSyntaxError("Only SELECT queries are supported")
+        if isinstance(node, exp.Placeholder):
+            raise HogQLSyntaxError(f"Unresolved placeholder: {node.sql(dialect=HogQLDialect)}")
+        if isinstance(node, exp.Query) and node.args.get("options"):
+            raise HogQLSyntaxError("Unsupported query options")
+    return root
+
+
+def to_hogql(node: exp.Expression) -> str:
+    """Print a tree back as HogQL text (used for `columns` names and the `hogql` response field)."""
+    text = node.sql(dialect=HogQLDialect, comments=False)
+    return re.sub(rf"{PLACEHOLDER_FUNCTION}\('([^']*)'\)", r"{\1}", text)

@@ -1,0 +1,1 @@
+"""AST → AST rewrites ("decisions"): placeholders, validation, function mapping, comparisons, guards, limits."""

@@ -1,0 +1,73 @@
+"""Comparisons the PostHog way: `x = NULL` → isNull(x), null-safe equality on nullable values (JSON
+properties), constant folding (`1 = 2` → 0) and boolean simplification (`x AND 1` → x, `x OR 1` → 1)."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from query.hogql.ast import call, marked
+
+
+def _number(node: exp.Expression) -> float | None:
+    if isinstance(node, exp.Literal) and not node.is_string:
+        try:
+            return float(node.this)
+        except ValueError:
+            return None
+    if isinstance(node, exp.Boolean):
+        return 1.0 if node.this else 0.0
+    return None
+
+
+def _in_join_on(node: exp.Expression) -> bool:
+    parent = node.parent
+    while parent is not None and not isinstance(parent, exp.Query):
+        if isinstance(parent, exp.Join):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _fold(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, (exp.EQ, exp.NEQ)):
+        left, right = node.this, node.expression
+        is_eq = isinstance(node, exp.EQ)
+        if isinstance(right, exp.Null) or isinstance(left, exp.Null):
+            other = left if isinstance(right, exp.Null) else right
+            if isinstance(other, exp.Null):
+                return exp.Literal.number(1 if is_eq else 0)
+            if isinstance(other, exp.Literal):
+                return exp.Literal.number(0 if is_eq else 1)
+            return call("isNull" if is_eq else "isNotNull", other)
+        ln, rn = _number(left), _number(right)
+        if ln is not None and rn is not None:
+            return exp.Literal.number(int((ln == rn) == is_eq))
+        nullable = marked(left, "nullable") or marked(right, "nullable")
+        if nullable and not _in_join_on(node):
+            name = "equals" if is_eq else "notEquals"
+            return call("ifNull", call(name, left, right), exp.Literal.number(0 if is_eq else 1))
+        return node
+    if isinstance(node, exp.Paren) and isinstance(node.this, exp.Literal):
+        return node.this
+    if isinstance(node, (exp.And, exp.Or)):
+        left, right = node.this, node.expression
+        ln, rn = _number(left), _number(right)
+        if isinstance(node, exp.And):
+            if ln == 0 or rn == 0:
+                return exp.Literal.number(0)
+            if ln is not None:
+                return right
+            if rn is not None:
+                return left
+        else:
+            if (ln is not None and ln != 0) or (rn is not None and rn != 0):
+                return exp.Literal.number(1)
+            if ln == 0:
+                return right
+            if rn == 0:
+                return left
+    return node
+
+
+def rewrite_comparisons(root: exp.Expression) -> exp.Expression:
+    return root.transform(_fold, copy=False)
