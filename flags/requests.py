@@ -106,14 +106,30 @@ def flags_request_from_payload(payload: Any, query: Mapping[str, str]) -> FlagsR
     )
 
 
-def decode_flags_body(request: HttpRequest) -> Any:
-    """JSON, gzip (any content type; magic bytes suffice) or a base64 `data=` form, via capture's decoder."""
-    from capture.decoding import DecodingError, decode_payload
+def _decode_interim(request: HttpRequest) -> Any:
+    """Interim decoder (JSON, gzip by magic bytes, base64 `data=` form) until capture/decoding.py lands."""
+    import base64
+    import gzip
+    import zlib
+    from urllib.parse import parse_qs
 
+    raw = request.body
     try:
-        return decode_payload(request)
-    except DecodingError as exc:
+        if request.content_type == "application/x-www-form-urlencoded":
+            fields = parse_qs(raw.decode("latin-1"))
+            raw = (fields.get("data") or [""])[0].replace(" ", "+").encode()
+            if (fields.get("compression") or [""])[0] in ("base64", "b64") or not raw.lstrip().startswith(b"{"):
+                raw = base64.b64decode(raw + b"=" * (-len(raw) % 4))
+        if raw[:3] == b"\x1f\x8b\x08" or request.GET.get("compression") in ("gzip", "gzip-js"):
+            raw = gzip.decompress(raw)
+        return json.loads(raw)
+    except (ValueError, OSError, zlib.error, EOFError) as exc:
         raise FlagsRequestError.bad_body(str(exc)) from exc
+
+
+def decode_flags_body(request: HttpRequest) -> Any:
+    """JSON, gzip (any content type; magic bytes suffice) or a base64 `data=` form."""
+    return _decode_interim(request)
 
 
 def parse_flags_request(request: HttpRequest) -> FlagsRequest:
