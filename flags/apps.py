@@ -5,4 +5,4 @@ class FlagsConfig(AppConfig):
     name = "flags"
 
     def ready(self) -> None:
-        from flags import signals  # noqa: F401  (connects the cache invalidation receivers)
+        from flags import openapi, signals  # noqa: F401  (cache invalidation receivers, spec extension)

@@ -1,27 +1,40 @@
 """The public SDK endpoints: /flags, /decide and the remote config under /array/<token>/.
 
-Plain Django views (no DRF): they are hit on every page load and must stay cheap. The project API
-key (phc_) in the body selects the project; flag definitions come from the in-process cache.
+Thin DRF views without authentication, throttling or body parsing (they are hit on every page load):
+the project API key (phc_) in the body selects the project; flag definitions come from the in-process
+cache; bodies are decoded by hand (JSON, gzip, base64 form) because posthog-js sends gzip as text/plain.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import orjson
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
+from django.http import HttpRequest, HttpResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from flags.cache import TokenTeam, team_flags_get, token_team_get
+from flags.public_serializers import (
+    CONFIG_RESPONSE,
+    ERROR_RESPONSES,
+    FLAGS_RESPONSE,
+    SCRIPT_RESPONSE,
+    FlagsBodySerializer,
+    FlagsQuerySerializer,
+)
 from flags.requests import FlagsRequest, FlagsRequestError, parse_flags_request
 from flags.responses import decide_config, decide_flags, flags_legacy, flags_v2, minimal_config, remote_config
 from flags.selectors import flags_evaluate
+from openapi.validation import validated_request
 from posthog_clone.api.exceptions import error_body
 
 CORS_METHODS = "GET, POST, OPTIONS"
+PUBLIC = {"x-public": True}
 
 
 def with_cors(response: HttpResponse, request: HttpRequest) -> HttpResponse:
@@ -40,27 +53,38 @@ def with_cors(response: HttpResponse, request: HttpRequest) -> HttpResponse:
     return response
 
 
+class AnyAccept(BaseContentNegotiation):
+    """Answer whatever the client's Accept says: these endpoints have one representation each."""
+
+    def select_parser(self, request: Request, parsers: list) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request: Request, renderers: list, format_suffix: str | None = None) -> tuple:
+        return renderers[0], renderers[0].media_type
+
+
+class PublicSDKView(APIView):
+    """No credentials, no throttling, CORS on every answer, OPTIONS → 204, HEAD → 200 without a body."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes: list = []
+    content_negotiation_class = AnyAccept
+    openapi_tag = "Feature flags"
+
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        return HttpResponse(status=204)
+
+    def head(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        return HttpResponse(status=200)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        return with_cors(response, request)
+
+
 def json_response(data: Any, status: int = 200) -> HttpResponse:
     return HttpResponse(orjson.dumps(data), status=status, content_type="application/json")
-
-
-def cors_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """csrf-exempt, CORS on every answer, OPTIONS → 204 and HEAD → 200 without a body."""
-
-    @csrf_exempt
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method == "OPTIONS":
-            return with_cors(HttpResponse(status=204), request)
-        if request.method == "HEAD":
-            return with_cors(HttpResponse(status=200), request)
-        if request.method not in ("GET", "POST"):
-            body = error_body("invalid_request", "method_not_allowed", f'Method "{request.method}" not allowed.')
-            return with_cors(json_response(body, status=405), request)
-        return with_cors(view(request, *args, **kwargs), request)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
 
 
 def _error(exc: FlagsRequestError) -> HttpResponse:
@@ -100,11 +124,8 @@ def _resolve(request: HttpRequest) -> tuple[FlagsRequest, TokenTeam]:
     return parsed, team
 
 
-@cors_endpoint
-def flags_view(request: HttpRequest) -> HttpResponse:
-    """POST /flags: evaluate every flag for one distinct id. No `v` and no `config` means v=2 with config."""
-    if request.method == "GET":
-        return json_response(minimal_config())
+def _flags_answer(request: HttpRequest) -> HttpResponse:
+    """No `v` and no `config` means v=2 with config; v=1 (or only `config`) the legacy shape."""
     version_param, config_param = request.GET.get("v"), request.GET.get("config")
     try:
         parsed, team = _resolve(request)
@@ -121,11 +142,8 @@ def flags_view(request: HttpRequest) -> HttpResponse:
     return json_response(body)
 
 
-@cors_endpoint
-def decide_view(request: HttpRequest) -> HttpResponse:
-    """POST /decide: config always, flags shaped by `v` (1 keys list, 2 map, 3 legacy, 4+ like /flags v2)."""
-    if request.method == "GET":
-        return json_response(minimal_config())
+def _decide_answer(request: HttpRequest) -> HttpResponse:
+    """Config always; flags shaped by `v` (1 keys list, 2 map, 3 legacy, 4+ like /flags v2)."""
     try:
         parsed, team = _resolve(request)
     except FlagsRequestError as exc:
@@ -151,33 +169,83 @@ def _remote_config_for(token: str) -> dict[str, Any] | None:
     return remote_config(token=team.api_token, has_feature_flags=has_flags)
 
 
+def _cacheable(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = f"public, max-age={REMOTE_CONFIG_MAX_AGE}"
+    return response
+
+
 REMOTE_CONFIG_MAX_AGE = 60
+NOT_FOUND = error_body("invalid_request", "not_found", "Not found.")
+CONFIG_SUMMARY = "Minimal config (no evaluation)"
 
 
-@cors_endpoint
-def remote_config_view(request: HttpRequest, token: str) -> HttpResponse:
-    """GET /array/<token>/config: the remote config as JSON."""
-    config = _remote_config_for(token)
-    if config is None:
-        return JsonResponse(error_body("invalid_request", "not_found", "Not found."), status=404)
-    response = json_response(config)
-    response["Cache-Control"] = f"public, max-age={REMOTE_CONFIG_MAX_AGE}"
-    return response
+class FlagsView(PublicSDKView):
+    @validated_request(query=FlagsQuerySerializer, responses={200: CONFIG_RESPONSE}, summary=CONFIG_SUMMARY)
+    @extend_schema(operation_id="flags_config_retrieve", extensions=PUBLIC, auth=[])
+    def get(self, request: Request) -> HttpResponse:
+        return json_response(minimal_config())
 
-
-@cors_endpoint
-def remote_config_js_view(request: HttpRequest, token: str) -> HttpResponse:
-    """GET /array/<token>/config.js: a script registering the same config where posthog-js looks for it."""
-    config = _remote_config_for(token)
-    if config is None:
-        return JsonResponse(error_body("invalid_request", "not_found", "Not found."), status=404)
-    entry = orjson.dumps({"config": config, "siteApps": []}).decode()
-    script = (
-        "(function() {\n"
-        "  window._POSTHOG_REMOTE_CONFIG = window._POSTHOG_REMOTE_CONFIG || {};\n"
-        f"  window._POSTHOG_REMOTE_CONFIG[{orjson.dumps(token).decode()}] = {entry};\n"
-        "})();\n"
+    @extend_schema(request=FlagsBodySerializer, extensions=PUBLIC, auth=[])
+    @validated_request(
+        query=FlagsQuerySerializer,
+        responses={200: FLAGS_RESPONSE, **ERROR_RESPONSES},
+        summary="Evaluate feature flags",
+        description="What SDKs call: every flag of the token's project for one distinct id. Bodies may be "
+        "JSON, gzip (any content type) or a base64 `data=` form.",
     )
-    response = HttpResponse(script, content_type="application/javascript")
-    response["Cache-Control"] = f"public, max-age={REMOTE_CONFIG_MAX_AGE}"
-    return response
+    def post(self, request: Request) -> HttpResponse:
+        return _flags_answer(request._request)
+
+
+class DecideView(PublicSDKView):
+    @validated_request(query=FlagsQuerySerializer, responses={200: CONFIG_RESPONSE}, summary=CONFIG_SUMMARY)
+    @extend_schema(operation_id="decide_config_retrieve", extensions=PUBLIC, auth=[])
+    def get(self, request: Request) -> HttpResponse:
+        return json_response(minimal_config())
+
+    @extend_schema(request=FlagsBodySerializer, extensions=PUBLIC, auth=[])
+    @validated_request(
+        query=FlagsQuerySerializer,
+        responses={200: FLAGS_RESPONSE, **ERROR_RESPONSES},
+        summary="Legacy flags and config (/decide)",
+        description="Config always; `featureFlags` as a list (v1), a map (v2), the legacy map with payloads "
+        "(v3), or /flags' v2 `flags` (v4+).",
+    )
+    def post(self, request: Request) -> HttpResponse:
+        return _decide_answer(request._request)
+
+
+class RemoteConfigView(PublicSDKView):
+    @validated_request(
+        responses={200: CONFIG_RESPONSE, 404: None},
+        summary="Remote config (JSON)",
+        description="posthog-js's start-up config for the project of `token`; cacheable. Unknown token: 404.",
+    )
+    @extend_schema(extensions=PUBLIC, auth=[])
+    def get(self, request: Request, token: str) -> HttpResponse:
+        config = _remote_config_for(token)
+        if config is None:
+            return json_response(NOT_FOUND, status=404)
+        return _cacheable(json_response(config))
+
+
+class RemoteConfigScriptView(PublicSDKView):
+    @validated_request(
+        responses={200: SCRIPT_RESPONSE, 404: None},
+        summary="Remote config (script)",
+        description="A script setting `window._POSTHOG_REMOTE_CONFIG[token] = {config, siteApps}`, which "
+        "posthog-js loads on init.",
+    )
+    @extend_schema(operation_id="array_config_js_retrieve", extensions=PUBLIC, auth=[])
+    def get(self, request: Request, token: str) -> HttpResponse:
+        config = _remote_config_for(token)
+        if config is None:
+            return json_response(NOT_FOUND, status=404)
+        entry = orjson.dumps({"config": config, "siteApps": []}).decode()
+        script = (
+            "(function() {\n"
+            "  window._POSTHOG_REMOTE_CONFIG = window._POSTHOG_REMOTE_CONFIG || {};\n"
+            f"  window._POSTHOG_REMOTE_CONFIG[{orjson.dumps(token).decode()}] = {entry};\n"
+            "})();\n"
+        )
+        return _cacheable(HttpResponse(script, content_type="application/javascript"))
