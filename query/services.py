@@ -151,7 +151,7 @@ def hogql_execute(
     ]
     return HogQLResult(
         columns=columns,
-        types=[[name, type_] for name, type_ in zip(result.columns, result.types, strict=False)],
+        types=[[name, type_] for name, type_ in zip(columns, result.types, strict=False)],
         results=rows,
         hasMore=has_more,
         limit=page_limit if compiled.paginated else None,

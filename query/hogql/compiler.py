@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlglot import exp
 
-from query.hogql.ast import HogQLContext, ident, mark
+from query.hogql.ast import HogQLContext, ident, mark, marked
 from query.hogql.parser import parse_select, to_hogql
 from query.hogql.passes.compare import rewrite_comparisons
 from query.hogql.passes.functions import map_functions
@@ -18,6 +19,8 @@ from query.hogql.passes.placeholders import replace_placeholders
 from query.hogql.passes.validate import validate
 from query.hogql.printer import print_clickhouse
 from query.hogql.resolver import resolve_query
+
+_ALIASABLE = re.compile(r"^[^'\"`\\\n\r\t]{1,200}$")
 
 
 @dataclass
@@ -61,6 +64,18 @@ def _name_projections(root: exp.Expression) -> None:
         select.set("expressions", items)
 
 
+def _drop_unsafe_aliases(root: exp.Expression) -> None:
+    """HogQL text holding quotes stays out of ClickHouse identifiers; `types` take the `columns` names."""
+    for select in _top_selects(root):
+        select.set(
+            "expressions",
+            [
+                item.this if marked(item, "synthetic") and not _ALIASABLE.match(item.alias) else item
+                for item in select.expressions
+            ],
+        )
+
+
 def _cte_names(root: exp.Expression) -> set[str]:
     return {cte.alias for cte in root.find_all(exp.CTE)}
 
@@ -79,7 +94,7 @@ def compile_hogql(
     root = replace_placeholders(root, ctx)
     validate(root)
     timer.lap("./validate")
-    plain_select = isinstance(root, exp.Select) and root.args.get("limit") is None
+    plain_select = isinstance(root, exp.Select) and root.args.get("limit") is None and root.args.get("offset") is None
     paginate = paginate if plain_select else None
     apply_limits(root, context=limit_context, paginate=paginate)
     hogql = to_hogql(root)
@@ -94,6 +109,7 @@ def compile_hogql(
     root = rewrite_comparisons(root)
     add_team_guards(root, ctx.team_id)
     assert_isolated(root, _cte_names(root))
+    _drop_unsafe_aliases(root)
     timer.lap("./passes")
     sql, params = print_clickhouse(root, settings)
     timer.lap("./print")

@@ -198,12 +198,15 @@ def _rewrite(node: exp.Expression, scope: Scope, params: frozenset[str], own: st
 def _add_source(scope: Scope, node: exp.Expression) -> exp.Expression:
     """Register one FROM/JOIN item and return its replacement node."""
     ctx = scope.ctx
+    if isinstance(node, exp.Column) and isinstance(node.this, exp.Identifier):
+        node = exp.Table(this=node.this, db=node.args.get("table"), catalog=node.args.get("db"))  # sqlglot quirk
     alias = node.alias if isinstance(node, (exp.Table, exp.Subquery)) else ""
     if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous):
         name = node.this.name
         if name not in schema.FUNCTION_TABLES:
             raise HogQLQueryError(f"Unknown table `{name}`.")
         scope.sources[alias or name] = Source(alias or name, columns={"number": schema.INTEGER})
+        node.set("alias", exp.TableAlias(this=ident(alias or name)))
         return node
     if isinstance(node, exp.Table):
         if node.args.get("db") or node.args.get("catalog"):
@@ -305,7 +308,7 @@ def resolve_query(
         target = join.this
         items = target.expressions if isinstance(target, exp.Tuple) else [target]
         for arr in items:
-            if not isinstance(arr, exp.Alias):
+            if not isinstance(arr, (exp.Alias, exp.Subquery)) or not arr.alias:
                 raise HogQLQueryError("ARRAY JOIN arrays must have an alias")
             scope.aliases.add(arr.alias)
     for cte in scalar_ctes:

@@ -8,8 +8,10 @@ from sqlglot import exp
 
 from query.hogql import functions
 from query.hogql.errors import HogQLQueryError
+from query.hogql.schema import FUNCTION_TABLES
 
 RESERVED = {"team_id", "true", "false", "null"}
+_FORBIDDEN_IDENTIFIER_CHARS = ('"', "`", "\\", "\n", "\r", "\x00")
 _NAMED_CALLS = (
     exp.Anonymous,
     exp.AnonymousAggFunc,
@@ -19,6 +21,10 @@ _NAMED_CALLS = (
 )
 # Function-like nodes that are syntax, not calls: CASE, if(), ??, [..], (..), CAST, regex operators, windows.
 _STRUCTURAL = (
+    exp.And,
+    exp.Or,
+    exp.Xor,
+    exp.Exists,
     exp.Case,
     exp.If,
     exp.Coalesce,
@@ -82,16 +88,25 @@ def _walk(node: exp.Expression, agg: str | None) -> None:
     if isinstance(node, exp.Query) and agg is not None:
         agg = None  # nesting through a subquery is fine
     if isinstance(node, exp.Identifier):
+        if any(ch in node.name for ch in _FORBIDDEN_IDENTIFIER_CHARS):
+            raise HogQLQueryError(f"The HogQL identifier {node.name!r} contains a character that is not permitted")
         if "%" in node.name:
             raise HogQLQueryError(
                 f'The HogQL identifier "{node.name}" is not permitted as it contains the "%" character'
             )
         return
-    if isinstance(node, (exp.Alias, exp.TableAlias)) and node.alias in RESERVED:
-        raise HogQLQueryError(f'"{node.alias}" cannot be an alias or identifier, as it\'s a reserved keyword')
+    alias = node.name if isinstance(node, exp.TableAlias) else node.alias if isinstance(node, exp.Alias) else None
+    if alias in RESERVED:
+        raise HogQLQueryError(f'"{alias}" cannot be an alias or identifier, as it\'s a reserved keyword')
     if isinstance(node, exp.Func) and not isinstance(node, _NAMED_CALLS) and not isinstance(node, _STRUCTURAL):
         raise HogQLQueryError(f"Unsupported function call '{node.sql_name()}(...)'.")
     inner_agg = agg
+    if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous):
+        if node.this.name not in FUNCTION_TABLES:
+            raise HogQLQueryError(f"Unknown table `{node.this.name}`.")
+        for arg in node.this.expressions:
+            _walk(arg, None)
+        return
     if isinstance(node, _NAMED_CALLS):
         name = check_call(node)
         if functions.lookup(name)[1].aggregate and not isinstance(node.parent, exp.Window):  # type: ignore[index]
