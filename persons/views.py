@@ -86,7 +86,7 @@ class PersonViewSet(TeamScopedViewSet):
         summary="Values of a person property",
         description="Distinct values of `key` across the project's persons with their counts (top 100).",
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def values(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         query = request.validated_query
         return Response(person_property_values(team=self.team, key=query["key"], contains=query.get("value")))
