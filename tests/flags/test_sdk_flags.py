@@ -29,7 +29,7 @@ VARIANTS = [
     {"key": "other", "rollout_percentage": 25},
 ]
 FLAGS = {
-    "always-on": {"groups": [{"properties": [], "rollout_percentage": 100}]},
+    "always-on": {"groups": [{"properties": [], "rollout_percentage": 100}], "payloads": {"true": '{"colour": "red"}'}},
     "half-rollout": {"groups": [{"properties": [], "rollout_percentage": 50}]},
     "colour-test": {"groups": [{"properties": [], "rollout_percentage": 100}], "multivariate": {"variants": VARIANTS}},
     "pro-only": {"groups": [{"properties": [{"key": "plan", "value": "pro", "operator": "exact", "type": "person"}]}]},
@@ -142,6 +142,8 @@ def test_posthog_python_flags(live_server: Any, sdk_project: Any, mode: str) -> 
         enabled = client.feature_enabled(item["key"], item["distinct_id"], **kwargs)
         assert enabled is bool(value), item
         got.append(value)
+    payload = client.get_feature_flag_payload("always-on", "user-1", only_evaluate_locally=local)
+    assert payload == {"colour": "red"}
     client.shutdown()
     check_answers(items, got, sdk_project.team.api_token)
 
@@ -167,6 +169,7 @@ def test_posthog_node_flags(live_server: Any, sdk_project: Any, local: bool) -> 
     assert run.returncode == 0, run.stderr
     output = json.loads(run.stdout.strip().splitlines()[-1])
     assert output["errors"] == []
+    assert output["payload"] == {"colour": "red"}
     got = [r["value"] for r in output["results"]]
     assert [r["enabled"] for r in output["results"]] == [bool(v) for v in got]
     check_answers(items, got, sdk_project.team.api_token)

@@ -29,5 +29,6 @@ for (const c of cases) {
     enabled: (await client.isFeatureEnabled(c.key, c.distinct_id, options)) ?? null,
   })
 }
+const payload = await client.getFeatureFlagPayload('always-on', 'user-1', undefined, { onlyEvaluateLocally: local })
 await client.shutdown()
-console.log(JSON.stringify({ results, errors }))
+console.log(JSON.stringify({ results, errors, payload }))
