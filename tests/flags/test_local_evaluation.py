@@ -108,3 +108,17 @@ def test_project_route_local_evaluation(project: Any, other_project: Any, flags:
     assert response.status_code == 200
     assert [f["key"] for f in response.json()["flags"]] == ["on", "off"]
     assert_auth_matrix(project, other_project, "GET", url, scope="feature_flag:read")
+
+
+@pytest.mark.parametrize("credential", ["personal", "secret"])
+def test_local_evaluation_rate_limit(project: Any, flags: list[FeatureFlag], settings: Any, credential: str) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "local_evaluation": "2/minute"}
+    client = project.client() if credential == "personal" else bearer(project.team.secret_api_token)
+    url = PUBLIC_URLS[0].format(token=project.team.api_token)
+    codes = [client.get(url).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    assert client.get(url).json()["code"] == "throttled"
+    cache.clear()
