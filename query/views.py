@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from openapi.validation import validated_request
 from posthog_clone.api.base import TeamScopedViewSet
+from posthog_clone.api.decorators import required_scopes
 from posthog_clone.api.throttling import BurstRateThrottle, QueryRateThrottle
 from posthog_clone.clickhouse import ClickHouseError
 from query import services
@@ -26,11 +27,12 @@ from query.serializers import (
 
 class QueryViewSet(TeamScopedViewSet):
     scope_object = "query"
-    scope_object_read_actions = ("create", "retrieve", "list", "destroy")
+    scope_object_read_actions = ("retrieve", "list")  # create and destroy declare query:read below
     throttle_classes = [BurstRateThrottle, QueryRateThrottle]
     openapi_tag = "Query"
     lookup_value_regex = "[^/]+"
 
+    @required_scopes("query:read")
     @validated_request(
         request=QueryRequestSerializer,
         responses={200: QueryResponseSerializer, 202: QueryAsyncStartedSerializer},
@@ -61,6 +63,7 @@ class QueryViewSet(TeamScopedViewSet):
         code = status.HTTP_200_OK if query_status["complete"] else status.HTTP_202_ACCEPTED
         return Response({"query_status": query_status}, status=code)
 
+    @required_scopes("query:read")
     @validated_request(responses={204: None}, summary="Cancel an async query", description="Forget an async run.")
     def destroy(self, request: Request, pk: str, **kwargs: Any) -> Response:
         if not services.query_status_cancel(team=self.team, query_id=pk):
