@@ -8,9 +8,10 @@ lazy joins (`person`, `pdi`, `session`, `group_N`) are added to the SELECT when 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
-from sqlglot import exp
+from sqlglot import exp, parse_one
 
 from query.hogql import schema
 from query.hogql.ast import HogQLContext, call, column, equals, ident, json_extract, mark, marked, tz_wrap
@@ -135,14 +136,19 @@ class Scope:
         raise ResolutionError(f"Unable to resolve field: {first}")
 
 
+@functools.lru_cache(maxsize=64)
+def _lazy_subquery(name: str, database: str) -> exp.Expression:
+    """Parsed once per process; callers copy it."""
+    table = schema.INTERNAL_TABLES[name]
+    qualified = f"`{database}`.`{table.ch_table}`"
+    return parse_one(table.lazy_sql.replace("{table}", qualified), dialect=HogQLDialect)
+
+
 def table_node(table: schema.Table, alias: str, ctx: HogQLContext) -> exp.Expression:
     if table.is_real:
         node = exp.Table(this=ident(table.ch_table), db=ident(ctx.database), alias=exp.TableAlias(this=ident(alias)))
         return mark(node, real_table=True)
-    from sqlglot import parse_one
-
-    qualified = f"`{ctx.database}`.`{table.ch_table}`"
-    sub = parse_one(table.lazy_sql.replace("{table}", qualified), dialect=HogQLDialect)
+    sub = _lazy_subquery(table.name, ctx.database).copy()
     for inner in sub.find_all(exp.Table):
         mark(inner, real_table=True)
     return exp.Subquery(this=sub, alias=exp.TableAlias(this=ident(alias)))

@@ -1,0 +1,1 @@
+"""Benchmark of /query/: HogQL endpoint latency against the raw chDB time of the same compiled SQL."""
