@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from query.hogql.ast import HogQLContext, ident, mark, marked
+from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import parse_select, to_hogql
 from query.hogql.passes.compare import rewrite_comparisons
 from query.hogql.passes.functions import map_functions
@@ -81,6 +83,20 @@ def _cte_names(root: exp.Expression) -> set[str]:
 
 
 def compile_hogql(
+    text: str,
+    ctx: HogQLContext,
+    *,
+    limit_context: LimitContext,
+    paginate: tuple[int, int] | None,
+    settings: dict[str, Any],
+) -> CompiledQuery:
+    try:
+        return _compile(text, ctx, limit_context=limit_context, paginate=paginate, settings=settings)
+    except SqlglotError as error:  # sqlglot refusing an odd tree is the user's query, not a crash
+        raise HogQLQueryError(f"Unsupported query: {error}") from None
+
+
+def _compile(
     text: str,
     ctx: HogQLContext,
     *,

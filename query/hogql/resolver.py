@@ -27,6 +27,10 @@ class Source:
     table: schema.Table | None = None
     columns: dict[str, str] | None = None  # subquery / CTE / function outputs → kind; None = unknown
     lazy: bool = False
+    root: str = ""  # the FROM/JOIN item a lazy join hangs off
+
+    def __post_init__(self) -> None:
+        self.root = self.root or self.alias
 
     def has(self, name: str) -> bool:
         if self.table is not None:
@@ -72,6 +76,7 @@ class Scope:
     ctes: dict[str, dict[str, str] | None]
     sources: dict[str, Source] = field(default_factory=dict)
     aliases: set[str] = field(default_factory=set)
+    lazy_joins: list[tuple[str, exp.Join]] = field(default_factory=list)  # (root alias, join)
 
     def property(self, node: exp.Expression, keys: list[str], property_type: int | None) -> exp.Expression:
         value = json_extract(node, keys)
@@ -105,8 +110,8 @@ class Scope:
         right = column(target.fields[spec.to_field].ch, alias)
         join = exp.Join(this=table_node(target, alias, self.ctx), on=equals(left, right))
         join.set("side" if spec.side == "LEFT" else "kind", spec.side)
-        self.select.append("joins", join)
-        joined = Source(alias, table=target, lazy=True)
+        self.lazy_joins.append((source.root, join))
+        joined = Source(alias, table=target, lazy=True, root=source.root)
         self.sources[alias] = joined
         return joined
 
@@ -333,7 +338,21 @@ def resolve_query(
             query.set(
                 key, [_rewrite(v, scope, frozenset(), None) if isinstance(v, exp.Expression) else v for v in value]
             )
+    _place_lazy_joins(query, scope)
     return _name_outputs(query)
+
+
+def _place_lazy_joins(query: exp.Select, scope: Scope) -> None:
+    """Lazy joins go right after the item they hang off, so later ON clauses can use them."""
+    if not scope.lazy_joins:
+        return
+    from_ = query.args.get("from_")
+    ordered = [j for root, j in scope.lazy_joins if from_ is not None and root == from_.this.alias]
+    for join in query.args.get("joins") or []:
+        ordered.append(join)
+        alias = join.this.alias if join.args.get("kind") != "ARRAY" else ""
+        ordered.extend(j for root, j in scope.lazy_joins if alias and root == alias)
+    query.set("joins", ordered)
 
 
 def _name_outputs(select: exp.Select) -> dict[str, str]:
