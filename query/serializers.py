@@ -50,6 +50,11 @@ class QueryRequestSerializer(serializers.Serializer):
         choices=["posthog_ai"], required=False, allow_null=True, help_text='Only "posthog_ai" may be sent.'
     )
 
+    def validate_refresh(self, value: Any) -> Any:
+        if value is None or isinstance(value, (bool, str)):
+            return value
+        raise serializers.ValidationError("Must be a boolean or one of the refresh mode names.")
+
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         fields["async"] = serializers.BooleanField(required=False, help_text='Legacy: true means refresh "async".')

@@ -10,6 +10,7 @@ import ipaddress
 import json
 import logging
 import math
+import re
 import threading
 import time
 import uuid
@@ -33,6 +34,7 @@ from query.selectors import property_types_for_team
 logger = logging.getLogger(__name__)
 
 ASYNC_STATUS_TTL = 600
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 _TIMEOUT_MESSAGE = (
     "Query has hit the max execution time before completing. Narrow the date range or simplify the query."
 )
@@ -187,6 +189,8 @@ def _cache_target_age() -> int:
 
 
 def _status_key(query_id: str, team_id: int) -> str:
+    if not _SAFE_ID.match(query_id):  # ids come from clients: keep cache keys printable
+        query_id = hashlib.sha256(query_id.encode("utf-8", "replace")).hexdigest()
     return f"query_async:{query_id}:{team_id}"
 
 
