@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -253,11 +253,30 @@ def match_property(prop: Mapping[str, Any], properties: Mapping[str, Any], *, no
 # Flags
 
 
-def _condition_properties_match(condition: Mapping[str, Any], properties: Mapping[str, Any], now: dt.datetime) -> bool:
+DependencyLookup = Callable[[str], "FlagResult | None"]
+
+
+def _dependency_matches(prop: Mapping[str, Any], lookup: DependencyLookup | None) -> bool:
+    """`{"type": "flag", "key": "<flag id>", "value": true | false | "<variant>"}` against that flag's result."""
+    result = lookup(str(prop.get("key"))) if lookup is not None else None
+    if result is None:
+        return False  # unknown, deleted or circular dependency
+    expected = prop.get("value")
+    if isinstance(expected, bool):
+        return result.enabled is expected
+    return result.enabled and result.variant is not None and result.variant == str(expected)
+
+
+def _condition_properties_match(
+    condition: Mapping[str, Any], properties: Mapping[str, Any], now: dt.datetime, lookup: DependencyLookup | None
+) -> bool:
     for prop in condition.get("properties") or []:
-        if prop.get("type") in ("cohort", "flag"):
-            return False  # cohorts and flag dependencies are not supported: such a condition never matches
-        if not match_property(prop, properties, now=now):
+        if prop.get("type") == "cohort":
+            return False  # cohorts are not supported: such a condition never matches
+        if prop.get("type") == "flag":
+            if not _dependency_matches(prop, lookup):
+                return False
+        elif not match_property(prop, properties, now=now):
             return False
     return True
 
@@ -283,7 +302,10 @@ def _payload(flag: FlagDefinition, enabled: bool, variant: str | None) -> Any:
     return payloads.get(variant if variant is not None else "true")
 
 
-def evaluate_flag(flag: FlagDefinition, ctx: EvaluationContext) -> FlagResult:
+def evaluate_flag(
+    flag: FlagDefinition, ctx: EvaluationContext, *, dependencies: DependencyLookup | None = None
+) -> FlagResult:
+    """`dependencies` resolves a flag id to its result, for `type: "flag"` conditions."""
     now = ctx.now or dt.datetime.now(dt.UTC)
 
     def result(enabled: bool, reason: str, index: int | None, variant: str | None = None) -> FlagResult:
@@ -307,7 +329,7 @@ def evaluate_flag(flag: FlagDefinition, ctx: EvaluationContext) -> FlagResult:
     variant_keys = {str(v.get("key")) for v in flag.variants}
     reason, reason_index = NO_CONDITION_MATCH, None
     for index, condition in enumerate(flag.groups):
-        if not _condition_properties_match(condition, properties, now):
+        if not _condition_properties_match(condition, properties, now, dependencies):
             continue
         if not in_rollout(flag.key, identifier, condition.get("rollout_percentage")):
             if reason == NO_CONDITION_MATCH:
@@ -322,5 +344,25 @@ def evaluate_flag(flag: FlagDefinition, ctx: EvaluationContext) -> FlagResult:
 def evaluate_flags(
     flags: Iterable[FlagDefinition], ctx: EvaluationContext, *, only_keys: Iterable[str] | None = None
 ) -> dict[str, FlagResult]:
+    """Every flag (or only `only_keys`), each evaluated once; flag dependencies resolve by id, cycles to None."""
+    all_flags = list(flags)
+    by_id = {str(flag.id): flag for flag in all_flags}
+    done: dict[str, FlagResult | None] = {}
+
+    def lookup(flag_id: str) -> FlagResult | None:
+        if flag_id not in done:
+            flag = by_id.get(flag_id)
+            if flag is None:
+                return None
+            done[flag_id] = None  # in progress: a cycle back here resolves to None
+            done[flag_id] = evaluate_flag(flag, ctx, dependencies=lookup)
+        return done[flag_id]
+
     wanted = set(only_keys) if only_keys is not None else None
-    return {flag.key: evaluate_flag(flag, ctx) for flag in flags if wanted is None or flag.key in wanted}
+    results = {}
+    for flag in all_flags:
+        if wanted is None or flag.key in wanted:
+            result = lookup(str(flag.id))
+            assert result is not None
+            results[flag.key] = result
+    return results

@@ -28,6 +28,8 @@ def _check_property(prop: Any, aggregation_group_type_index: int | None) -> None
     elif prop_type != "group" or prop.get("group_type_index") != aggregation_group_type_index:
         raise serializers.ValidationError("Filters are not valid (can only use group properties)")
     operator = prop.get("operator") or "exact"
+    if prop_type == "flag" and operator != "flag_evaluates_to":
+        raise serializers.ValidationError("Flag properties must use the 'flag_evaluates_to' operator")
     if prop_type in ("person", "group") and operator not in OPERATORS:
         raise serializers.ValidationError(f"Invalid operator: {operator}", code="invalid_operator")
     if operator in STRING_VALUE_OPERATORS and not isinstance(prop.get("value"), str):

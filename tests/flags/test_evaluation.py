@@ -17,6 +17,7 @@ from flags.evaluation import (
     EvaluationContext,
     FlagDefinition,
     evaluate_flag,
+    evaluate_flags,
     flag_hash,
     in_rollout,
     match_property,
@@ -312,3 +313,49 @@ def test_device_id_bucketing() -> None:
     filters = {"groups": [{"rollout_percentage": 50}], "bucketing_identifier": "device_id"}
     assert evaluate_flag(flag(filters, key="new-dashboard"), ctx("user-1", device_id="user-2")).enabled is True
     assert evaluate_flag(flag(filters, key="new-dashboard"), ctx("user-2", device_id="user-1")).enabled is False
+
+
+def depends_on(flag_id: int, value: Any) -> dict[str, Any]:
+    return {"groups": [{"properties": [{"key": str(flag_id), "type": "flag", "value": value}]}]}
+
+
+ON = FlagDefinition(id=1, key="on", active=True, filters={"groups": [{"rollout_percentage": 100}]})
+OFF = FlagDefinition(id=2, key="off", active=True, filters={"groups": [{"rollout_percentage": 0}]})
+BLUE = FlagDefinition(
+    id=3,
+    key="blue",
+    active=True,
+    filters={"groups": [{}], "multivariate": {"variants": [{"key": "blue", "rollout_percentage": 100}]}},
+)
+
+
+@pytest.mark.parametrize(
+    ("filters", "enabled"),
+    [
+        (depends_on(1, True), True),
+        (depends_on(1, False), False),
+        (depends_on(2, True), False),
+        (depends_on(2, False), True),
+        (depends_on(3, "blue"), True),
+        (depends_on(3, "red"), False),
+        (depends_on(1, "blue"), False),  # boolean flag has no variant
+        (depends_on(99, True), False),  # unknown flag
+    ],
+)
+def test_flag_dependencies(filters: dict[str, Any], enabled: bool) -> None:
+    dependent = FlagDefinition(id=10, key="dependent", active=True, filters=filters)
+    results = evaluate_flags([ON, OFF, BLUE, dependent], ctx())
+    assert results["dependent"].enabled is enabled
+
+
+def test_circular_dependencies_never_match() -> None:
+    first = FlagDefinition(id=20, key="first", active=True, filters=depends_on(21, True))
+    second = FlagDefinition(id=21, key="second", active=True, filters=depends_on(20, True))
+    results = evaluate_flags([first, second], ctx())
+    assert (results["first"].enabled, results["second"].enabled) == (False, False)
+
+
+def test_only_keys_still_resolves_dependencies() -> None:
+    dependent = FlagDefinition(id=10, key="dependent", active=True, filters=depends_on(1, True))
+    assert list(evaluate_flags([ON, dependent], ctx(), only_keys=["dependent"])) == ["dependent"]
+    assert evaluate_flags([ON, dependent], ctx(), only_keys=["dependent"])["dependent"].enabled is True

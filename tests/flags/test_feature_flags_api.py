@@ -105,6 +105,10 @@ def test_key_with_invalid_characters_rejected(project: Any, key: str) -> None:
             "Invalid value for operator gt: 3",
         ),
         ({"groups": [{"variant": "nope"}]}, "Filters are not valid (variant override does not exist)"),
+        (
+            {"groups": [{"properties": [{"key": "1", "type": "flag", "value": True, "operator": "exact"}]}]},
+            "Flag properties must use the 'flag_evaluates_to' operator",
+        ),
         ({"groups": [], "payloads": {"false": "1"}}, "Payload keys must be 'true' for boolean flags"),
         ({"groups": [], "payloads": {"true": "{not json"}}, "Payload value is not valid JSON"),
         ({"groups": [{"rollout_percentage": 150}]}, "Rollout percentage must be a number between 0 and 100."),
