@@ -79,8 +79,10 @@ def _query_settings(limit_context: str) -> dict[str, Any]:
     max_time = getattr(settings, "HOGQL_MAX_EXECUTION_TIME", 60)
     if long_running:
         max_time = max(max_time, getattr(settings, "HOGQL_INCREASED_MAX_EXECUTION_TIME", 600))
+    memory = int(getattr(settings, "HOGQL_MAX_MEMORY_USAGE", 4 * 1024**3))
     return {
         "max_execution_time": int(max_time),
+        **({"max_memory_usage": memory} if memory > 0 else {}),
         "max_ast_elements": 4_000_000,
         "max_expanded_ast_elements": 4_000_000,
         "max_bytes_before_external_group_by": 0,
@@ -96,9 +98,8 @@ def _raise_clickhouse_error(error: ClickHouseError) -> None:
     if error.name == "TIMEOUT_EXCEEDED" or error.code == 159:
         raise QueryTimeoutError(_TIMEOUT_MESSAGE) from error
     if error.name == "MEMORY_LIMIT_EXCEEDED":
-        raise QueryTimeoutError(
-            "Query exceeded the memory limit. Narrow the date range or simplify the query."
-        ) from error
+        message = "Query exceeded the memory limit. Narrow the date range or simplify the query."
+        raise ClickHouseUserError(message, code_name="memory_limit_exceeded") from error
     if error.retryable or error.name in _SERVER_SIDE_CODES or not error.name:
         raise error
     raise ClickHouseUserError(error.message, code_name=error.name.lower()) from error
@@ -227,9 +228,13 @@ def _cache_key(team: Team, query: dict[str, Any]) -> str:
     return "cache_" + hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
-def _compute(team: Team, query: dict[str, Any], cache_key: str) -> dict[str, Any]:
+def _compute(team: Team, query: dict[str, Any], cache_key: str, *, limit_context: str = "query") -> dict[str, Any]:
     result = hogql_execute(
-        team=team, query=query.get("query", ""), values=query.get("values"), filters=query.get("filters")
+        team=team,
+        query=query.get("query", ""),
+        values=query.get("values"),
+        filters=query.get("filters"),
+        limit_context=limit_context,
     )
     now = _now()
     envelope = {
@@ -277,7 +282,7 @@ def _run_async(team: Team, query: dict[str, Any], cache_key: str, status: dict[s
         status = {**status, "pickup_time": _now().isoformat()}
         cache.set(key, status, ASYNC_STATUS_TTL)
         try:
-            envelope = _compute(team, query, cache_key)
+            envelope = _compute(team, query, cache_key, limit_context="query_async")
             status.update(complete=True, results=envelope)
         except ExposedHogQLError as error:
             status.update(complete=True, error=True, error_message=str(error))

@@ -241,3 +241,13 @@ def test_modifiers_are_echoed_and_environments_route_works(project: Any) -> None
 def test_auth_matrix(project: Any, other_project: Any) -> None:
     payload = {"query": {"kind": "HogQLQuery", "query": "SELECT 1"}}
     assert_auth_matrix(project, other_project, "POST", query_url(project), scope="query:read", data=payload)
+
+
+@pytest.mark.clickhouse
+def test_query_over_memory_limit_is_a_clean_error(project: Any, settings: Any) -> None:
+    settings.HOGQL_MAX_MEMORY_USAGE = 20 * 1024**2
+    response = run(project, "SELECT groupArray(number) FROM numbers(50000000)")
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert (body["type"], body["code"]) == ("validation_error", "memory_limit_exceeded")
+    assert "memory limit" in body["detail"]

@@ -61,6 +61,7 @@ def test_async_error_is_reported_as_400(project: Any) -> None:
 @pytest.mark.clickhouse
 def test_cancel_removes_the_query(project: Any, other_project: Any, settings: Any) -> None:
     settings.HOGQL_MAX_EXECUTION_TIME = 2  # the background run ends soon after the test
+    settings.HOGQL_INCREASED_MAX_EXECUTION_TIME = 2
     started = run(project, "SELECT count() FROM numbers(100000000000) WHERE sipHash64(number) = 1", refresh="async")
     query_id = started.json()["query_status"]["id"]
 
