@@ -15,7 +15,7 @@ class FunctionMeta:
     min_args: int = 0
     max_args: int | None = None
     min_params: int = 0
-    max_params: int = 0
+    max_params: int | None = 0
     aggregate: bool = False
 
 

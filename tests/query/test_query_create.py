@@ -251,3 +251,20 @@ def test_query_over_memory_limit_is_a_clean_error(project: Any, settings: Any) -
     body = response.json()
     assert (body["type"], body["code"]) == ("validation_error", "memory_limit_exceeded")
     assert "memory limit" in body["detail"]
+
+
+@pytest.mark.clickhouse
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"dateRange": "yesterday"},
+        {"dateRange": {"date_from": "not a date"}},
+        {"properties": "x"},
+        {"properties": [{"key": "price", "operator": "gt", "value": None}]},
+        {"properties": [{"key": "price", "operator": "between", "value": 1}]},
+    ],
+)
+def test_malformed_filters_are_400(project: Any, filters: dict) -> None:
+    response = run(project, "SELECT count() FROM events WHERE {filters}", query_extra={"filters": filters})
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "hogql_query_error"

@@ -26,8 +26,8 @@ def _placeholder_name(node: exp.Expression) -> str | None:
     return None
 
 
-def _date_bound(value: str, ctx: HogQLContext) -> exp.Expression:
-    text = value.strip()
+def _date_bound(value: Any, ctx: HogQLContext) -> exp.Expression:
+    text = str(value).strip()
     match = _RELATIVE.match(text)
     if match:
         amount, unit = int(match.group(1)), match.group(2)
@@ -83,19 +83,28 @@ def _property_filter(item: dict[str, Any]) -> exp.Expression:
         return cond if op == "regex" else call("ifNull", call("not", cond), exp.Literal.number(1))
     if op in {"gt", "lt", "gte", "lte"}:
         fn = {"gt": "greater", "lt": "less", "gte": "greaterOrEquals", "lte": "lessOrEquals"}[op]
-        return call(fn, call("toFloat", ref), const(float(values[0])))
+        try:
+            number = float(values[0])
+        except (TypeError, ValueError):
+            raise HogQLQueryError(f"Property filter {key!r} needs a numeric value for {op}") from None
+        return call(fn, call("toFloat", ref), const(number))
     raise HogQLQueryError(f"Unsupported property filter operator: {op}")
 
 
 def filters_expression(filters: dict[str, Any] | None, ctx: HogQLContext) -> exp.Expression:
     conditions: list[exp.Expression] = []
-    filters = filters or {}
+    filters = filters if isinstance(filters, dict) else {}
     date_range = filters.get("dateRange") or {}
+    if not isinstance(date_range, dict):
+        raise HogQLQueryError("filters.dateRange must be an object")
     if date_range.get("date_from") and date_range["date_from"] != "all":
         conditions.append(call("greaterOrEquals", exp.column("timestamp"), _date_bound(date_range["date_from"], ctx)))
     if date_range.get("date_to"):
         conditions.append(call("less", exp.column("timestamp"), _date_bound(date_range["date_to"], ctx)))
-    for item in filters.get("properties") or []:
+    properties = filters.get("properties") or []
+    if not isinstance(properties, list):
+        raise HogQLQueryError("filters.properties must be a list")
+    for item in properties:
         if isinstance(item, dict):
             conditions.append(_property_filter(item))
     if not conditions:
