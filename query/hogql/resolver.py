@@ -225,7 +225,7 @@ def _add_source(scope: Scope, node: exp.Expression) -> exp.Expression:
         name = node.name
         if name in scope.ctes:
             scope.sources[alias or name] = Source(alias or name, columns=scope.ctes[name])
-            return node
+            return exp.Table(this=ident(CTE_PREFIX + name), alias=exp.TableAlias(this=ident(alias or name)))
         if name not in schema.TABLES:
             raise HogQLQueryError(f"Unknown table `{name}`.")
         table = schema.TABLES[name]
@@ -276,11 +276,40 @@ def _expand_star(select: exp.Select, scope: Scope) -> None:
     select.set("expressions", expanded)
 
 
+CTE_PREFIX = "__hogql_cte_"
+
+
+def _register_ctes(query: exp.Expression, ctx: HogQLContext, ctes: dict, aliases: set[str]) -> list[exp.CTE]:
+    """Resolve the WITH clause of `query` into `ctes` (renamed, so ClickHouse can never confuse a CTE with
+    a database table); returns the scalar `WITH <expr> AS name` items, whose names go into `aliases`."""
+    scalar: list[exp.CTE] = []
+    with_ = query.args.get("with_")
+    if with_ is None:
+        return scalar
+    for cte in with_.expressions:
+        name = cte.alias
+        if name in RESERVED_NAMES:
+            raise HogQLQueryError(f'"{name}" cannot be an alias or identifier, as it\'s a reserved keyword')
+        if cte.args.get("scalar"):
+            aliases.add(name)
+            scalar.append(cte)
+            continue
+        if name in schema.TABLES:
+            raise HogQLQueryError(f"A CTE cannot be named like the table `{name}`.")
+        ctes[name] = resolve_query(cte.this, ctx, ctes)
+        cte.set("alias", exp.TableAlias(this=ident(CTE_PREFIX + name)))
+    return scalar
+
+
 def resolve_query(
     query: exp.Expression, ctx: HogQLContext, ctes: dict[str, dict[str, str] | None]
 ) -> dict[str, str] | None:
     """Resolve a SELECT or set operation in place; returns its output columns (name → kind)."""
     if isinstance(query, exp.SetOperation):
+        ctes = dict(ctes)
+        scalar = _register_ctes(query, ctx, ctes, set())
+        if scalar:
+            raise HogQLQueryError("WITH <expression> AS <name> is not supported before a UNION; use a CTE")
         left = resolve_query(query.this, ctx, ctes)
         resolve_query(query.expression, ctx, ctes)
         return left
@@ -289,20 +318,7 @@ def resolve_query(
     if not isinstance(query, exp.Select):
         raise HogQLQueryError(f"Unsupported query: {to_hogql(query)}")
     scope = Scope(select=query, ctx=ctx, ctes=dict(ctes))
-    scalar_ctes: list[exp.CTE] = []
-    with_ = query.args.get("with_")
-    if with_ is not None:
-        for cte in with_.expressions:
-            name = cte.alias
-            if name in RESERVED_NAMES:
-                raise HogQLQueryError(f'"{name}" cannot be an alias or identifier, as it\'s a reserved keyword')
-            if cte.args.get("scalar"):
-                scope.aliases.add(name)
-                scalar_ctes.append(cte)
-                continue
-            if name in schema.TABLES:
-                raise HogQLQueryError(f"A CTE cannot be named like the table `{name}`.")
-            scope.ctes[name] = resolve_query(cte.this, ctx, scope.ctes)
+    scalar_ctes = _register_ctes(query, ctx, scope.ctes, scope.aliases)
     from_ = query.args.get("from_")
     if from_ is not None:
         from_.set("this", _add_source(scope, from_.this))

@@ -53,6 +53,9 @@ STATEMENTS = [
     "SELECT 1 AS team_id FROM events",
     "SELECT {hogql_val_0:String}",
     "SELECT * FROM events LEFT JOIN events AS e2 USING distinct_id",
+    "SELECT * FROM (WITH person AS (SELECT 1 AS x) SELECT x FROM person) AS a, person",
+    "WITH person AS (SELECT * FROM person) SELECT * FROM person",
+    "SELECT * FROM __hogql_cte_person",
 ]
 
 
@@ -66,6 +69,8 @@ def _cases(mine: int, theirs: int) -> list[tuple[str, str, dict[str, Any]]]:
         ("SELECT event FROM events PREWHERE team_id = {theirs} OR 1", OWN, {}),
         ("WITH e AS (SELECT event, distinct_id FROM events) SELECT * FROM e", OWN_NONEMPTY, {}),
         ("WITH e AS (SELECT event FROM events WHERE team_id = {theirs}) SELECT * FROM e", OWN, {}),
+        ("WITH person AS (SELECT distinct_id FROM events) SELECT * FROM (SELECT * FROM person)", OWN_NONEMPTY, {}),
+        ("WITH t AS (SELECT event FROM events) SELECT * FROM t UNION ALL SELECT * FROM t", OWN_NONEMPTY, {}),
         ("SELECT e.event, e.distinct_id FROM events AS e", OWN_NONEMPTY, {}),
         (
             "SELECT a.event, b.distinct_id FROM events a JOIN events b ON a.distinct_id = b.distinct_id",

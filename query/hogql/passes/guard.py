@@ -10,6 +10,7 @@ from sqlglot import exp
 
 from query.hogql.ast import and_, column, equals, mark, marked
 from query.hogql.errors import HogQLQueryError, InternalHogQLError
+from query.hogql.resolver import CTE_PREFIX
 
 
 def _guard(table: exp.Expression, team_id: int) -> exp.Expression:
@@ -53,6 +54,6 @@ def assert_isolated(root: exp.Expression, cte_names: set[str]) -> None:
             continue
         if isinstance(table.this, exp.Anonymous) and table.this.name == "numbers":
             continue
-        if not table.args.get("db") and table.name in cte_names:
+        if not table.args.get("db") and table.name.startswith(CTE_PREFIX) and table.name in cte_names:
             continue
         raise HogQLQueryError(f"Unknown table `{table.name}`.")
