@@ -59,7 +59,13 @@ def _json_value(value: Any) -> Any:
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+    if isinstance(value, dt.datetime):
+        # As DRF (and so PostHog) renders datetimes: milliseconds, UTC as "Z"; naive values are UTC.
+        text = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
+        if value.microsecond:
+            text = text[:23] + text[26:]
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
     if isinstance(value, (uuid.UUID, ipaddress.IPv4Address, ipaddress.IPv6Address)):
         return str(value)

@@ -268,3 +268,13 @@ def test_malformed_filters_are_400(project: Any, filters: dict) -> None:
     response = run(project, "SELECT count() FROM events WHERE {filters}", query_extra={"filters": filters})
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "hogql_query_error"
+
+
+@pytest.mark.clickhouse
+def test_datetimes_render_as_drf_does(project: Any) -> None:
+    moment = dt.datetime(2024, 1, 1, 20, 0, 0, 123456, tzinfo=dt.UTC)
+    insert_events(project.team.pk, [{"event": "a", "timestamp": moment}])
+    body = run(project, "SELECT timestamp, uuid FROM events").json()
+    assert body["results"][0][0] == "2024-01-01T20:00:00.123Z"
+    assert body["types"][0] == ["timestamp", "DateTime64(6, 'UTC')"]
+    assert isinstance(body["results"][0][1], str) and len(body["results"][0][1]) == 36
