@@ -14,6 +14,7 @@ import re
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -26,7 +27,7 @@ from posthog_clone.accounts.models import Team
 from posthog_clone.clickhouse import ClickHouseError, get_client
 from query.exceptions import ClickHouseUserError, QueryTimeoutError
 from query.hogql.ast import HogQLContext
-from query.hogql.compiler import compile_hogql
+from query.hogql.compiler import CompiledQuery, compile_hogql
 from query.hogql.errors import ExposedHogQLError, HogQLQueryError
 from query.hogql.passes.limits import LIMIT_CONTEXTS
 from query.selectors import property_types_for_team
@@ -111,6 +112,42 @@ def _raise_clickhouse_error(error: ClickHouseError) -> None:
     raise ClickHouseUserError(error.message, code_name=error.name.lower()) from error
 
 
+_COMPILED: OrderedDict[str, tuple[float, CompiledQuery]] = OrderedDict()
+_COMPILED_LOCK = threading.Lock()
+_COMPILED_TTL = 60.0
+_COMPILED_MAX = 512
+
+
+def _compile_cached(ctx: HogQLContext, query: str, limit_context: str, paginate: tuple[int, int]) -> CompiledQuery:
+    """Compiling is pure, so identical requests (dashboards, polling scripts) reuse the SQL for a minute.
+    The key holds everything the output depends on, the project first; `{filters}` with relative dates are
+    evaluated at compile time, hence the short lifetime."""
+    key = json.dumps(
+        [ctx.team_id, ctx.timezone, ctx.database, query, ctx.values, ctx.filters, sorted(ctx.property_types.items()),
+         limit_context, paginate, _query_settings(limit_context)],
+        sort_keys=True,
+        default=str,
+    )  # fmt: skip
+    now = time.monotonic()
+    with _COMPILED_LOCK:
+        hit = _COMPILED.get(key)
+        if hit is not None and now - hit[0] < _COMPILED_TTL:
+            _COMPILED.move_to_end(key)
+            return hit[1]
+    compiled = compile_hogql(
+        query,
+        ctx,
+        limit_context=LIMIT_CONTEXTS[limit_context],
+        paginate=paginate,
+        settings=_query_settings(limit_context),
+    )
+    with _COMPILED_LOCK:
+        _COMPILED[key] = (now, compiled)
+        while len(_COMPILED) > _COMPILED_MAX:
+            _COMPILED.popitem(last=False)
+    return compiled
+
+
 def hogql_execute(
     *,
     team: Team,
@@ -136,9 +173,7 @@ def hogql_execute(
         filters=filters,
         property_types=property_types_for_team(team=team),
     )
-    compiled = compile_hogql(
-        query, ctx, limit_context=context, paginate=(page_limit, page_offset), settings=_query_settings(limit_context)
-    )
+    compiled = _compile_cached(ctx, query, limit_context, (page_limit, page_offset))
     executed = time.perf_counter()
     try:
         result = get_client().query(compiled.clickhouse, compiled.params)

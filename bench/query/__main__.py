@@ -139,10 +139,13 @@ def main() -> None:
     url = f"/api/projects/{team.pk}/query/"
     client = get_client()
 
-    print(f"\n{'query':<24}{'/query/ ms':>12}{'raw chDB ms':>13}{'ratio':>8}{'overhead ms':>13}  target")
+    print(
+        f"\n{'query':<24}{'/query/ ms':>12}{'raw chDB ms':>13}{'ratio':>8}{'overhead ms':>13}"
+        f"{'cold compile ms':>17}  target"
+    )
     for name, sql in QUERIES.items():
         compiled = hogql_execute(team=team, query=sql)  # also warms caches
-        params = _raw_params(team, sql)
+        params, cold_compile = _raw_params(team, sql)
         api_times, raw_times = [], []
         for _ in range(args.repeat):
             started = time.perf_counter()
@@ -158,14 +161,16 @@ def main() -> None:
         ok = api_ms <= 1.2 * raw_ms + 5 and (name != "top events 7d" or args.events < 10_000_000 or api_ms <= 150)
         verdict = "ok" if ok else "MISS"
         ratio = api_ms / raw_ms
-        print(f"{name:<24}{api_ms:>12.1f}{raw_ms:>13.1f}{ratio:>8.2f}{api_ms - raw_ms:>13.1f}  {verdict}")
-    print(f"\n{args.events:,} events, median of {args.repeat} runs")
+        overhead = api_ms - raw_ms
+        cold = cold_compile * 1000
+        print(f"{name:<24}{api_ms:>12.1f}{raw_ms:>13.1f}{ratio:>8.2f}{overhead:>13.1f}{cold:>17.1f}  {verdict}")
+    print(f"\n{args.events:,} events, median of {args.repeat} runs (repeated requests reuse the compiled SQL)")
     if not args.var_dir:
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
-def _raw_params(team: object, sql: str) -> dict:
-    """The parameters of the compiled SQL (the same compile the view does)."""
+def _raw_params(team: object, sql: str) -> tuple[dict, float]:
+    """The parameters of the compiled SQL (the same compile the view does) and a cold compile's time."""
     from django.conf import settings
 
     from query.hogql.ast import HogQLContext
@@ -180,10 +185,11 @@ def _raw_params(team: object, sql: str) -> dict:
         database=settings.CLICKHOUSE_DATABASE,
         property_types=property_types_for_team(team=team),  # type: ignore[arg-type]
     )
+    started = time.perf_counter()
     compiled = compile_hogql(
         sql, ctx, limit_context=LIMIT_CONTEXTS["query"], paginate=(100, 0), settings=_query_settings("query")
     )
-    return compiled.params
+    return compiled.params, time.perf_counter() - started
 
 
 if __name__ == "__main__":

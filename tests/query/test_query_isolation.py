@@ -165,3 +165,12 @@ def test_escape_attempts_return_only_own_rows(project: Any, other_project: Any) 
     # The other project sees its own data through the same queries (the data exists; the guard hides it).
     response = run(other_project, "SELECT event, person.properties.email FROM events")
     assert response.json()["results"] == [["theirs-event", "theirs@example.com"]]
+
+
+@pytest.mark.clickhouse
+def test_same_query_text_for_two_projects_returns_each_its_own_rows(project: Any, other_project: Any) -> None:
+    _seed(project.team.pk, other_project.team.pk)
+    sql = "SELECT event, person.properties.email FROM events"
+    for _ in range(2):  # the second round reuses compiled SQL; the project id is part of its key
+        assert run(project, sql, refresh=True).json()["results"] == [["mine-event", "mine@example.com"]]
+        assert run(other_project, sql, refresh=True).json()["results"] == [["theirs-event", "theirs@example.com"]]
