@@ -123,18 +123,30 @@ def preprocess(text: str) -> str:
     return "".join(out)
 
 
+def _describe(desc: str, near: str) -> str:
+    """sqlglot's messages in the ANTLR style PostHog's parser uses (no internal class names)."""
+    if desc.startswith("Required keyword") or desc.startswith("Expected"):
+        return f"no viable alternative at input '{near}'"
+    if desc.startswith("Expecting )"):
+        return f"missing ')' at '{near}'"
+    if "Unexpected token" in desc or "Invalid expression" in desc:
+        return f"mismatched input '{near}'"
+    return re.sub(r"<[^>]*>", "", desc).strip() or "invalid syntax"
+
+
 def _syntax_error(exc: Exception, source: str) -> HogQLSyntaxError:
     errors = getattr(exc, "errors", None) or []
     if errors:
         first = errors[0]
         line, col = first.get("line") or 1, first.get("col") or 1
-        desc = first.get("description") or "Syntax error"
         highlight = first.get("highlight") or ""
-        near = f" near '{highlight}'" if highlight else ""
         lines = source.splitlines() or [""]
         start = sum(len(x) + 1 for x in lines[: max(line - 1, 0)]) + max(col - len(highlight), 0)
-        return HogQLSyntaxError(f"Syntax error at line {line}, column {col}{near}: {desc}", start=start)
-    return HogQLSyntaxError(f"Syntax error: {exc}")
+        message = _describe(first.get("description") or "", highlight)
+        return HogQLSyntaxError(f"Syntax error at line {line}, column {col}: {message}", start=start)
+    if isinstance(exc, TokenError):
+        return HogQLSyntaxError("Syntax error: unterminated string, identifier or comment")
+    return HogQLSyntaxError("Syntax error: invalid syntax")
 
 
 def parse_select(text: str) -> exp.Query:

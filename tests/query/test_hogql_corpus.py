@@ -214,7 +214,7 @@ CASES = [
         "select 1 as team_id from events",
         error=(HogQLQueryError, '"team_id" cannot be an alias or identifier, as it\'s a reserved keyword'),
     ),
-    Case("18f syntax error", "(", error=(HogQLSyntaxError, "Syntax error")),
+    Case("18f syntax error", "(", error=(HogQLSyntaxError, "no viable alternative at input '('")),
     Case(
         "18g unresolved field",
         "select chipotle from events",
