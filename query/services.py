@@ -123,7 +123,8 @@ def _compile_cached(ctx: HogQLContext, query: str, limit_context: str, paginate:
     The key holds everything the output depends on, the project first; `{filters}` with relative dates are
     evaluated at compile time, hence the short lifetime."""
     key = json.dumps(
-        [ctx.team_id, ctx.timezone, ctx.database, query, ctx.values, ctx.filters, sorted(ctx.property_types.items()),
+        [ctx.team_id, ctx.timezone, ctx.database, query, ctx.values, ctx.filters, ctx.variables,
+         sorted(ctx.property_types.items()),
          limit_context, paginate, _query_settings(limit_context)],
         sort_keys=True,
         default=str,
@@ -157,6 +158,7 @@ def hogql_execute(
     limit_context: str = "query",
     limit: int | None = None,
     offset: int | None = None,
+    variables: dict | None = None,
 ) -> HogQLResult:
     """Compile `query` for `team` and run it. Raises ExposedHogQLError subclasses for user errors."""
     started = time.perf_counter()
@@ -171,6 +173,7 @@ def hogql_execute(
         database=settings.CLICKHOUSE_DATABASE,
         values=values or {},
         filters=filters,
+        variables=variables or {},
         property_types=property_types_for_team(team=team),
     )
     compiled = _compile_cached(ctx, query, limit_context, (page_limit, page_offset))
@@ -252,7 +255,8 @@ def _effective_query(body: dict[str, Any]) -> dict[str, Any]:
     override = body.get("filters_override") or {}
     if override:
         filters = dict(query.get("filters") or {})
-        date_range = dict(filters.get("dateRange") or {})
+        current = filters.get("dateRange")
+        date_range = dict(current) if isinstance(current, dict) else {}
         for key in ("date_from", "date_to"):
             if override.get(key):
                 date_range[key] = override[key]
@@ -261,7 +265,23 @@ def _effective_query(body: dict[str, Any]) -> dict[str, Any]:
         if override.get("properties"):
             filters["properties"] = [*(filters.get("properties") or []), *override["properties"]]
         query["filters"] = filters
+    overrides = body.get("variables_override") or {}
+    if overrides and isinstance(query.get("variables"), dict):
+        merged = {key: dict(value) for key, value in query["variables"].items() if isinstance(value, dict)}
+        for key, value in overrides.items():
+            if key in merged and isinstance(value, dict) and "value" in value:
+                merged[key]["value"] = value["value"]
+        query["variables"] = merged
     return query
+
+
+def _variable_values(variables: Any) -> dict[str, Any]:
+    """HogQLVariable objects ({variableId, code_name, value, isNull}) → code_name → value."""
+    values: dict[str, Any] = {}
+    for item in (variables or {}).values() if isinstance(variables, dict) else []:
+        if isinstance(item, dict) and isinstance(item.get("code_name"), str):
+            values[item["code_name"]] = None if item.get("isNull") else item.get("value")
+    return values
 
 
 def _cache_key(team: Team, query: dict[str, Any]) -> str:
@@ -276,6 +296,7 @@ def _compute(team: Team, query: dict[str, Any], cache_key: str, *, limit_context
         values=query.get("values"),
         filters=query.get("filters"),
         limit_context=limit_context,
+        variables=_variable_values(query.get("variables")),
     )
     now = _now()
     envelope = {

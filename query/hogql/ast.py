@@ -23,6 +23,7 @@ class HogQLContext:
     database: str = "posthog"
     values: dict[str, Any] = field(default_factory=dict)
     filters: dict[str, Any] | None = None
+    variables: dict[str, Any] = field(default_factory=dict)  # code_name → value
     # (PropertyDefinition.type, name) → property_type, for Numeric/DateTime/Boolean properties only
     property_types: dict[tuple[int, str], str] = field(default_factory=dict)
 

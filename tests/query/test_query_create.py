@@ -278,3 +278,48 @@ def test_datetimes_render_as_drf_does(project: Any) -> None:
     assert body["results"][0][0] == "2024-01-01T20:00:00.123Z"
     assert body["types"][0] == ["timestamp", "DateTime64(6, 'UTC')"]
     assert isinstance(body["results"][0][1], str) and len(body["results"][0][1]) == 36
+
+
+@pytest.mark.clickhouse
+def test_filters_placeholder_only_on_events_sessions_groups(project: Any) -> None:
+    insert_events(
+        project.team.pk,
+        [
+            {
+                "event": "a",
+                "timestamp": dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC),
+                "properties": {"$session_id": "s1"},
+            },
+            {
+                "event": "b",
+                "timestamp": dt.datetime(2024, 4, 1, 12, tzinfo=dt.UTC),
+                "properties": {"$session_id": "s2"},
+            },
+        ],
+    )
+    filters = {"dateRange": {"date_from": "2024-03-01", "date_to": "2024-03-02"}}
+    sessions = run(project, "SELECT session_id FROM sessions WHERE {filters}", query_extra={"filters": filters})
+    persons = run(project, "SELECT id FROM persons WHERE {filters}", query_extra={"filters": filters})
+    assert sessions.json()["results"] == [["s1"]]
+    assert persons.status_code == 400
+    assert persons.json()["detail"].startswith("Cannot use 'filters' placeholder in a SELECT clause")
+
+
+@pytest.mark.clickhouse
+def test_filters_override_and_variables(project: Any) -> None:
+    insert_events(
+        project.team.pk,
+        [
+            {"event": "a", "timestamp": dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)},
+            {"event": "b", "timestamp": dt.datetime(2024, 4, 1, 12, tzinfo=dt.UTC)},
+        ],
+    )
+    variables = {"v1": {"variableId": "v1", "code_name": "name", "value": "a"}}
+    body = run(
+        project,
+        "SELECT event FROM events WHERE {filters} OR event = {variables.name} ORDER BY event",
+        query_extra={"variables": variables, "filters": {"dateRange": {"date_from": "2020-01-01"}}},
+        filters_override={"date_from": "2024-03-15"},
+        variables_override={"v1": {"value": "zzz"}},
+    ).json()
+    assert body["results"] == [["b"]]  # a is before the overridden date_from and no longer named by the variable

@@ -91,16 +91,34 @@ def _property_filter(item: dict[str, Any]) -> exp.Expression:
     raise HogQLQueryError(f"Unsupported property filter operator: {op}")
 
 
-def filters_expression(filters: dict[str, Any] | None, ctx: HogQLContext) -> exp.Expression:
+_FILTERS_TABLES = {"events": "timestamp", "sessions": "$start_timestamp", "groups": "created_at"}
+
+
+def _filters_table(node: exp.Expression) -> str:
+    """The table the SELECT around `{filters}` reads; only events, sessions and groups take filters."""
+    select = node.find_ancestor(exp.Select)
+    from_ = select.args.get("from_") if select is not None else None
+    table = from_.this if from_ is not None else None
+    name = table.name if isinstance(table, exp.Table) and not table.args.get("db") else ""
+    if name not in _FILTERS_TABLES:
+        raise HogQLQueryError(
+            "Cannot use 'filters' placeholder in a SELECT clause that does not select from the events, "
+            "sessions, logs, traces or groups table."
+        )
+    return name
+
+
+def filters_expression(filters: dict[str, Any] | None, ctx: HogQLContext, table: str = "events") -> exp.Expression:
     conditions: list[exp.Expression] = []
+    timestamp = exp.column(_FILTERS_TABLES.get(table, "timestamp"))
     filters = filters if isinstance(filters, dict) else {}
     date_range = filters.get("dateRange") or {}
     if not isinstance(date_range, dict):
         raise HogQLQueryError("filters.dateRange must be an object")
     if date_range.get("date_from") and date_range["date_from"] != "all":
-        conditions.append(call("greaterOrEquals", exp.column("timestamp"), _date_bound(date_range["date_from"], ctx)))
+        conditions.append(call("greaterOrEquals", timestamp, _date_bound(date_range["date_from"], ctx)))
     if date_range.get("date_to"):
-        conditions.append(call("less", exp.column("timestamp"), _date_bound(date_range["date_to"], ctx)))
+        conditions.append(call("less", timestamp.copy(), _date_bound(date_range["date_to"], ctx)))
     properties = filters.get("properties") or []
     if not isinstance(properties, list):
         raise HogQLQueryError("filters.properties must be a list")
@@ -118,7 +136,12 @@ def replace_placeholders(root: exp.Expression, ctx: HogQLContext) -> exp.Express
         if name is None:
             return node
         if name == "filters":
-            return filters_expression(ctx.filters, ctx)
+            return filters_expression(ctx.filters, ctx, _filters_table(node))
+        if name.startswith("variables.") and name.count(".") == 1:
+            code_name = name.split(".", 1)[1]
+            if code_name in ctx.variables:
+                return const(ctx.variables[code_name])
+            raise HogQLQueryError(f"Variable {code_name} is missing from the query's variables")
         if name in ctx.values:
             return const(ctx.values[name])
         if ctx.values:
