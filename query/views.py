@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import exceptions, status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from openapi.schema import AutoSchema
 from openapi.validation import validated_request
 from posthog_clone.api.base import TeamScopedViewSet
 from posthog_clone.api.decorators import required_scopes
@@ -25,7 +27,16 @@ from query.serializers import (
 )
 
 
+class _QuerySchema(AutoSchema):
+    def get_operation_id(self) -> str:
+        operation_id = super().get_operation_id()
+        if getattr(self.view, "action", None) == "create_with_kind":  # `query/{kind}/` would collide
+            return operation_id.replace("query_create", "query_kind_create")
+        return operation_id
+
+
 class QueryViewSet(TeamScopedViewSet):
+    schema = _QuerySchema()
     scope_object = "query"
     scope_object_read_actions = ("retrieve", "list")  # create and destroy declare query:read below
     throttle_classes = [BurstRateThrottle, QueryRateThrottle]
@@ -40,11 +51,30 @@ class QueryViewSet(TeamScopedViewSet):
         description="Compile a HogQL query for this project and run it; async refresh modes answer 202.",
     )
     def create(self, request: Request, **kwargs: Any) -> Response:
+        return self._run(request)
+
+    def _run(self, request: Request) -> Response:
         try:
             code, body = services.run_query_request(team=self.team, user=request.user, body=request.validated_data)
         except (ExposedHogQLError, ClickHouseError) as error:
             raise as_api_exception(error) from error
         return Response(body, status=code)
+
+    @required_scopes("query:read")
+    @validated_request(
+        request=QueryRequestSerializer,
+        responses={200: QueryResponseSerializer, 202: QueryAsyncStartedSerializer},
+        summary="Run a query of a given kind",
+        description="Like POST /query/, with the kind in the path; it must equal the body's `query.kind`.",
+    )
+    @action(detail=False, methods=["post"], url_path=r"(?P<kind>[A-Z][A-Za-z]*Query)")
+    def create_with_kind(self, request: Request, kind: str, **kwargs: Any) -> Response:
+        body_kind = request.validated_data["query"]["kind"]
+        if kind != body_kind:
+            raise exceptions.ValidationError(
+                f'Query kind mismatch: path kind "{kind}" does not match body kind "{body_kind}".'
+            )
+        return self._run(request)
 
     @validated_request(
         query=QueryStatusQuerySerializer,

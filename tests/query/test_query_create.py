@@ -323,3 +323,18 @@ def test_filters_override_and_variables(project: Any) -> None:
         variables_override={"v1": {"value": "zzz"}},
     ).json()
     assert body["results"] == [["b"]]  # a is before the overridden date_from and no longer named by the variable
+
+
+@pytest.mark.clickhouse
+def test_create_with_kind_in_path(project: Any, other_project: Any) -> None:
+    url = f"{query_url(project)}HogQLQuery/"
+    payload = {"query": {"kind": "HogQLQuery", "query": "SELECT 1"}}
+    ok = project.client().post(url, payload, format="json")
+    mismatch = project.client().post(f"{query_url(project)}TrendsQuery/", payload, format="json")
+    assert ok.status_code == 200 and ok.json()["results"] == [[1]]
+    assert mismatch.status_code == 400
+    assert (
+        mismatch.json()["detail"]
+        == 'Query kind mismatch: path kind "TrendsQuery" does not match body kind "HogQLQuery".'
+    )
+    assert_auth_matrix(project, other_project, "POST", url, scope="query:read", data=payload)
