@@ -94,6 +94,8 @@ def compile_hogql(
         return _compile(text, ctx, limit_context=limit_context, paginate=paginate, settings=settings)
     except SqlglotError as error:  # sqlglot refusing an odd tree is the user's query, not a crash
         raise HogQLQueryError(f"Unsupported query: {error}") from None
+    except RecursionError:
+        raise HogQLQueryError("Query is nested too deeply") from None
 
 
 def _compile(

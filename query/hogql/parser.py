@@ -19,6 +19,7 @@ from sqlglot.tokens import TokenType
 from query.hogql.errors import HogQLSyntaxError
 
 PLACEHOLDER_FUNCTION = "__hogql_placeholder"
+MAX_QUERY_LENGTH = 1_048_576  # as ClickHouse's max_query_size in PostHog's settings
 _PLACEHOLDER = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}")
 
 
@@ -153,6 +154,8 @@ def parse_select(text: str) -> exp.Query:
     """Parse one HogQL SELECT (or set operation). Anything else is a HogQLSyntaxError."""
     if not text or not text.strip():
         raise HogQLSyntaxError("Empty query")
+    if len(text) > MAX_QUERY_LENGTH:
+        raise HogQLSyntaxError(f"Query is too long: {len(text)} characters, the maximum is {MAX_QUERY_LENGTH}")
     source = preprocess(text)
     try:
         statements = [s for s in sqlglot.parse(source, dialect=HogQLDialect) if s is not None]

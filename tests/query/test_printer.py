@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from query.hogql.ast import HogQLContext
@@ -98,3 +100,12 @@ def test_refuses(hogql: str, error: type, message: str) -> None:
     with pytest.raises(error) as info:
         compile_sql(hogql)
     assert message in str(info.value)
+
+
+def test_deeply_nested_and_oversized_queries_are_refused_cleanly() -> None:
+    for depth in (300, 3000):
+        # Refused as a user error (never a crash); shallower nesting simply compiles.
+        with contextlib.suppress(HogQLQueryError, HogQLSyntaxError):
+            compile_sql("select " + "(" * depth + "1" + ")" * depth)
+    with pytest.raises(HogQLSyntaxError, match="Query is too long"):
+        compile_sql("select 1 -- " + "x" * 1_048_576)
