@@ -185,7 +185,22 @@ def parse_select(text: str) -> exp.Query:
     return root
 
 
+class HogQLTextDialect(HogQLDialect):
+    """Printing HogQL back as text: backtick identifiers and `properties.`a b`` instead of `['a b']`."""
+
+    class Tokenizer(HogQLDialect.Tokenizer):
+        IDENTIFIERS = ["`", '"']
+
+    class Generator(HogQLDialect.Generator):
+        def bracket_sql(self, expression: exp.Bracket) -> str:
+            keys = expression.expressions
+            chain = isinstance(expression.this, (exp.Column, exp.Dot, exp.Bracket))
+            if chain and len(keys) == 1 and isinstance(keys[0], exp.Literal) and keys[0].is_string:
+                return f"{self.sql(expression, 'this')}.{self.sql(exp.to_identifier(keys[0].this))}"
+            return super().bracket_sql(expression)
+
+
 def to_hogql(node: exp.Expression) -> str:
     """Print a tree back as HogQL text (used for `columns` names and the `hogql` response field)."""
-    text = node.sql(dialect=HogQLDialect, comments=False)
+    text = node.sql(dialect=HogQLTextDialect, comments=False)
     return re.sub(rf"{PLACEHOLDER_FUNCTION}\('([^']*)'\)", r"{\1}", text)

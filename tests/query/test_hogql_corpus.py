@@ -113,7 +113,7 @@ CASES = [
         "5 $ and spaced keys",
         "select properties.$browser, properties['$browser with a space'] from events where event = 'name'",
         rows=[["Chrome", None]],
-        columns=["properties.$browser", "properties['$browser with a space']"],
+        columns=["properties.$browser", "properties.`$browser with a space`"],
     ),
     Case(
         "6 default limit and guard",
