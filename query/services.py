@@ -149,6 +149,15 @@ def _compile_cached(ctx: HogQLContext, query: str, limit_context: str, paginate:
     return compiled
 
 
+def _describe_types(compiled: CompiledQuery) -> list[str]:
+    """An empty result carries no column types; ClickHouse can still tell them without running the query."""
+    try:
+        described = get_client().query(f"DESCRIBE ({compiled.clickhouse})", compiled.params)
+    except ClickHouseError:
+        return []
+    return [str(row[1]) for row in described.rows]
+
+
 def hogql_execute(
     *,
     team: Team,
@@ -184,6 +193,7 @@ def hogql_execute(
         _raise_clickhouse_error(error)
         raise
     rows = [[_json_value(v) for v in row] for row in result.rows]
+    types = list(result.types) or _describe_types(compiled)
     has_more = None
     if compiled.paginated:
         has_more = len(rows) > page_limit
@@ -198,7 +208,7 @@ def hogql_execute(
     ]
     return HogQLResult(
         columns=columns,
-        types=[[name, type_] for name, type_ in zip(columns, result.types, strict=False)],
+        types=[[name, type_] for name, type_ in zip(columns, types, strict=False)],
         results=rows,
         hasMore=has_more,
         limit=page_limit if compiled.paginated else None,

@@ -338,3 +338,13 @@ def test_create_with_kind_in_path(project: Any, other_project: Any) -> None:
         == 'Query kind mismatch: path kind "TrendsQuery" does not match body kind "HogQLQuery".'
     )
     assert_auth_matrix(project, other_project, "POST", url, scope="query:read", data=payload)
+
+
+@pytest.mark.clickhouse
+def test_empty_results_still_have_columns_and_types(project: Any, other_project: Any) -> None:
+    insert_events(other_project.team.pk, [{"event": "theirs"}])
+    sql = "SELECT event, count(), properties.$browser FROM events GROUP BY event, properties.$browser"
+    body = run(project, sql).json()
+    assert body["results"] == []
+    assert body["columns"] == ["event", "count()", "properties.$browser"]
+    assert body["types"] == [["event", "String"], ["count()", "UInt64"], ["properties.$browser", "Nullable(String)"]]
