@@ -348,3 +348,10 @@ def test_empty_results_still_have_columns_and_types(project: Any, other_project:
     assert body["results"] == []
     assert body["columns"] == ["event", "count()", "properties.$browser"]
     assert body["types"] == [["event", "String"], ["count()", "UInt64"], ["properties.$browser", "Nullable(String)"]]
+
+
+@pytest.mark.clickhouse
+def test_personal_api_key_requests_are_rate_limited(project: Any, settings: Any) -> None:
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "query": "2/hour"}
+    statuses = [run(project, f"SELECT {i}").status_code for i in range(3)]
+    assert statuses == [200, 200, 429]
