@@ -19,6 +19,7 @@ from query.hogql.errors import HogQLQueryError, ResolutionError
 from query.hogql.parser import HogQLDialect, to_hogql
 
 RESERVED_NAMES = {"team_id", "true", "false", "null"}
+MATERIALIZED_EVENT_PROPERTIES = {"$session_id", "$window_id", *(f"$group_{i}" for i in range(5))}
 
 
 @dataclass
@@ -79,6 +80,11 @@ class Scope:
     lazy_joins: list[tuple[str, exp.Join]] = field(default_factory=list)  # (root alias, join)
 
     def property(self, node: exp.Expression, keys: list[str], property_type: int | None) -> exp.Expression:
+        if property_type == 1 and len(keys) == 1 and keys[0] in MATERIALIZED_EVENT_PROPERTIES:
+            # Dedicated materialized columns, as PostHog prints them: '' and 'null' read as NULL.
+            dedicated = column(keys[0], node.args["table"].name if node.args.get("table") else None)
+            inner = call("nullIf", dedicated, exp.Literal.string(""))
+            return mark(call("nullIf", inner, exp.Literal.string("null")), nullable=True)
         value = json_extract(node, keys)
         kind = self.ctx.property_types.get((property_type or 0, keys[0])) if len(keys) == 1 else None
         if kind == "Numeric":

@@ -109,3 +109,11 @@ def test_deeply_nested_and_oversized_queries_are_refused_cleanly() -> None:
             compile_sql("select " + "(" * depth + "1" + ")" * depth)
     with pytest.raises(HogQLSyntaxError, match="Query is too long"):
         compile_sql("select 1 -- " + "x" * 1_048_576)
+
+
+def test_dedicated_event_columns_replace_json_extraction() -> None:
+    sql, _ = compile_sql("select properties.$session_id, e.properties.$group_0 from events e")
+    assert 'nullIf(nullIf(events."$session_id"' not in sql  # aliased table
+    assert 'nullIf(nullIf(e."$session_id", {hogql_val_0:String}), {hogql_val_1:String})' in sql
+    assert 'nullIf(nullIf(e."$group_0"' in sql
+    assert "JSONExtractRaw" not in sql
