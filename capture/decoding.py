@@ -117,7 +117,7 @@ def decode_request(
         raw = _repair_spaces(raw)
     data = _decompress(raw, hint, max_bytes)
     if legacy and not isinstance(data, str):
-        data = _maybe_base64(data, max_bytes)
+        data = unwrap_base64(data, max_bytes)
     return DecodedRequest(payload=parse_json(data), form=fields, compression=hint)
 
 
@@ -152,10 +152,10 @@ def _decompress(raw: bytes, hint: str | None, max_bytes: int) -> bytes | str:
         if unwrapped is None:
             raise malformed("Failed to decompress data. Invalid base64.")
         return gunzip(unwrapped, max_bytes) if unwrapped.startswith(GZIP_MAGIC) else unwrapped
-    return _maybe_base64(raw, max_bytes)
+    return unwrap_base64(raw, max_bytes)
 
 
-def _maybe_base64(raw: bytes, max_bytes: int) -> bytes:
+def unwrap_base64(raw: bytes, max_bytes: int) -> bytes:
     """Base64 by shape: kept only if it decodes to gzip or to UTF-8 text; otherwise the original."""
     stripped = raw.strip()
     if not stripped or not _BASE64_CHARS.fullmatch(stripped):
@@ -328,4 +328,12 @@ def _parse_form(body: bytes) -> dict[str, str]:
     return dict(pairs)
 
 
-__all__ = ["CaptureError", "DecodedRequest", "compression_name", "decode_payload", "decode_request", "parse_json"]
+__all__ = [
+    "CaptureError",
+    "DecodedRequest",
+    "compression_name",
+    "decode_payload",
+    "decode_request",
+    "parse_json",
+    "unwrap_base64",
+]

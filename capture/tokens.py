@@ -1,0 +1,41 @@
+"""Project token → team id, from an in-process cache (no database query per capture request).
+
+Hits live for TTL seconds, misses (unknown tokens) for NEGATIVE_TTL; any save or delete of a Team
+clears the cache in this process (signal wired in apps.py), so a rotated token stops working at once here
+and within TTL in other processes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+TTL_SECONDS = 60.0
+NEGATIVE_TTL_SECONDS = 5.0
+MAX_ENTRIES = 50_000
+
+_cache: dict[str, tuple[int | None, float]] = {}
+_lock = threading.Lock()
+
+
+def team_id_for_token(token: str) -> int | None:
+    """The project (team) id whose project API key is ``token``, or None if there is none."""
+    now = time.monotonic()
+    hit = _cache.get(token)
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    from posthog_clone.accounts.models import Team
+
+    team_id = Team.objects.filter(api_token=token).values_list("pk", flat=True).first()
+    with _lock:
+        if len(_cache) >= MAX_ENTRIES:
+            _cache.clear()
+        _cache[token] = (team_id, now + (TTL_SECONDS if team_id is not None else NEGATIVE_TTL_SECONDS))
+    return team_id
+
+
+def token_cache_clear(**_kwargs: Any) -> None:
+    """Signal receiver (Team post_save / post_delete) and test helper."""
+    with _lock:
+        _cache.clear()
