@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -51,7 +52,7 @@ def capture_request_ingest(
     )
     try:
         enqueue(events)
-    except QueueUnavailable:
+    except (QueueUnavailable, sqlite3.Error, OSError):  # the spool could not even be opened: same answer
         raise unavailable() from None
     return len(events)
 
