@@ -1,7 +1,8 @@
-"""In-process caches for the public flag endpoints: a project's flag definitions and token → project.
+"""In-process cache of a project's compiled flag definitions for the public flag endpoints.
 
-Flag definitions are dropped on every write in this process (signals) and refreshed after
-FLAGS_CACHE_TTL seconds in any case, so other worker processes see changes within that time.
+Definitions are dropped on every write in this process (signals) and refreshed after FLAGS_CACHE_TTL
+seconds in any case, so other worker processes see changes within that time. (Token → project comes
+from capture's cache, `capture.tokens.team_id_for_token`.)
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ from dataclasses import dataclass
 
 from flags.evaluation import FlagDefinition
 from flags.models import FeatureFlag, GroupTypeMapping
-from posthog_clone.accounts.models import Team
 
 FLAGS_CACHE_TTL = 5.0
-TOKEN_CACHE_TTL = 60.0
-UNKNOWN_TOKEN_TTL = 5.0
 
 
 @dataclass(frozen=True)
@@ -28,18 +26,8 @@ class TeamFlags:
     loaded_at: float
 
 
-@dataclass(frozen=True)
-class TokenTeam:
-    """The little of a project the public endpoints need."""
-
-    id: int
-    api_token: str
-    secret_api_token: str
-
-
 _lock = threading.Lock()
 _team_flags: dict[int, TeamFlags] = {}
-_tokens: dict[str, tuple[TokenTeam | None, float]] = {}
 
 
 def flag_definition_from_model(flag: FeatureFlag) -> FlagDefinition:
@@ -83,24 +71,6 @@ def team_flags_invalidate(*, team_id: int) -> None:
         _team_flags.pop(team_id, None)
 
 
-def token_team_get(*, token: str) -> TokenTeam | None:
-    """The project whose api_token is `token`, or None (also cached, briefly, so floods stay cheap)."""
-    now = time.monotonic()
-    hit = _tokens.get(token)
-    if hit is not None:
-        team, expires = hit
-        if now < expires:
-            return team
-    row = Team.objects.filter(api_token=token).values_list("id", "api_token", "secret_api_token").first()
-    team = TokenTeam(*row) if row else None
-    with _lock:
-        if len(_tokens) > 10_000:
-            _tokens.clear()
-        _tokens[token] = (team, now + (TOKEN_CACHE_TTL if team else UNKNOWN_TOKEN_TTL))
-    return team
-
-
 def caches_clear() -> None:
     with _lock:
         _team_flags.clear()
-        _tokens.clear()

@@ -18,7 +18,8 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from flags.cache import TokenTeam, team_flags_get, token_team_get
+from capture.tokens import team_id_for_token
+from flags.cache import team_flags_get
 from flags.public_serializers import (
     CONFIG_RESPONSE,
     ERROR_RESPONSES,
@@ -91,12 +92,12 @@ def _error(exc: FlagsRequestError) -> HttpResponse:
     return json_response(error_body(exc.error_type, exc.code, exc.detail), status=exc.status)
 
 
-def _evaluate(parsed: FlagsRequest, team: TokenTeam) -> tuple[bool, dict[str, Any]]:
+def _evaluate(parsed: FlagsRequest, team_id: int) -> tuple[bool, dict[str, Any]]:
     """(whether the project has active flags, the results keyed by flag key)."""
     if parsed.disable_flags:
-        return any(f.active for f in team_flags_get(team_id=team.id).flags), {}
+        return any(f.active for f in team_flags_get(team_id=team_id).flags), {}
     team_flags, results = flags_evaluate(
-        team_id=team.id,
+        team_id=team_id,
         distinct_id=parsed.distinct_id,
         person_properties=parsed.person_properties,
         groups=parsed.groups,
@@ -116,41 +117,42 @@ def _envelope(flags_part: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _resolve(request: HttpRequest) -> tuple[FlagsRequest, TokenTeam]:
+def _resolve(request: HttpRequest) -> tuple[FlagsRequest, int]:
+    """The request and its project id (capture's in-process token cache)."""
     parsed = parse_flags_request(request)
-    team = token_team_get(token=parsed.token)
-    if team is None:
+    team_id = team_id_for_token(parsed.token)
+    if team_id is None:
         raise FlagsRequestError.unknown_token()
-    return parsed, team
+    return parsed, team_id
 
 
 def _flags_answer(request: HttpRequest) -> HttpResponse:
     """No `v` and no `config` means v=2 with config; v=1 (or only `config`) the legacy shape."""
     version_param, config_param = request.GET.get("v"), request.GET.get("config")
     try:
-        parsed, team = _resolve(request)
+        parsed, team_id = _resolve(request)
     except FlagsRequestError as exc:
         return _error(exc)
-    has_flags, results = _evaluate(parsed, team)
+    has_flags, results = _evaluate(parsed, team_id)
     if version_param is None and config_param is None:
         version, with_config = 2, True
     else:
         version, with_config = _int(version_param, default=1), (config_param or "").lower() in ("true", "1")
     body = _envelope(flags_v2(results) if version >= 2 else flags_legacy(results))
     if with_config:
-        body = {**decide_config(token=team.api_token, has_feature_flags=has_flags), **body}
+        body = {**decide_config(token=parsed.token, has_feature_flags=has_flags), **body}
     return json_response(body)
 
 
 def _decide_answer(request: HttpRequest) -> HttpResponse:
     """Config always; flags shaped by `v` (1 keys list, 2 map, 3 legacy, 4+ like /flags v2)."""
     try:
-        parsed, team = _resolve(request)
+        parsed, team_id = _resolve(request)
     except FlagsRequestError as exc:
         return _error(exc)
-    has_flags, results = _evaluate(parsed, team)
+    has_flags, results = _evaluate(parsed, team_id)
     flags_part = decide_flags(results, _int(request.GET.get("v"), default=1))
-    body = {**decide_config(token=team.api_token, has_feature_flags=has_flags), **_envelope(flags_part)}
+    body = {**decide_config(token=parsed.token, has_feature_flags=has_flags), **_envelope(flags_part)}
     return json_response(body)
 
 
@@ -162,11 +164,11 @@ def _int(value: str | None, *, default: int) -> int:
 
 
 def _remote_config_for(token: str) -> dict[str, Any] | None:
-    team = token_team_get(token=token)
-    if team is None:
+    team_id = team_id_for_token(token)
+    if team_id is None:
         return None
-    has_flags = any(f.active for f in team_flags_get(team_id=team.id).flags)
-    return remote_config(token=team.api_token, has_feature_flags=has_flags)
+    has_flags = any(f.active for f in team_flags_get(team_id=team_id).flags)
+    return remote_config(token=token, has_feature_flags=has_flags)
 
 
 def _cacheable(response: HttpResponse) -> HttpResponse:

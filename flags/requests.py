@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
 
+from django.conf import settings
 from django.http import HttpRequest
+
+from capture.decoding import decode_payload
+from capture.errors import CaptureError
 
 MAX_DISTINCT_ID_CHARS = 200
 
@@ -41,7 +41,7 @@ class FlagsRequestError(Exception):
 
     @classmethod
     def bad_body(cls, why: str) -> FlagsRequestError:
-        return cls(400, "validation_error", "malformed_request_data", f"Malformed request data: {why}")
+        return cls(400, "validation_error", "invalid_payload", f"Malformed request data: {why}")
 
     @classmethod
     def missing_distinct_id(cls) -> FlagsRequestError:
@@ -110,39 +110,21 @@ def flags_request_from_payload(payload: Any, query: Mapping[str, str]) -> FlagsR
     )
 
 
-def _b64(raw: bytes) -> bytes:
-    return base64.b64decode(raw.replace(b" ", b"+") + b"=" * (-len(raw) % 4))
-
-
-def decode_body(body: bytes, *, content_type: str, compression: str) -> Any:
-    """JSON, gzip (hinted or by magic bytes, any content type), base64 (hinted), or a `data=` form
-    whose `data` is JSON or base64. Pure; raises FlagsRequestError on anything undecodable."""
-    raw = body
-    try:
-        if content_type == "application/x-www-form-urlencoded":
-            fields = parse_qs(raw.decode("latin-1"))
-            raw = (fields.get("data") or [""])[0].encode("latin-1")
-            compression = compression or (fields.get("compression") or [""])[0].lower()
-            if compression in ("base64", "b64") or not raw.lstrip().startswith((b"{", b"[")):
-                raw = _b64(raw)
-        elif compression in ("base64", "b64"):
-            raw = _b64(raw)
-        if raw[:3] == b"\x1f\x8b\x08" or compression in ("gzip", "gzip-js"):
-            raw = gzip.decompress(raw)
-        if not raw.strip():
-            raise FlagsRequestError.bad_body("no data found in the request body")
-        return json.loads(raw)
-    except (ValueError, OSError, zlib.error, EOFError) as exc:
-        raise FlagsRequestError.bad_body(str(exc)) from exc
-
-
 def decode_flags_body(request: HttpRequest) -> Any:
-    # capture/decoding.py (the shared decoder) did not exist while this was written; switch to it when it does.
-    return decode_body(
-        request.body,
-        content_type=request.content_type or "",
-        compression=(request.GET.get("compression") or request.headers.get("Content-Encoding") or "").lower(),
-    )
+    """JSON, gzip (hinted or by magic bytes, any content type), base64, lz64 or a `data=` form: capture's
+    decoder (capture.md §2), so /flags accepts exactly what the event endpoints accept."""
+    try:
+        return decode_payload(
+            body=request.body,
+            query=request.GET,
+            form=None,
+            content_type=request.content_type or "",
+            content_encoding=request.headers.get("Content-Encoding", ""),
+            legacy=False,
+            max_bytes=settings.CAPTURE_MAX_DECOMPRESSED_BYTES,
+        )
+    except CaptureError as exc:
+        raise FlagsRequestError(exc.status, exc.type, exc.code, exc.detail) from exc
 
 
 def parse_flags_request(request: HttpRequest) -> FlagsRequest:

@@ -6,11 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from capture.tokens import token_cache_clear
 from flags.cache import caches_clear
 
 
 @pytest.fixture(autouse=True)
 def _empty_flag_caches() -> Iterator[None]:
     caches_clear()
+    token_cache_clear()
     yield
     caches_clear()
+    token_cache_clear()

@@ -202,7 +202,7 @@ def test_base64_form_body(project: Any, flags: dict[str, FeatureFlag]) -> None:
         ({"token": "phc_does_not_exist", "distinct_id": "x"}, 401, "invalid_api_key"),
         ({"token": "TOKEN"}, 400, "missing_distinct_id"),
         ({"token": "TOKEN", "distinct_id": "  "}, 400, "missing_distinct_id"),
-        (["not", "an", "object"], 400, "malformed_request_data"),
+        (["not", "an", "object"], 400, "invalid_payload"),
     ],
 )
 def test_errors(project: Any, body: Any, status: int, code: str) -> None:
@@ -216,6 +216,8 @@ def test_errors(project: Any, body: Any, status: int, code: str) -> None:
 def test_invalid_json_is_400(project: Any) -> None:
     response = Client().post("/flags/?v=2", "{not json", content_type="application/json")
     assert response.status_code == 400
+    assert response.json()["code"] == "invalid_payload"
+    assert response.json()["detail"].startswith("Malformed request data: Invalid JSON")
 
 
 def test_numeric_distinct_id_and_aliases(project: Any, flags: dict[str, FeatureFlag]) -> None:

@@ -1,4 +1,4 @@
-"""flags.requests: decoding /flags bodies and picking out the fields (pure)."""
+"""flags.requests: decoding /flags bodies (capture's decoder) and picking out the fields."""
 
 from __future__ import annotations
 
@@ -9,13 +9,21 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from django.test import RequestFactory
 
-from flags.requests import FlagsRequestError, decode_body, flags_request_from_payload
+from flags.requests import FlagsRequestError, decode_flags_body, flags_request_from_payload
 
 PAYLOAD = {"token": "phc_x", "distinct_id": "d1", "person_properties": {"plan": "pro+"}}
 TEXT = json.dumps(PAYLOAD).encode()
 B64 = base64.b64encode(TEXT)
 FORM = "application/x-www-form-urlencoded"
+
+
+def decode_body(body: bytes, *, content_type: str, compression: str) -> Any:
+    """`compression` goes where each SDK puts it: `gzip` as Content-Encoding, the others as a query hint."""
+    headers = {"HTTP_CONTENT_ENCODING": "gzip"} if compression == "gzip" else {}
+    path = f"/flags/?v=2&compression={compression}" if compression and compression != "gzip" else "/flags/?v=2"
+    return decode_flags_body(RequestFactory().post(path, body, content_type=content_type, **headers))
 
 
 @pytest.mark.parametrize(
@@ -38,20 +46,20 @@ def test_decodes_every_sdk_encoding(body: bytes, content_type: str, compression:
 
 
 @pytest.mark.parametrize(
-    ("body", "content_type", "compression"),
+    ("body", "content_type", "compression", "code"),
     [
-        (b"", "application/json", ""),
-        (b"{not json", "application/json", ""),
-        (b"\x1f\x8b\x08garbage", "text/plain", ""),
-        (b"!!!", "text/plain", "base64"),
-        (b"\xff\xfe", "application/json", ""),
-        (b"data=", FORM, ""),
+        (b"", "application/json", "", "no_data"),
+        (b"{not json", "application/json", "", "invalid_payload"),
+        (b"\x1f\x8b\x08garbage", "text/plain", "", "invalid_payload"),
+        (b"!!!", "text/plain", "base64", "invalid_payload"),
+        (b"\xff\xfe", "application/json", "", "invalid_payload"),
+        (b"data=", FORM, "", "no_data"),
     ],
 )
-def test_undecodable_bodies_are_bad_requests(body: bytes, content_type: str, compression: str) -> None:
+def test_undecodable_bodies_are_bad_requests(body: bytes, content_type: str, compression: str, code: str) -> None:
     with pytest.raises(FlagsRequestError) as caught:
         decode_body(body, content_type=content_type, compression=compression)
-    assert (caught.value.status, caught.value.code) == (400, "malformed_request_data")
+    assert (caught.value.status, caught.value.error_type, caught.value.code) == (400, "validation_error", code)
 
 
 @pytest.mark.parametrize(
@@ -79,7 +87,7 @@ def test_token_and_distinct_id(payload: dict[str, Any], query: dict[str, str], t
         ({"token": "phc_a", "distinct_id": None}, 400, "missing_distinct_id"),
         ({"token": "phc_a", "distinct_id": " "}, 400, "missing_distinct_id"),
         ({"token": "phc_a", "distinct_id": True}, 400, "missing_distinct_id"),
-        ([{"token": "phc_a"}], 400, "malformed_request_data"),
+        ([{"token": "phc_a"}], 400, "invalid_payload"),
     ],
 )
 def test_request_errors(payload: Any, status: int, code: str) -> None:
