@@ -264,7 +264,7 @@ def sent_at_resolve(*, body_sent_at: Any, query: Mapping[str, str], form: Mappin
     """Body `sent_at` (ISO) wins, then query `_`/`sent_at` as integer ms, then form `sent_at` (§8)."""
     for value in (body_sent_at, form.get("sent_at")):
         if value is not None and value != "":
-            parsed = parse_timestamp(value)
+            parsed = parse_timestamp(value) if isinstance(value, str) else None
             if parsed is None:
                 raise malformed_sent_at(value)
             return parsed
