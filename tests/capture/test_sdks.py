@@ -83,6 +83,7 @@ def test_posthog_python_calls_are_queued(live_server: Any, spool, team, gzip: bo
     assert orjson.loads(group.data)["properties"]["$group_set"] == {"plan": "pro"}
 
 
+@pytest.mark.node
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_posthog_node_calls_are_queued(live_server: Any, spool, team) -> None:
     events = [
