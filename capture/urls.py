@@ -4,6 +4,6 @@ from django.urls import re_path
 
 from capture.views import capture_view
 
-urlpatterns = [
-    re_path(r"^(?P<kind>e|i/v0/e|capture|track|engage|batch)/?$", capture_view, name="capture"),
-]
+CAPTURE_PATHS = ("e", "i/v0/e", "capture", "track", "engage", "batch")
+
+urlpatterns = [re_path(rf"^{path}/?$", capture_view, {"kind": path}) for path in CAPTURE_PATHS]
