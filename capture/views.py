@@ -21,7 +21,7 @@ _DEFAULT_ALLOWED_HEADERS = "Content-Type, Content-Encoding, Authorization, X-Req
 def capture_view(request: HttpRequest, kind: str) -> HttpResponse:
     if request.method == "OPTIONS":
         return _with_cors(request, HttpResponse(_OK, content_type="application/json"))
-    if request.method not in ("GET", "POST", "HEAD"):
+    if request.method not in ("GET", "POST"):
         error = CaptureError(405, "invalid_request", "method_not_allowed", f'Method "{request.method}" not allowed.')
         return _error(request, error)
     try:
