@@ -41,6 +41,7 @@ _BASE64_CHARS = re.compile(rb"[A-Za-z0-9+/=_\-]+")
 _BASE64_CHARS_WITH_SPACES = re.compile(rb"[A-Za-z0-9+/= ]+")
 _LZ_ALPHABET = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")}
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SIX_BITS = [format(v & 63, "06b") for v in range(65)]  # "=" (64) carries no bits
 _CHUNK = 64 * 1024
 
 
@@ -250,21 +251,19 @@ def _lz_decode(values: list[int], max_chars: int) -> str | None:
     length = len(values)
     if not length:
         return None
-    state = {"val": values[0], "position": 32, "index": 1}
+    # Each base64 character carries 6 bits, most significant first; lz-string reads codes least
+    # significant bit first. Reading a reversed slice of one bit string keeps the loop per code, not per bit.
+    total_bits = 6 * length
+    bits = "".join(_SIX_BITS[v] for v in values) + "0" * 64
+    position = 0
 
     def read_bits(count: int) -> int:
-        bits, power = 0, 1
-        for _ in range(count):
-            if state["val"] & state["position"]:
-                bits |= power
-            state["position"] >>= 1
-            if state["position"] == 0:
-                state["position"] = 32
-                index = state["index"]
-                state["val"] = values[index] if index < length else 0
-                state["index"] = index + 1
-            power <<= 1
-        return bits
+        nonlocal position
+        chunk = bits[position : position + count]
+        position += count
+        if len(chunk) < count:  # past the end reads zeros, as in JavaScript
+            chunk += "0" * (count - len(chunk))
+        return int(chunk[::-1], 2)
 
     dictionary: dict[int, str] = {}
     first = read_bits(2)
@@ -278,7 +277,7 @@ def _lz_decode(values: list[int], max_chars: int) -> str | None:
     result = [word]
     total = 1
     while True:
-        if state["index"] > length:
+        if position >= total_bits:
             return ""
         code = read_bits(num_bits)
         if code in (0, 1):
