@@ -44,7 +44,10 @@ def capture_view(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 def _read_body(request: HttpRequest, limit: int) -> bytes:
-    """The body, refused with 413 past ``limit`` without reading it all (never Django's RequestDataTooBig)."""
+    """The body, refused with 413 past ``limit`` without reading it all (never Django's RequestDataTooBig).
+
+    A chunked body (no Content-Length) is read from the server's terminated input stream, also capped.
+    """
     if request.method != "POST":
         return b""
     try:
@@ -53,7 +56,10 @@ def _read_body(request: HttpRequest, limit: int) -> bytes:
         declared = 0
     if declared > limit:
         raise too_large()
-    body = request.read(limit + 1)
+    if not declared and request.META.get("wsgi.input_terminated"):
+        body = request.META["wsgi.input"].read(limit + 1)
+    else:
+        body = request.read(limit + 1)
     if len(body) > limit:
         raise too_large()
     return body
