@@ -129,11 +129,17 @@ def parse_json(data: bytes | str) -> Any:
     except orjson.JSONDecodeError as exc:
         first_error = str(exc)
     try:
-        return json.loads(data, parse_constant=lambda _name: None)
+        return json.loads(data, parse_constant=lambda _name: None, parse_int=_int_like_orjson)
     except RecursionError:
         raise malformed("Invalid JSON: nesting too deep") from None
     except (ValueError, TypeError):
         raise malformed(f"Invalid JSON: {first_error}") from None
+
+
+def _int_like_orjson(text: str) -> int | float:
+    """Integers past 64 bits become floats, as orjson (and JavaScript) read them."""
+    value = int(text)
+    return value if -(2**63) <= value < 2**64 else float(value)
 
 
 def _decompress(raw: bytes, hint: str | None, max_bytes: int) -> bytes | str:

@@ -7,6 +7,7 @@ it. The project is resolved through the injected ``team_for_token`` so the funct
 
 from __future__ import annotations
 
+import json
 import uuid as uuid_lib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -237,7 +238,7 @@ def distinct_id_extract(*, event: dict[str, Any], properties: dict[str, Any]) ->
         raise invalid_payload('All events must have the event field "distinct_id"!')
     if value is None:
         raise invalid_payload('Event field "distinct_id" should not be blank!')
-    text = value if isinstance(value, str) else orjson.dumps(value).decode()
+    text = value if isinstance(value, str) else _json_text(value)
     if not text.strip():
         raise invalid_payload('Event field "distinct_id" should not be blank!')
     return text.replace("\x00", "\ufffd")[:MAX_DISTINCT_ID_CHARS]
@@ -291,13 +292,16 @@ def timestamp_resolve(
     _offset(properties.get("offset"))  # a non-integer properties.offset is a 400, as in PostHog
     resolved = now
     timestamp = parse_timestamp(event.get("timestamp")) if event.get("timestamp") is not None else None
-    if timestamp is not None:
-        if sent_at is not None and properties.get("$ignore_sent_at") is not True:
-            resolved = now + (timestamp - sent_at)
-        else:
-            resolved = timestamp
-    if offset:
-        resolved = now - timedelta(milliseconds=offset)
+    try:
+        if timestamp is not None:
+            if sent_at is not None and properties.get("$ignore_sent_at") is not True:
+                resolved = now + (timestamp - sent_at)
+            else:
+                resolved = timestamp
+        if offset:
+            resolved = now - timedelta(milliseconds=offset)
+    except OverflowError:  # outside years 1–9999: fall back to the receive time (as PostHog's ingestion)
+        resolved = now
     if resolved - now > FUTURE_EVENT_LIMIT:
         resolved = now
     return resolved
@@ -341,7 +345,10 @@ def parse_timestamp(value: Any) -> datetime | None:
             return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def _from_epoch(seconds: float) -> datetime | None:
@@ -364,6 +371,13 @@ def _dump_event(data: dict[str, Any], max_event_bytes: int) -> str:
     if len(text) > max_event_bytes:
         raise too_large()
     return text.decode()
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:  # integers past 64 bits (read by the stdlib fallback parser)
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _json_type(value: Any) -> str:

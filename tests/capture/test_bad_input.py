@@ -187,3 +187,23 @@ def test_other_methods_are_405(capture_client, spool, primed_spool):
     response = capture_client.put("/e/", b"{}", content_type="application/json")
     assert response.status_code == 405
     assert spool.all_events() == primed_spool
+
+
+@pytest.mark.parametrize(
+    "fragment, status",
+    [
+        (b'"distinct_id": 123456789012345678901234567890', 200),  # stored as its JSON text
+        (b'"distinct_id": "d", "properties": {"n": 123456789012345678901234567890}', 200),  # a float, as in JS
+        (b'"distinct_id": "d", "properties": {"n": 1e400}', 200),  # infinity: stored as null
+        (b'"distinct_id": "d", "properties": {"n": 123456789012345678901234567890, "m": NaN}', 200),
+        (b'"distinct_id": "d", "timestamp": "9999-12-31T23:59:59-14:00"', 200),  # out of range: now
+        (b'"distinct_id": "d", "offset": 1000000000000000', 200),
+        (b'"distinct_id": "d", "offset": 10000000000000000', 400),  # more than 31,000 years
+        (b'"distinct_id": "d", "timestamp": 1e300', 200),
+    ],
+)
+def test_extreme_numbers_and_dates(capture_client, spool, primed_spool, team, fragment, status):
+    body = b'{"api_key": "' + team.api_token.encode() + b'", "event": "x", ' + fragment + b"}"
+    response = _post(capture_client, "/e/", body)
+    assert response.status_code == status, response.content
+    assert len(spool.all_events()) == len(primed_spool) + (status == 200)

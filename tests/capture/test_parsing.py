@@ -87,7 +87,25 @@ def test_unparseable_body_sent_at_is_400(bad):
     assert caught.value.detail.startswith("Malformed request data, invalid sent at:")
 
 
-@pytest.mark.parametrize("value", [None, "", "garbage", [], {}, True, "2024-13-45"])
+@pytest.mark.parametrize(
+    "event, sent_at",
+    [
+        ({"timestamp": "9999-12-31T23:59:59Z"}, "2000-01-01T00:00:00Z"),
+        ({"timestamp": "0001-01-01T00:00:00Z"}, "9999-01-01T00:00:00Z"),
+        ({"offset": 10**15}, None),
+        ({"offset": -(10**15)}, None),
+        ({"timestamp": "0001-01-01T00:00:00+14:00"}, None),
+        ({"timestamp": "9999-12-31T23:59:59-14:00"}, None),
+        ({"timestamp": 1e300}, None),
+        ({"timestamp": -1e300}, None),
+    ],
+)
+def test_out_of_range_times_fall_back_to_now(event, sent_at):
+    resolved = timestamp_resolve(event=event, properties={}, now=NOW, sent_at=at(sent_at) if sent_at else None)
+    assert resolved == NOW
+
+
+@pytest.mark.parametrize("value", [None, "", "garbage", [], {}, True, "2024-13-45", "0001-01-01T00:00:00+14:00"])
 def test_unparseable_timestamps_are_none(value):
     assert parse_timestamp(value) is None
 
