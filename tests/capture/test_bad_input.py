@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import json
 import zlib
 
 import pytest
@@ -207,3 +208,24 @@ def test_extreme_numbers_and_dates(capture_client, spool, primed_spool, team, fr
     response = _post(capture_client, "/e/", body)
     assert response.status_code == status, response.content
     assert len(spool.all_events()) == len(primed_spool) + (status == 200)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("timestamp", {"a": 1}), ("timestamp", [1]), ("timestamp", True), ("$set", "x"), ("$set_once", 5)],
+)
+def test_fields_documented_as_tolerant_are_kept_or_ignored(capture_client, spool, primed_spool, team, field, value):
+    """The reference: an unparseable timestamp means "now" (ingestion warns); `$set` is passed through."""
+    body = {"api_key": team.api_token, "event": "x", "distinct_id": "d", field: value}
+    response = _post(capture_client, "/e/", dumps(body))
+    assert response.status_code == 200
+    envelope = spool.all_events()[-1]
+    if field == "timestamp":
+        assert envelope.timestamp == envelope.now
+    assert json.loads(envelope.data)[field] == value
+
+
+def test_non_boolean_historical_migration_is_false(capture_client, spool, primed_spool, team):
+    body = {"api_key": team.api_token, "historical_migration": "yes", "batch": [{"event": "x", "distinct_id": "d"}]}
+    assert _post(capture_client, "/batch/", dumps(body)).status_code == 200
+    assert spool.all_events()[-1].historical_migration is False
