@@ -8,6 +8,7 @@ it. The project is resolved through the injected ``team_for_token`` so the funct
 from __future__ import annotations
 
 import json
+import re
 import uuid as uuid_lib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ MAX_TOKEN_CHARS = 64
 FUTURE_EVENT_LIMIT = timedelta(hours=23)
 DROPPED_EVENTS = frozenset({"$performance_event"})
 _EPOCH_2021_MS = 1_609_459_200_000  # `_` values before 2021 are seconds, not ms (ignored, §8)
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _KEPT_FIELDS = ("timestamp", "offset", "$set", "$set_once")
 
 
@@ -271,7 +273,7 @@ def sent_at_resolve(*, body_sent_at: Any, query: Mapping[str, str], form: Mappin
             return parsed
     for key in ("_", "sent_at"):
         value = query.get(key)
-        if value and value.isdigit() and int(value) >= _EPOCH_2021_MS:
+        if value and value.isascii() and value.isdigit() and int(value) >= _EPOCH_2021_MS:
             parsed = _from_epoch(int(value) / 1000)
             if parsed is not None:
                 return parsed
@@ -332,7 +334,7 @@ def parse_timestamp(value: Any) -> datetime | None:
     text = value.strip()
     if not text:
         return None
-    if text.lstrip("-").replace(".", "", 1).isdigit():
+    if _NUMBER.fullmatch(text):
         number = float(text)
         return _from_epoch(number / 1000 if abs(number) >= 10**11 else number)
     candidate = text.replace("/", "-") if text[:4].isdigit() else text

@@ -68,6 +68,7 @@ def test_v23_timestamp_resolution(event, sent_at, expected):
         (None, {"_": "1704067200000"}, {}, "2024-01-01T00:00:00.000Z"),
         (None, {"_": "1704067200"}, {}, None),  # seconds: ignored
         (None, {"_": "abc"}, {}, None),
+        (None, {"_": "²³"}, {}, None),  # Unicode digits are not a number
         (None, {"sent_at": "1704067200000"}, {}, "2024-01-01T00:00:00.000Z"),
         ("2024-03-01T00:00:00Z", {"_": "1704067200000"}, {}, "2024-03-01T00:00:00.000Z"),  # body wins
         (None, {}, {"sent_at": "2024-02-01T00:00:00+00:00"}, "2024-02-01T00:00:00.000Z"),
@@ -105,7 +106,9 @@ def test_out_of_range_times_fall_back_to_now(event, sent_at):
     assert resolved == NOW
 
 
-@pytest.mark.parametrize("value", [None, "", "garbage", [], {}, True, "2024-13-45", "0001-01-01T00:00:00+14:00"])
+@pytest.mark.parametrize(
+    "value", [None, "", "garbage", [], {}, True, "2024-13-45", "0001-01-01T00:00:00+14:00", "²", "-٣"]
+)
 def test_unparseable_timestamps_are_none(value):
     assert parse_timestamp(value) is None
 
