@@ -273,7 +273,7 @@ def sent_at_resolve(*, body_sent_at: Any, query: Mapping[str, str], form: Mappin
             return parsed
     for key in ("_", "sent_at"):
         value = query.get(key)
-        if value and value.isascii() and value.isdigit() and int(value) >= _EPOCH_2021_MS:
+        if value and len(value) <= 16 and value.isascii() and value.isdigit() and int(value) >= _EPOCH_2021_MS:
             parsed = _from_epoch(int(value) / 1000)
             if parsed is not None:
                 return parsed

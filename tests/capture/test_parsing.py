@@ -69,6 +69,7 @@ def test_v23_timestamp_resolution(event, sent_at, expected):
         (None, {"_": "1704067200"}, {}, None),  # seconds: ignored
         (None, {"_": "abc"}, {}, None),
         (None, {"_": "²³"}, {}, None),  # Unicode digits are not a number
+        (None, {"_": "9" * 5000}, {}, None),
         (None, {"sent_at": "1704067200000"}, {}, "2024-01-01T00:00:00.000Z"),
         ("2024-03-01T00:00:00Z", {"_": "1704067200000"}, {}, "2024-03-01T00:00:00.000Z"),  # body wins
         (None, {}, {"sent_at": "2024-02-01T00:00:00+00:00"}, "2024-02-01T00:00:00.000Z"),
