@@ -68,9 +68,11 @@ def client_ip_resolve(*, query_ip: str | None, forwarded_for: str | None, peer: 
         return query_ip
     if forwarded_for and _trusted(peer):
         first = forwarded_for.split(",", 1)[0].strip()
-        if first.count(":") == 1:  # IPv4 with a port (Azure gateways); IPv6 has several colons
+        if first.startswith("[") and "]" in first:  # [IPv6]:port
+            first = first[1 : first.index("]")]
+        elif first.count(":") == 1:  # IPv4 with a port (Azure gateways); IPv6 has several colons
             first = first.split(":", 1)[0]
-        if first:
+        if _is_ip(first):
             return first
     return peer or None
 

@@ -265,6 +265,8 @@ def test_v19_non_numeric_offset_is_400(capture_client, spool, team):
         ({"HTTP_X_FORWARDED_FOR": "1.2.3.4:5555"}, "", "1.2.3.4"),
         ({"HTTP_X_FORWARDED_FOR": "1.2.3.4, 10.0.0.1"}, "", "1.2.3.4"),
         ({"HTTP_X_FORWARDED_FOR": "2001:db8::1"}, "", "2001:db8::1"),
+        ({"HTTP_X_FORWARDED_FOR": "[2001:db8::1]:443"}, "", "2001:db8::1"),
+        ({"HTTP_X_FORWARDED_FOR": "not-an-ip, 1.2.3.4"}, "", "127.0.0.1"),
         ({}, "", "127.0.0.1"),
         ({"HTTP_X_FORWARDED_FOR": "1.2.3.4"}, "?ip=5.6.7.8", "5.6.7.8"),
         ({}, "?ip=1", "127.0.0.1"),  # posthog-js's old `ip=1` flag is not an address
