@@ -1,0 +1,116 @@
+"""The one processing path both workers share: envelopes → persons, definitions, schema enforcement →
+one batched JSONEachRow insert into ``events`` (with an insert deduplication token)."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from definitions.ingestion import SeenEvent, definitions_ingest
+from ingestion.envelope import CapturedEvent
+from ingestion.models import DeadLetter, IngestionWarning
+from ingestion.persons import persons_process
+from ingestion.processing import NormalizedEvent, normalize, rows_body, to_row
+from posthog_clone.accounts.models import Team
+from posthog_clone.clickhouse import get_client, table
+from posthog_clone.clickhouse.errors import ClickHouseError
+
+logger = logging.getLogger("ingestion")
+_seen_teams: set[int] = set()
+
+
+def _schema_violations() -> Callable[[int, str, dict[str, Any]], list[dict[str, Any]]] | None:
+    """The schema-enforcement hook (``definitions.enforcement.violations``) once that module exists."""
+    if importlib.util.find_spec("definitions.enforcement") is None:
+        return None
+    from definitions import enforcement  # type: ignore[attr-defined]
+
+    return enforcement.violations
+
+
+def enforce_schemas(events: list[NormalizedEvent]) -> list[NormalizedEvent]:
+    """Drop events violating an enforced schema, recording a `schema_validation_failed` warning each."""
+    check = _schema_violations()
+    if check is None:
+        return events
+    kept, warnings = [], []
+    for ev in events:
+        errors = check(ev.team_id, ev.event, ev.properties)
+        if errors:
+            details = {"eventUuid": ev.uuid, "eventName": ev.event, "distinctId": ev.distinct_id, "errors": errors}
+            warnings.append(IngestionWarning(team_id=ev.team_id, type="schema_validation_failed", details=details))
+        else:
+            kept.append(ev)
+    IngestionWarning.objects.bulk_create(warnings)
+    return kept
+
+
+def _mark_teams_ingested(team_ids: set[int]) -> None:
+    new = team_ids - _seen_teams
+    if new:
+        Team.objects.filter(pk__in=new, ingested_event=False).update(ingested_event=True)
+        _seen_teams.update(new)
+
+
+def build_rows(envelopes: list[CapturedEvent]) -> bytes:
+    """Run persons, definitions and enforcement for a batch; the JSONEachRow body of its events."""
+    started = time.perf_counter()
+    events = enforce_schemas([normalize(e) for e in envelopes])
+    people = persons_process(events)
+    t_persons = time.perf_counter()
+    definitions_ingest(
+        events=[
+            SeenEvent(ev.team_id, ev.event, ev.timestamp, ev.properties, {**ev.set_once_props, **ev.set_props})
+            for ev in events
+        ]
+    )
+    t_defs = time.perf_counter()
+    _mark_teams_ingested({ev.team_id for ev in events})
+    now = datetime.now(UTC)
+    body = rows_body([to_row(ev, person, ingested_at=now) for ev, person in zip(events, people, strict=True)])
+    logger.info(
+        "batch processed",
+        extra={
+            "events": len(events),
+            "persons_s": round(t_persons - started, 4),
+            "definitions_s": round(t_defs - t_persons, 4),
+            "rows_s": round(time.perf_counter() - t_defs, 4),
+        },  # fmt: skip
+    )
+    return body
+
+
+def insert_events(body: bytes, *, token: str, attempts: int = 5) -> None:
+    """Insert with backoff on retryable errors; non-retryable errors propagate at once."""
+    delay = 0.2
+    for attempt in range(1, attempts + 1):
+        try:
+            if body:
+                get_client().insert_json_rows(table("events"), body, dedup_token=token)
+            return
+        except ClickHouseError as exc:
+            if not exc.retryable or attempt == attempts:
+                raise
+            logger.warning("retryable ClickHouse error, backing off", extra={"attempt": attempt, "error": str(exc)})
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def dead_letter(envelopes: list[CapturedEvent], error: str) -> None:
+    DeadLetter.objects.bulk_create([DeadLetter(team_id=e.team_id, payload=e.to_dict(), error=error) for e in envelopes])
+    logger.error("events dead-lettered", extra={"events": len(envelopes), "error": error})
+
+
+def ingest_batch(envelopes: list[CapturedEvent], *, token: str) -> None:
+    """Process and write one batch; events ClickHouse can never take become dead letters."""
+    body = build_rows(envelopes)
+    try:
+        insert_events(body, token=token)
+    except ClickHouseError as exc:
+        if exc.retryable:
+            raise
+        dead_letter(envelopes, str(exc))

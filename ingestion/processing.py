@@ -1,0 +1,162 @@
+"""Pure functions turning queued envelopes into `events` rows (capture reference §11–§13).
+
+No database, no ClickHouse: ``normalize`` gives the merged, normalised event; ``to_row`` gives the
+JSONEachRow dict once the person is resolved. Both worker kinds (embedded, Celery) share this path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from ingestion.envelope import CapturedEvent
+
+PERSON_EVENTS = frozenset({"$identify", "$create_alias", "$merge_dangerously", "$set"})
+_ENVELOPE_FIELDS = ("uuid", "distinct_id", "ip", "now", "sent_at", "token")
+
+
+@dataclass(slots=True)
+class NormalizedEvent:
+    uuid: str
+    team_id: int
+    event: str
+    distinct_id: str
+    timestamp: datetime
+    properties: dict[str, Any]
+    elements_chain: str
+    personless: bool
+    set_props: dict[str, Any] = field(default_factory=dict)
+    set_once_props: dict[str, Any] = field(default_factory=dict)
+    unset_keys: list[str] = field(default_factory=list)
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def ch_datetime(value: datetime) -> str:
+    """ClickHouse text form ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _escape(value: Any) -> str:
+    return str(value).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def element_to_text(element: dict[str, Any]) -> str:
+    """One element in PostHog's elements_chain text: ``tag.class1.class2:key="value"…`` (sorted attributes)."""
+    tag = str(element.get("tag_name") or "")
+    classes = element.get("attr_class") or element.get("classes") or []
+    if isinstance(classes, str):
+        classes = classes.split()
+    head = tag + "".join("." + str(c).replace('"', "") for c in sorted(classes) if c)
+    attrs: dict[str, Any] = {}
+    for key in ("text", "href", "attr_id", "nth_child", "nth_of_type"):
+        value = element.get(key if key != "text" else "$el_text") or element.get(key)
+        if value not in (None, ""):
+            attrs[key.replace("_", "-") if key.startswith("nth") else key] = value
+    if classes:
+        attrs["attr_class"] = " ".join(str(c) for c in classes)
+    for key, value in (element.get("attributes") or {}).items():
+        attrs[key] = value
+    for key, value in element.items():
+        if key.startswith("attr__"):
+            attrs[key] = value
+    body = "".join(f'{key}="{_escape(attrs[key])}"' for key in sorted(attrs))
+    return f"{head}:{body}" if body else head
+
+
+def elements_chain(properties: dict[str, Any]) -> str:
+    """``$elements_chain`` as sent, else ``$elements`` converted (both removed from properties)."""
+    chain = properties.pop("$elements_chain", None)
+    elements = properties.pop("$elements", None)
+    if isinstance(chain, str) and chain:
+        return chain
+    if isinstance(elements, list):
+        return ";".join(element_to_text(e) for e in elements if isinstance(e, dict))
+    return ""
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def normalize(envelope: CapturedEvent) -> NormalizedEvent:
+    """Merge the envelope over the client's event and normalise it (§12)."""
+    try:
+        data = orjson.loads(envelope.data)
+    except orjson.JSONDecodeError:
+        data = {}
+    data = _dict(data)
+    properties = dict(_dict(data.get("properties")))
+    set_props = {**_dict(properties.get("$set")), **_dict(data.get("$set"))}
+    set_once_props = {**_dict(properties.get("$set_once")), **_dict(data.get("$set_once"))}
+    if set_props:
+        properties["$set"] = set_props
+    if set_once_props:
+        properties["$set_once"] = set_once_props
+    if "$ip" not in properties and envelope.ip:
+        properties["$ip"] = envelope.ip
+    if envelope.sent_at:
+        properties["$sent_at"] = envelope.sent_at
+    unset = properties.get("$unset") or data.get("$unset") or []
+    unset_keys = [str(k) for k in unset] if isinstance(unset, list) else [str(k) for k in _dict(unset)]
+    chain = elements_chain(properties)
+    timestamp = parse_iso(envelope.timestamp) or parse_iso(envelope.now) or datetime.now(UTC)
+    return NormalizedEvent(
+        uuid=envelope.uuid,
+        team_id=envelope.team_id,
+        event=(envelope.event or str(data.get("event") or ""))[:400],
+        distinct_id=str(envelope.distinct_id),
+        timestamp=timestamp,
+        properties=properties,
+        elements_chain=chain,
+        personless=properties.get("$process_person_profile") is False,
+        set_props=set_props,
+        set_once_props=set_once_props,
+        unset_keys=unset_keys,
+    )
+
+
+_NIL_UUID = "00000000-0000-0000-0000-000000000000"
+_UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedPerson:
+    person_id: str
+    properties: dict[str, Any]
+    created_at: datetime
+
+
+def to_row(event: NormalizedEvent, person: ResolvedPerson | None, *, ingested_at: datetime) -> dict[str, Any]:
+    """The JSONEachRow dict for the ``events`` table; ``_timestamp`` (the version) is the ingest time."""
+    return {
+        "uuid": event.uuid,
+        "event": event.event,
+        "properties": orjson.dumps(event.properties).decode(),
+        "timestamp": ch_datetime(event.timestamp),
+        "team_id": event.team_id,
+        "distinct_id": event.distinct_id,
+        "elements_chain": event.elements_chain,
+        "created_at": ch_datetime(ingested_at),
+        "person_id": person.person_id if person else _NIL_UUID,
+        "person_created_at": ch_datetime(person.created_at)[:23] if person else "1970-01-01 00:00:00.000",
+        "person_properties": orjson.dumps(person.properties).decode() if person and not event.personless else "",
+        "person_mode": "propertyless" if event.personless else "full",
+        "_timestamp": ingested_at.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def rows_body(rows: list[dict[str, Any]]) -> bytes:
+    return b"\n".join(orjson.dumps(row) for row in rows)

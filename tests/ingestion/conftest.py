@@ -1,0 +1,57 @@
+"""Ingestion tests: each test gets its own spool file, an empty token cache and empty definition caches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from capture.tokens import token_cache_clear
+from definitions.ingestion import cache_clear
+from ingestion import pipeline
+from ingestion.envelope import CapturedEvent
+from ingestion.queue import get_spool
+from ingestion.spool import Spool
+from posthog_clone.utils import uuid7
+
+
+@pytest.fixture(autouse=True)
+def spool(settings, tmp_path: Path) -> Iterator[Spool]:
+    settings.SPOOL_PATH = tmp_path / "spool.sqlite3"
+    settings.INGEST_QUEUE = "spool"
+    token_cache_clear()
+    cache_clear()
+    pipeline._seen_teams.clear()
+    yield get_spool()
+    token_cache_clear()
+    cache_clear()
+
+
+def envelope(
+    team: Any,
+    event: str,
+    distinct_id: str,
+    properties: dict[str, Any] | None = None,
+    *,
+    timestamp: str = "2026-11-24T10:00:00.123456Z",
+    ip: str | None = "10.0.0.1",
+    sent_at: str | None = None,
+    **top: Any,
+) -> CapturedEvent:
+    uuid = str(uuid7())
+    data = {"event": event, "distinct_id": distinct_id, "properties": properties or {}, "uuid": uuid, **top}
+    return CapturedEvent(
+        uuid=uuid,
+        distinct_id=distinct_id,
+        ip=ip,
+        data=orjson.dumps(data).decode(),
+        now="2026-11-24T10:00:01Z",
+        sent_at=sent_at,
+        token=team.api_token,
+        team_id=team.pk,
+        event=event,
+        timestamp=timestamp,
+    )
