@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,15 +26,18 @@ class Batch:
     first_id: int
     last_id: int
     events: list[CapturedEvent]
+    spool_id: str = ""
 
     @property
     def token(self) -> str:
-        return f"spool-{self.first_id}-{self.last_id}"
+        # the spool's own id keeps tokens unique when a spool file is recreated against the same ClickHouse
+        return f"spool-{self.spool_id}-{self.first_id}-{self.last_id}"
 
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL, payload BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS inflight (only INTEGER PRIMARY KEY CHECK (only = 1), first_id INTEGER, last_id INTEGER);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -44,6 +48,8 @@ class Spool:
         self._local = threading.local()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn().executescript(_SCHEMA)
+        self._conn().execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('spool_id', ?)", (uuid.uuid4().hex,))
+        self.spool_id = self._conn().execute("SELECT value FROM meta WHERE key = 'spool_id'").fetchone()[0]
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
@@ -74,7 +80,7 @@ class Spool:
                 "SELECT id, payload FROM spool WHERE id BETWEEN ? AND ? ORDER BY id", inflight
             ).fetchall()
             if rows:
-                return Batch(inflight[0], inflight[1], [e for _, p in rows for e in loads(p)])
+                return Batch(inflight[0], inflight[1], [e for _, p in rows for e in loads(p)], self.spool_id)
             conn.execute("DELETE FROM inflight")
         rows, total = [], 0
         for row_id, n, payload in conn.execute("SELECT id, n, payload FROM spool ORDER BY id"):
@@ -84,7 +90,7 @@ class Spool:
             total += n
         if not rows:
             return None
-        batch = Batch(rows[0][0], rows[-1][0], [e for _, p in rows for e in loads(p)])
+        batch = Batch(rows[0][0], rows[-1][0], [e for _, p in rows for e in loads(p)], self.spool_id)
         conn.execute(
             "INSERT OR REPLACE INTO inflight (only, first_id, last_id) VALUES (1, ?, ?)",
             (batch.first_id, batch.last_id),

@@ -1,0 +1,45 @@
+"""ClickHouse readers for ingestion tests (deduplicated the way HogQL reads: argMax by version)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from posthog_clone.clickhouse import get_client, table
+
+
+def events_rows(team_id: int) -> list[dict[str, Any]]:
+    res = get_client().query(
+        f"SELECT toString(uuid), event, distinct_id, toString(person_id), properties, "
+        f"formatDateTime(timestamp, '%Y-%m-%d %H:%i:%S.%f'), `$session_id`, person_mode, elements_chain "
+        f"FROM {table('events')} FINAL WHERE team_id = {{t:Int64}} ORDER BY timestamp, uuid",
+        {"t": team_id},
+    )
+    keys = ("uuid", "event", "distinct_id", "person_id", "properties", "timestamp", "session_id", "person_mode",
+            "elements_chain")  # fmt: skip
+    return [{**dict(zip(keys, row, strict=True)), "properties": orjson.loads(row[4])} for row in res.rows]
+
+
+def ch_distinct_ids(team_id: int) -> dict[str, str]:
+    """distinct_id → person id, latest version wins, deleted mappings dropped."""
+    res = get_client().query(
+        f"SELECT distinct_id, toString(argMax(person_id, version)), argMax(is_deleted, version) "
+        f"FROM {table('person_distinct_id2')} WHERE team_id = {{t:Int64}} GROUP BY distinct_id",
+        {"t": team_id},
+    )
+    return {did: pid for did, pid, deleted in res.rows if not deleted}
+
+
+def ch_persons(team_id: int) -> dict[str, dict[str, Any]]:
+    """person id → {properties, is_identified} for live persons (latest version)."""
+    res = get_client().query(
+        f"SELECT toString(id), argMax(properties, version), argMax(is_identified, version), "
+        f"argMax(is_deleted, version) FROM {table('person')} WHERE team_id = {{t:Int64}} GROUP BY id",
+        {"t": team_id},
+    )
+    return {
+        pid: {"properties": orjson.loads(props), "is_identified": bool(ident)}
+        for pid, props, ident, deleted in res.rows
+        if not deleted
+    }

@@ -1,0 +1,129 @@
+"""Acceptance 2: identify / alias / merge scenarios give the right persons and mappings in the Django
+database and in ClickHouse (argMax by version)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingestion.models import IngestionWarning, Person, PersonDistinctId
+from ingestion.persons import is_illegal_distinct_id
+from ingestion.queue import enqueue
+from ingestion.worker import flush
+from tests.ingestion.conftest import envelope
+from tests.ingestion.helpers import ch_distinct_ids, ch_persons, events_rows
+
+DB = pytest.mark.django_db(transaction=True)
+
+
+def _ingest(*envelopes):
+    for env in envelopes:  # one request each, one batch for all: merges happen inside a batch
+        enqueue([env])
+    flush()
+
+
+def _db_mapping(team):
+    return {
+        m.distinct_id: str(m.person.uuid) for m in PersonDistinctId.objects.filter(team=team).select_related("person")
+    }
+
+
+def _assert_db_matches_clickhouse(team):
+    assert ch_distinct_ids(team.pk) == _db_mapping(team)
+    db_persons = {
+        str(p.uuid): {"properties": p.properties, "is_identified": p.is_identified}
+        for p in Person.objects.filter(team=team)
+    }
+    assert ch_persons(team.pk) == db_persons
+
+
+@pytest.mark.clickhouse
+@DB
+def test_anonymous_then_identified_becomes_one_person_with_merged_properties(team):
+    _ingest(
+        envelope(team, "$pageview", "anon-1", {"$set_once": {"first": "a"}, "$set": {"plan": "free"}}),
+        envelope(team, "$identify", "user@x.io", {"$anon_distinct_id": "anon-1", "$set": {"plan": "pro"}}),
+        envelope(team, "$pageview", "user@x.io", {"$set_once": {"first": "ignored"}, "$unset": ["plan"]}),
+    )
+    [person] = Person.objects.filter(team=team)
+    assert person.is_identified
+    assert person.properties == {"first": "a"}
+    assert _db_mapping(team) == {"anon-1": str(person.uuid), "user@x.io": str(person.uuid)}
+    assert {r["person_id"] for r in events_rows(team.pk)} == {str(person.uuid)}
+    _assert_db_matches_clickhouse(team)
+
+
+@pytest.mark.clickhouse
+@DB
+def test_anonymous_person_from_an_earlier_batch_is_merged_into_the_identified_one(team):
+    _ingest(envelope(team, "$pageview", "anon-2", {"$set": {"a": 1}}))
+    _ingest(envelope(team, "$pageview", "known", {"$set": {"b": 2}}))
+    _ingest(envelope(team, "$identify", "known", {"$anon_distinct_id": "anon-2"}))
+    [person] = Person.objects.filter(team=team)
+    assert person.properties == {"a": 1, "b": 2}
+    assert set(_db_mapping(team)) == {"anon-2", "known"}
+    _assert_db_matches_clickhouse(team)
+
+
+@pytest.mark.clickhouse
+@DB
+def test_create_alias_links_the_alias_to_the_same_person(team):
+    _ingest(envelope(team, "$pageview", "main"), envelope(team, "$create_alias", "main", {"alias": "other"}))
+    [person] = Person.objects.filter(team=team)
+    assert _db_mapping(team) == {"main": str(person.uuid), "other": str(person.uuid)}
+    _assert_db_matches_clickhouse(team)
+
+
+@pytest.mark.clickhouse
+@DB
+def test_identify_refuses_to_merge_two_identified_persons(team):
+    _ingest(
+        envelope(team, "$identify", "alice", {"$set": {"n": "alice"}}),
+        envelope(team, "$identify", "bob", {"$set": {"n": "bob"}}),
+    )
+    _ingest(envelope(team, "$identify", "alice", {"$anon_distinct_id": "bob"}))
+    assert Person.objects.filter(team=team).count() == 2
+    mapping = _db_mapping(team)
+    assert mapping["alice"] != mapping["bob"]
+    assert IngestionWarning.objects.filter(team=team, type="cannot_merge_already_identified").count() == 1
+    _assert_db_matches_clickhouse(team)
+
+
+@pytest.mark.clickhouse
+@DB
+def test_merge_dangerously_merges_two_identified_persons(team):
+    _ingest(
+        envelope(team, "$identify", "alice", {"$set": {"a": 1}}), envelope(team, "$identify", "bob", {"$set": {"b": 2}})
+    )
+    _ingest(envelope(team, "$merge_dangerously", "alice", {"alias": "bob"}))
+    [person] = Person.objects.filter(team=team)
+    assert person.properties == {"a": 1, "b": 2}
+    assert _db_mapping(team) == {"alice": str(person.uuid), "bob": str(person.uuid)}
+    _assert_db_matches_clickhouse(team)
+
+
+@pytest.mark.clickhouse
+@DB
+@pytest.mark.parametrize("illegal", ["anonymous", "[object Object]", "'undefined'", "0"])
+def test_illegal_ids_are_never_merged_but_the_event_is_ingested(team, illegal):
+    _ingest(
+        envelope(team, "$pageview", "real-user"),
+        envelope(team, "$identify", "real-user", {"$anon_distinct_id": illegal}),
+    )
+    assert illegal not in _db_mapping(team)
+    warning = IngestionWarning.objects.get(team=team, type="cannot_merge_with_illegal_distinct_id")
+    assert warning.details["illegalDistinctId"] == illegal
+    assert len(events_rows(team.pk)) == 2
+    _assert_db_matches_clickhouse(team)
+
+
+@pytest.mark.parametrize(
+    ("value", "illegal"),
+    [
+        ("anonymous", True), ("GUEST", True), ("Distinct_Id", True), ("not_authenticated", True), ("email", True),
+        ("True", True), ("[object Object]", True), ("NaN", True), ("nan", False), ("None", True), ("NONE", False),
+        ("null", True), ("0", True), ('"undefined"', True), ("'guest'", True), ("", True), ("  ", True),
+        ("user-1", False), ("00", False),
+    ],
+)  # fmt: skip
+def test_illegal_distinct_id_list(value, illegal):
+    assert is_illegal_distinct_id(value) is illegal
