@@ -1,0 +1,77 @@
+"""Run `manage.py` commands and the real server (`manage.py serve`) as subprocesses in their own VAR_DIR."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(var_dir: Path, port: int, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "VAR_DIR": str(var_dir), "SECRET_KEY": "x", "PORT": str(port), **extra}
+    for name in ("DJANGO_SETTINGS_MODULE", "SPOOL_PATH", "CELERY_BROKER_URL", "DATABASE_URL", "CLICKHOUSE_URL"):
+        if name not in extra:
+            env.pop(name, None)
+    return env
+
+
+def manage(env: dict[str, str], *args: str, timeout: int = 300) -> str:
+    run = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run.stdout
+
+
+def clickhouse_rows(env: dict[str, str], sql: str, out: Path) -> list[list]:
+    """Rows of one query against the chDB dir of ``env`` (``EVENTS`` names the events table), read in a
+    subprocess (a process holds one chDB session) and handed back through a JSON file."""
+    code = (
+        "import orjson, pathlib\n"
+        "from posthog_clone.clickhouse import get_client, table\n"
+        f"rows = get_client().query({sql!r}.replace('EVENTS', table('events'))).rows\n"
+        f"pathlib.Path({str(out)!r}).write_bytes(orjson.dumps([list(r) for r in rows]))"
+    )
+    manage(env, "shell", "-c", code)
+    return orjson.loads(out.read_bytes())
+
+
+def start_server(env: dict[str, str]) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{env['PORT']}/_health", timeout=1)
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    raise AssertionError("server did not start")
+
+
+def kill(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+    proc.wait(timeout=30)
