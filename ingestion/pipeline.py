@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from definitions.ingestion import SeenEvent, definitions_ingest
 from ingestion.envelope import CapturedEvent
 from ingestion.models import DeadLetter, IngestionWarning
@@ -106,11 +108,21 @@ def dead_letter(envelopes: list[CapturedEvent], error: str) -> None:
 
 
 def ingest_batch(envelopes: list[CapturedEvent], *, token: str) -> None:
-    """Process and write one batch; events ClickHouse can never take become dead letters."""
+    """Process and write one batch. If ClickHouse rejects the batch for good, rows are retried one by one
+    (each with its own token) and only the rows it can never take become dead letters."""
     body = build_rows(envelopes)
     try:
         insert_events(body, token=token)
     except ClickHouseError as exc:
         if exc.retryable:
             raise
-        dead_letter(envelopes, str(exc))
+        logger.error("batch rejected, writing rows one by one", extra={"error": str(exc)})
+        by_uuid = {e.uuid: e for e in envelopes}
+        for i, line in enumerate(body.split(b"\n")):
+            try:
+                insert_events(line, token=f"{token}-{i}")
+            except ClickHouseError as row_exc:
+                if row_exc.retryable:
+                    raise
+                uuid = orjson.loads(line).get("uuid")
+                dead_letter([by_uuid[uuid]] if uuid in by_uuid else [], str(row_exc))
