@@ -16,11 +16,11 @@ import hashlib
 import logging
 from typing import Any
 
-from celery import shared_task
 from django.db import close_old_connections
 
 from ingestion.envelope import CapturedEvent
 from ingestion.pipeline import ingest_batch
+from posthog_clone.celery import app
 from posthog_clone.clickhouse.errors import ClickHouseError
 
 logger = logging.getLogger("ingestion")
@@ -36,7 +36,7 @@ def batch_token(envelopes: list[CapturedEvent]) -> str:
     return f"celery-{digest}"
 
 
-@shared_task(
+@app.task(
     bind=True,
     name="ingestion.tasks.ingest_events",
     acks_late=True,

@@ -1,0 +1,93 @@
+"""Acceptance 5: scale mode. The real server (CELERY_BROKER_URL set) publishes posted events to Redis, a
+real `celery -A posthog_clone worker` writes them to ClickHouse; a worker SIGKILLed mid-batch loses
+nothing (late ack → redelivery, uuid-derived insert token → no duplicates)."""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+
+import orjson
+import pytest
+
+from tests.conftest import require_service
+from tests.ingestion.server import ROOT, clickhouse_rows, free_port, kill, manage, server_env, start_server
+
+pytestmark = pytest.mark.slow
+REDIS_DB = 13
+MESSAGES = 100
+
+
+def _redis():
+    import redis
+
+    return redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
+
+
+def _start_worker(env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(  # --pool solo: chDB belongs to one process
+        [sys.executable, "-m", "celery", "-A", "posthog_clone", "worker", "--pool", "solo", "-l", "warning"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _post(port: int, token: str, uuids: list[str]) -> None:
+    batch = [{"event": "celery", "distinct_id": f"d{i % 5}", "uuid": u} for i, u in enumerate(uuids)]
+    body = gzip.compress(orjson.dumps({"api_key": token, "batch": batch}))
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/batch/?compression=gzip", data=body)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+
+
+def _queue_empty() -> bool:
+    r = _redis()
+    return r.llen("ingestion") == 0 and r.hlen("unacked") == 0
+
+
+def test_celery_worker_writes_posted_events_and_a_killed_worker_loses_nothing(tmp_path):
+    require_service("redis", "127.0.0.1", 6379)
+    _redis().flushdb()
+    port = free_port()
+    env = server_env(
+        tmp_path, port, CELERY_BROKER_URL=f"redis://127.0.0.1:6379/{REDIS_DB}", CLICKHOUSE_MIGRATE_ON_START="false",
+        CELERY_VISIBILITY_TIMEOUT="3",
+    )  # fmt: skip
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "migrate_clickhouse")
+    token = orjson.loads(manage(env, "bootstrap", "--json"))["project_api_key"]
+    server = start_server(env)  # scale mode: no in-process worker, the server never opens chDB
+    sent: list[str] = []
+    worker = None
+    try:
+        for _ in range(MESSAGES):
+            uuids = [str(uuid.uuid4()) for _ in range(100)]
+            _post(port, token, uuids)
+            sent.extend(uuids)
+        worker = _start_worker(env)
+        deadline = time.monotonic() + 60
+        while _redis().llen("ingestion") > MESSAGES - 10 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        kill(worker)  # mid-stream: some messages written, prefetched ones unacknowledged
+        assert not _queue_empty()
+        worker = _start_worker(env)
+        deadline = time.monotonic() + 120
+        while not _queue_empty() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _queue_empty()
+        time.sleep(1)
+    finally:
+        if worker is not None:
+            kill(worker, 15)
+        kill(server)
+    [[count, unique]] = clickhouse_rows(env, "SELECT count(), uniqExact(uuid) FROM EVENTS", tmp_path / "c.json")
+    stored = {u for [u] in clickhouse_rows(env, "SELECT toString(uuid) FROM EVENTS", tmp_path / "u.json")}
+    assert set(sent) <= stored, f"{len(set(sent) - stored)} events lost"
+    assert count == unique == len(sent)
