@@ -90,23 +90,26 @@ def definitions_ingest(*, events: list[SeenEvent]) -> int:
     for (team_id, name), hour in {**new_events, **stale_events}.items():  # first sight per process, then hourly
         EventDefinition.objects.filter(team_id=team_id, name=name, last_seen_at__lt=hour).update(last_seen_at=hour)
         writes += 1
-    if new_props:
+    if new_props:  # read first: SQLite cannot enforce the nulls-not-distinct unique constraint
+        existing: dict[tuple[int, str, int], str | None] = {}
+        for team_id in {k[0] for k in new_props}:
+            names = [k[1] for k in new_props if k[0] == team_id]
+            rows = PropertyDefinition.objects.filter(team_id=team_id, name__in=names, group_type_index=None)
+            for name, parent, current in rows.values_list("name", "type", "property_type"):
+                existing[(team_id, name, parent)] = current
+            writes += 1
         PropertyDefinition.objects.bulk_create(
             [
                 PropertyDefinition(team_id=t, name=n, type=p, property_type=ty, is_numerical=ty == "Numeric")
                 for (t, n, p), ty in new_props.items()
+                if (t, n, p) not in existing
             ],
             ignore_conflicts=True,
         )
         writes += 1
-        for team_id in {k[0] for k in new_props}:  # rows that existed before without a type
-            names = [k[1] for k in new_props if k[0] == team_id and new_props[k]]
-            for name, parent in PropertyDefinition.objects.filter(
-                team_id=team_id, name__in=names, property_type__isnull=True
-            ).values_list("name", "type"):
-                if (team_id, name, parent) in new_props:
-                    untyped[(team_id, name, parent)] = new_props[(team_id, name, parent)]
-            writes += 1
+        for key, current in existing.items():
+            if current is None and key in new_props and new_props[key]:
+                untyped[key] = new_props[key]
     for (team_id, name, parent), detected in untyped.items():
         if detected:  # the first non-null type sticks: fill only where the row has none
             PropertyDefinition.objects.filter(

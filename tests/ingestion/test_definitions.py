@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from definitions.ingestion import SeenEvent, definitions_ingest
+from definitions.ingestion import SeenEvent, cache_clear, definitions_ingest
 from definitions.models import EventDefinition, EventProperty, PropertyDefinition
 from ingestion.queue import enqueue
 from ingestion.worker import flush
@@ -90,3 +90,13 @@ def test_skipped_keys_get_no_definition(team, key):
 def test_plugin_metrics_event_is_skipped(team):
     definitions_ingest(events=[SeenEvent(team.pk, "$$plugin_metrics", datetime.now(UTC), {"a": 1}, {})])
     assert not EventDefinition.objects.filter(team=team).exists()
+
+
+def test_a_restarted_process_does_not_duplicate_definitions(team):
+    seen = [SeenEvent(team.pk, "e", datetime.now(UTC), {"a": 1}, {"p": "x"})]
+    definitions_ingest(events=seen)
+    cache_clear()  # what a restart does
+    definitions_ingest(events=seen)
+    assert PropertyDefinition.objects.filter(team=team).count() == 2
+    assert EventDefinition.objects.filter(team=team).count() == 1
+    assert EventProperty.objects.filter(team=team).count() == 1

@@ -1,0 +1,170 @@
+"""Ingestion end to end: events posted over HTTP until they are in ClickHouse, next to the raw chDB
+JSONEachRow insert rate of the same rows measured in the same run.
+
+    .venv/bin/python -m bench.ingest [--events 1000000] [--clients 4] [--profile]
+
+A throwaway VAR_DIR; `manage.py serve` in the embedded default (in-process worker, batches of
+INGEST_BATCH_SIZE). Bodies (100 events, gzip, /batch/) are built before the clock starts. End to end =
+first request → spool empty (the worker deletes a batch only after ClickHouse took it); the count in
+`events` is then checked. Raw = the same rows (processed by ingestion's pure functions) inserted into a
+fresh chDB in 10,000-row JSONEachRow inserts, in a subprocess. --profile runs the server under py-spy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.client
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from tests.ingestion.server import free_port, kill, manage, server_env, start_server  # noqa: E402
+
+
+def _bodies(token: str, n: int) -> list[bytes]:
+    bodies, now = [], time.time()
+    for start in range(0, n, 100):
+        batch = [
+            {
+                "event": ("$pageview", "$autocapture", "signed_up", "purchase")[i % 4],
+                "uuid": str(uuid.uuid4()),
+                "distinct_id": f"user-{(start + i) % 5000}",
+                "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - i)),
+                "properties": {
+                    "$session_id": f"s-{(start + i) % 900}",
+                    "$current_url": "https://x.io/p",
+                    "n": i,
+                    "$browser": "Chrome",
+                    "plan": "pro",
+                },  # fmt: skip
+            }
+            for i in range(min(100, n - start))
+        ]
+        bodies.append(gzip.compress(orjson.dumps({"api_key": token, "batch": batch})))
+    return bodies
+
+
+def _post_all(port: int, bodies: list[bytes], clients: int, progress: list[int]) -> None:
+    def run(part: list[bytes]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for body in part:
+            conn.request("POST", "/batch/?compression=gzip", body, {"Content-Type": "text/plain"})
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200, response.status
+            progress[0] += 100
+
+    threads = [threading.Thread(target=run, args=(bodies[i::clients],)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+RAW_SCRIPT = """
+import sys, time, orjson
+from posthog_clone.clickhouse import get_client, table
+from posthog_clone.clickhouse.migrations import migrate
+from ingestion.envelope import loads
+from ingestion.processing import ResolvedPerson, normalize, to_row, rows_body
+from datetime import UTC, datetime
+migrate()
+envs = loads(open(sys.argv[1], "rb").read())
+person = ResolvedPerson("0190a6b1-0000-7000-8000-000000000001", {"plan": "pro"}, datetime.now(UTC))
+now = datetime.now(UTC)
+rows = [to_row(normalize(e), person, ingested_at=now) for e in envs]
+bodies = [rows_body(rows[i:i + 10000]) for i in range(0, len(rows), 10000)]
+client = get_client()
+t = time.perf_counter()
+for i, body in enumerate(bodies):
+    client.insert_json_rows(table("events"), body, dedup_token=f"raw-{i}")
+print(len(rows) / (time.perf_counter() - t))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--profile", action="store_true", help="run the server under py-spy (flame graph)")
+    args = parser.parse_args()
+    var_dir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    try:
+        port = free_port()
+        env = server_env(var_dir, port, INGEST_WORKER_IN_PROCESS="true")
+        manage(env, "migrate", "--noinput", "-v", "0")
+        token = orjson.loads(manage(env, "bootstrap", "--json"))["project_api_key"]
+        print(f"building {args.events:,} events as {args.events // 100:,} gzip bodies…", flush=True)
+        bodies = _bodies(token, args.events)
+        if args.profile:
+            env["PYSPY_OUT"] = str(var_dir / "profile.txt")
+        server = start_server(env)
+        spy = None
+        if args.profile:
+            out = str(ROOT / "bench/ingest/profile.txt")
+            spy = subprocess.Popen(["py-spy", "record", "--pid", str(server.pid), "--subprocesses", "--format", "raw",
+                                    "-o", out])  # fmt: skip
+        from ingestion.spool import Spool
+
+        spool = Spool(var_dir / "spool.sqlite3")
+        progress = [0]
+        started = time.perf_counter()
+        poster = threading.Thread(target=_post_all, args=(port, bodies, args.clients, progress))
+        poster.start()
+        while poster.is_alive():
+            time.sleep(2)
+            print(
+                f"  posted {progress[0]:,}  queued {spool.depth():,}  {time.perf_counter() - started:.1f}s", flush=True
+            )
+        posted_s = time.perf_counter() - started
+        while spool.depth():
+            time.sleep(0.1)
+        e2e_s = time.perf_counter() - started
+        if spy is not None:
+            spy.send_signal(2)
+            spy.wait(timeout=60)
+        kill(server, 15)
+        code = "from posthog_clone.clickhouse import get_client, table;print(get_client().query("
+        code += "f'SELECT count() FROM {table(\"events\")}').rows[0][0])"
+        count = manage(env, "shell", "-c", code).split()[-1]
+        assert int(count) == args.events, f"{count} events in ClickHouse, {args.events} posted"
+        print("measuring the raw chDB insert of the same rows…", flush=True)
+        envelopes = var_dir / "envelopes.json"
+        from ingestion.envelope import CapturedEvent, dumps
+
+        envs = []
+        for body in bodies:
+            for ev in orjson.loads(gzip.decompress(body))["batch"]:
+                envs.append(CapturedEvent(uuid=ev["uuid"], distinct_id=ev["distinct_id"], ip="127.0.0.1",
+                    data=orjson.dumps(ev).decode(), now=ev["timestamp"], sent_at=None, token=token, team_id=1,
+                    event=ev["event"], timestamp=ev["timestamp"]))  # fmt: skip
+        envelopes.write_bytes(dumps(envs))
+        raw_env = server_env(var_dir / "raw", port)
+        raw = float(subprocess.run([sys.executable, "-c", RAW_SCRIPT, str(envelopes)], cwd=ROOT, env={**raw_env,
+            "DJANGO_SETTINGS_MODULE": "posthog_clone.settings", "PYTHONPATH": str(ROOT)}, capture_output=True,
+            text=True, check=True).stdout.strip().splitlines()[-1])  # fmt: skip
+        e2e = args.events / e2e_s
+        print(f"events:            {args.events:,} ({count} in ClickHouse)")
+        print(f"posting done:      {posted_s:.1f}s  ({args.events / posted_s:,.0f} events/s accepted by capture)")
+        print(f"end to end:        {e2e_s:.1f}s  {e2e:,.0f} events/s")
+        print(f"raw chDB insert:   {raw:,.0f} events/s (same rows, JSONEachRow, 10k per insert)")
+        print(f"ratio:             {e2e / raw:.3f}")
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    main()
