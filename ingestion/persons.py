@@ -197,10 +197,9 @@ def _write(state: _State) -> None:
     deleted = [p for p in state.deleted if p.pk is not None]
     with transaction.atomic():
         new = [p for p in dirty if p.pk is None]
+        existing = [p for p in dirty if p.pk is not None]  # (not `p not in new`: Model.__eq__ makes that O(n²))
         Person.objects.bulk_create(new)
-        Person.objects.bulk_update(
-            [p for p in dirty if p not in new], ["properties", "is_identified", "created_at", "version"]
-        )
+        Person.objects.bulk_update(existing, ["properties", "is_identified", "created_at", "version"])
         mappings = [state.pdi[k] for k in state.dirty_pdi]
         for mapping in mappings:
             mapping.person_id = mapping.person.pk
