@@ -15,6 +15,7 @@ from capture.errors import unavailable
 from capture.parsing import capture_events_build
 from capture.tokens import team_id_for_token
 from ingestion.queue import QueueUnavailable, enqueue
+from posthog_clone.metrics import EVENTS_ACCEPTED
 
 BATCH_KIND = "batch"
 LEGACY_KINDS = frozenset({"e", "capture", "track", "engage"})
@@ -54,6 +55,7 @@ def capture_request_ingest(
         enqueue(events)
     except (QueueUnavailable, sqlite3.Error, OSError):  # the spool could not even be opened: same answer
         raise unavailable() from None
+    EVENTS_ACCEPTED.inc(len(events))
     return len(events)
 
 

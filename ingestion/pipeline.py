@@ -20,6 +20,7 @@ from ingestion.processing import NormalizedEvent, normalize, rows_body, to_row
 from posthog_clone.accounts.models import Team
 from posthog_clone.clickhouse import get_client, table
 from posthog_clone.clickhouse.errors import ClickHouseError
+from posthog_clone.metrics import EVENTS_WRITTEN, INSERT_LATENCY
 
 logger = logging.getLogger("ingestion")
 _seen_teams: set[int] = set()
@@ -92,7 +93,9 @@ def insert_events(body: bytes, *, token: str, attempts: int = 5) -> None:
     for attempt in range(1, attempts + 1):
         try:
             if body:
-                get_client().insert_json_rows(table("events"), body, dedup_token=token)
+                seconds = get_client().insert_json_rows(table("events"), body, dedup_token=token)
+                INSERT_LATENCY.observe(seconds)
+                EVENTS_WRITTEN.inc(body.count(b"\n") + 1)
             return
         except ClickHouseError as exc:
             if not exc.retryable or attempt == attempts:

@@ -23,3 +23,21 @@ def test_metrics_are_prometheus_text_and_count_requests(client):
     before = count(body)
     client.get("/_health")
     assert count(client.get("/_metrics").content.decode()) >= before + 1
+
+
+@pytest.mark.clickhouse
+@pytest.mark.django_db
+def test_event_counters_move_when_events_are_posted_and_written(client, project):
+    from ingestion.worker import flush
+
+    def value(name: str) -> float:
+        text = client.get("/_metrics").content.decode()
+        return float(next(line for line in text.splitlines() if line.startswith(name + " ")).rsplit(" ", 1)[1])
+
+    accepted, written = value("capture_events_accepted_total"), value("ingestion_events_written_total")
+    batch = {"api_key": project.team.api_token, "batch": [{"event": "m", "distinct_id": "d"} for _ in range(3)]}
+    assert client.post("/batch/", batch, content_type="application/json").status_code == 200
+    assert value("capture_events_accepted_total") == accepted + 3
+    assert value("ingestion_queue_depth") >= 3
+    flush()
+    assert value("ingestion_events_written_total") == written + 3
