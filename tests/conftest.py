@@ -53,6 +53,26 @@ def _clickhouse_discipline(request: pytest.FixtureRequest, monkeypatch: pytest.M
     yield
 
 
+@pytest.fixture(autouse=True)
+def _keep_test_connection_open() -> Iterator[None]:
+    """Tests that call the WSGI app directly (schemathesis) must not let `request_finished` close the test
+    transaction's connection; Django's test Client disconnects the same handler."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_spool(settings: object, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test starts with an empty embedded queue, so no test flushes another test's events."""
+    settings.SPOOL_PATH = tmp_path_factory.mktemp("spool") / "spool.sqlite3"
+
+
 @pytest.fixture(scope="session")
 def _clickhouse_migrated() -> None:
     from posthog_clone.clickhouse.migrations import migrate
