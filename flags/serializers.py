@@ -163,6 +163,10 @@ class FeatureFlagSerializer(serializers.ModelSerializer):
     rollout_percentage = serializers.SerializerMethodField(help_text="The rollout of a simple flag, else null.")
     tags = serializers.SerializerMethodField(help_text="Tags (not supported: always empty).")
     status = serializers.SerializerMethodField(help_text="ACTIVE, or DELETED for soft-deleted flags.")
+    # Declared so its bounds do not depend on the database backend (SQLite reports 64-bit, PostgreSQL 32-bit).
+    version = serializers.IntegerField(
+        required=False, min_value=-(2**31), max_value=2**31 - 1, help_text="Bumped on every change."
+    )
 
     class Meta:
         model = FeatureFlag
