@@ -107,3 +107,119 @@ class EventProperty(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["team", "event", "property"], name="unique_event_property")]
+
+
+class Tag(models.Model):
+    """A project's tag name (lower-cased, trimmed); garbage-collected when nothing carries it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="unique_tag_team_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaggedItem(models.Model):
+    """Joins a tag to exactly one event or property definition."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="tagged_items")
+    event_definition = models.ForeignKey(
+        EventDefinition, null=True, blank=True, on_delete=models.CASCADE, related_name="tagged_items"
+    )
+    property_definition = models.ForeignKey(
+        PropertyDefinition, null=True, blank=True, on_delete=models.CASCADE, related_name="tagged_items"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tag", "event_definition"], name="unique_tagged_event_definition"),
+            models.UniqueConstraint(fields=["tag", "property_definition"], name="unique_tagged_property_definition"),
+        ]
+
+
+class SchemaPropertyGroup(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="schema_property_groups")
+    name = models.CharField(max_length=400)
+    description = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "name"], name="unique_schema_property_group_team_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SchemaPropertyGroupProperty(models.Model):
+    class PropertyType(models.TextChoices):
+        DATETIME = "DateTime"
+        STRING = "String"
+        NUMERIC = "Numeric"
+        BOOLEAN = "Boolean"
+        OBJECT = "Object"
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    property_group = models.ForeignKey(SchemaPropertyGroup, on_delete=models.CASCADE, related_name="properties")
+    name = models.CharField(max_length=400)
+    property_type = models.CharField(max_length=50, choices=PropertyType.choices)
+    is_required = models.BooleanField(default=False)
+    is_optional_in_types = models.BooleanField(default=False)
+    validation_rules = models.JSONField(null=True, blank=True)
+    description = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["property_group", "name"], name="unique_property_group_property_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EventSchema(models.Model):
+    """Attaches a property group to an event definition (many-to-many, unique per pair)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    event_definition = models.ForeignKey(EventDefinition, on_delete=models.CASCADE, related_name="schemas")
+    property_group = models.ForeignKey(SchemaPropertyGroup, on_delete=models.CASCADE, related_name="event_schemas")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event_definition", "property_group"], name="unique_event_schema")
+        ]
+
+
+class ActivityLog(models.Model):
+    """Who changed which definition, group or schema, when, with per-field before/after."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    organization_id = models.UUIDField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    was_impersonated = models.BooleanField(default=False)
+    is_system = models.BooleanField(default=False)
+    activity = models.CharField(max_length=79)
+    item_id = models.CharField(max_length=72, null=True, blank=True)
+    scope = models.CharField(max_length=79)
+    detail = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "scope", "item_id"]), models.Index(fields=["team", "-created_at"])]
