@@ -50,6 +50,11 @@ class EventDefinition(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def tag_names(self) -> list[str]:
+        """Tag names, from the `tagged_items__tag` prefetch when present."""
+        return sorted(item.tag.name for item in self.tagged_items.all())
+
 
 class PropertyDefinition(models.Model):
     class Type(models.IntegerChoices):
@@ -96,6 +101,11 @@ class PropertyDefinition(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def tag_names(self) -> list[str]:
+        """Tag names, from the `tagged_items__tag` prefetch when present."""
+        return sorted(item.tag.name for item in self.tagged_items.all())
 
 
 class EventProperty(models.Model):
