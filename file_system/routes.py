@@ -3,4 +3,6 @@
 Mounted under both /api/projects/:id/ and /api/environments/:id/.
 """
 
-PROJECT_ROUTES: list = []
+from file_system.views import FileSystemViewSet
+
+PROJECT_ROUTES: list = [("file_system", FileSystemViewSet, "file_system")]
