@@ -3,4 +3,6 @@
 Mounted under both /api/projects/:id/ and /api/environments/:id/.
 """
 
-PROJECT_ROUTES: list = []
+from exports.views import ExportedAssetViewSet
+
+PROJECT_ROUTES: list = [("exports", ExportedAssetViewSet, "exports")]

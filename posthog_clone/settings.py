@@ -136,6 +136,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 4, minimum=1)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)}
 CELERY_TASK_DEFAULT_QUEUE = "ingestion"
+# Celery beat (scale mode): periodic jobs. The embedded default runs them on a scheduler thread.
+CELERY_BEAT_SCHEDULE = {
+    "exports-delete-expired": {
+        "task": "exports.tasks.delete_expired_assets",
+        "schedule": 3600.0,
+        "options": {"queue": "exports"},
+    }
+}
 
 # Capture limits (bytes).
 CAPTURE_MAX_BODY_BYTES = env_int("CAPTURE_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)

@@ -20,3 +20,5 @@ def on_server_start() -> None:
         worker = import_module("ingestion.worker")
         worker.start_background_worker()
         logger.info("embedded ingestion worker started")
+    if not settings.CELERY_BROKER_URL:  # scale mode runs the expiry job on Celery beat instead
+        import_module("exports.worker").start_scheduler()

@@ -1,0 +1,177 @@
+"""POST /api/projects/:id/exports/ — validation bodies (§A6), the 201 shape (§A3), the lifecycle (§A7)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from exports.models import ExportedAsset
+from tests.auth_matrix import assert_auth_matrix
+from tests.exports.conftest import CSV, create, exports_url, hogql, insert_events, wait_for_content
+
+FIELDS = {
+    "id", "dashboard", "insight", "export_format", "created_at", "has_content", "export_context", "filename",
+    "expires_after", "exception",
+}  # fmt: skip
+
+
+def _error(response: Any) -> dict[str, Any]:
+    assert response.status_code == 400, response.content
+    return response.json()
+
+
+def test_auth_matrix(project: Any, other_project: Any) -> None:
+    body = {"export_format": CSV, "export_context": hogql("SELECT 1")}
+    assert_auth_matrix(project, other_project, "post", exports_url(project), scope="export:write", data=body)
+
+
+def test_missing_export_format_is_required(project: Any) -> None:
+    assert _error(create(project, {"export_context": hogql("SELECT 1")})) == {
+        "type": "validation_error",
+        "code": "required",
+        "detail": "This field is required.",
+        "attr": "export_format",
+    }
+
+
+def test_needs_a_dashboard_insight_or_context(project: Any) -> None:
+    assert _error(create(project, {"export_format": CSV})) == {
+        "type": "validation_error",
+        "code": "invalid_input",
+        "detail": "Either dashboard, insight or export_context is required for an export.",
+        "attr": None,
+    }
+    assert not ExportedAsset.objects_unfiltered.exists()
+
+
+def test_unknown_format_is_an_invalid_choice(project: Any) -> None:
+    assert _error(create(project, {"export_format": "not/allowed", "export_context": hogql("SELECT 1")})) == {
+        "type": "validation_error",
+        "code": "invalid_choice",
+        "detail": '"not/allowed" is not a valid choice.',
+        "attr": "export_format",
+    }
+
+
+@pytest.mark.parametrize("field", ["dashboard", "insight"])
+def test_unknown_dashboard_or_insight_does_not_exist(project: Any, field: str) -> None:
+    assert _error(create(project, {"export_format": "image/png", field: 54321})) == {
+        "type": "validation_error",
+        "code": "does_not_exist",
+        "detail": 'Invalid pk "54321" - object does not exist.',
+        "attr": field,
+    }
+
+
+@pytest.mark.parametrize("fmt", ["video/mp4", "video/webm", "image/gif"])
+def test_video_without_recording_is_rejected(project: Any, fmt: str) -> None:
+    assert _error(create(project, {"export_format": fmt, "export_context": hogql("SELECT 1")})) == {
+        "type": "validation_error",
+        "code": "invalid_input",
+        "detail": "Video export supports session recordings only.",
+        "attr": "export_format",
+    }
+
+
+@pytest.mark.parametrize(
+    "context",
+    [{"path": "/api/projects/1/feature_flags/", "method": "POST"}, {"path": "/api/projects/1/x/", "body": {"a": 1}}],
+)
+def test_path_context_must_be_a_plain_get(project: Any, context: dict[str, Any]) -> None:
+    error = _error(create(project, {"export_format": CSV, "export_context": context}))
+    assert error["attr"] == "export_context"
+    assert error["detail"] == "Exports from API endpoints only support GET requests without a request body."
+
+
+def test_context_must_be_an_object_and_columns_a_list(project: Any) -> None:
+    assert _error(create(project, {"export_format": CSV, "export_context": ["x"]}))["attr"] == "export_context"
+    bad_columns = {"export_format": CSV, "export_context": {**hogql("SELECT 1"), "columns": "event"}}
+    assert _error(create(project, bad_columns))["attr"] == "export_context"
+
+
+@pytest.mark.clickhouse
+@pytest.mark.django_db(transaction=True)
+def test_creates_a_csv_synchronously_with_the_v2024_shape(project: Any) -> None:
+    insert_events(project.team.pk, [{"event": "signup"}] * 3)
+    context = hogql("SELECT event, count() FROM events GROUP BY event", filename="Sign ups!")
+
+    response = create(project, {"export_format": CSV, "export_context": context})
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert set(body) == FIELDS
+    assert body["has_content"] is True and body["exception"] is None
+    assert body["dashboard"] is None and body["insight"] is None
+    assert body["export_context"] == context and body["filename"] == "sign-ups.csv"
+    midnight = (timezone.now() + dt.timedelta(weeks=26)).strftime("%Y-%m-%dT00:00:00Z")
+    assert body["expires_after"] == midnight
+    asset = ExportedAsset.objects.get(pk=body["id"])
+    assert asset.created_by == project.user and asset.team == project.team
+    assert bytes(asset.content) == b"event,count()\r\nsignup,3\r\n"
+
+
+@pytest.mark.clickhouse
+@pytest.mark.django_db(transaction=True)
+def test_client_expires_after_is_kept(project: Any) -> None:
+    when = "2030-01-02T03:04:05Z"
+    response = create(project, {"export_format": CSV, "export_context": hogql("SELECT 1"), "expires_after": when})
+    assert response.status_code == 201
+    assert response.json()["expires_after"] == when
+
+
+@pytest.mark.clickhouse
+@pytest.mark.django_db(transaction=True)
+def test_unfinished_export_answers_201_without_content_and_finishes_in_background(project: Any, settings) -> None:
+    settings.EXPORTS_SYNC_BUDGET_SECONDS = 0
+    insert_events(project.team.pk, [{"event": "late"}])
+
+    response = create(project, {"export_format": CSV, "export_context": hogql("SELECT event FROM events")})
+
+    assert response.status_code == 201
+    assert response.json()["has_content"] is False and response.json()["exception"] is None
+    done = wait_for_content(project, response.json()["id"])
+    assert done["has_content"] is True, done
+
+
+@pytest.mark.clickhouse
+@pytest.mark.django_db(transaction=True)
+def test_query_errors_land_in_exception_not_in_the_status(project: Any) -> None:
+    response = create(project, {"export_format": CSV, "export_context": hogql("SELECT nope FROM events")})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["has_content"] is False
+    assert "nope" in body["exception"]
+    asset = ExportedAsset.objects.get(pk=body["id"])
+    assert asset.failure_type == "user" and asset.exception_type
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("fmt", "message"),
+    [("application/pdf", "Export to format application/pdf is not supported.")],
+)
+def test_formats_we_cannot_build_answer_with_an_exception(project: Any, fmt: str, message: str) -> None:
+    response = create(project, {"export_format": fmt, "export_context": hogql("SELECT 1")})
+    assert response.status_code == 201
+    assert response.json()["exception"] == message and response.json()["has_content"] is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_non_hogql_sources_are_reported(project: Any) -> None:
+    context = {"source": {"kind": "TrendsQuery", "series": []}}
+    response = create(project, {"export_format": CSV, "export_context": context})
+    assert response.status_code == 201
+    assert response.json()["exception"] == "Exports support HogQLQuery sources only, not 'TrendsQuery'."
+
+
+@pytest.mark.clickhouse
+@pytest.mark.django_db(transaction=True)
+def test_environments_route_creates_too(project: Any) -> None:
+    url = exports_url(project, base="environments")
+    response = project.client().post(url, {"export_format": CSV, "export_context": hogql("SELECT 1 AS one")}, "json")
+    assert response.status_code == 201, response.content
+    assert bytes(ExportedAsset.objects.get(pk=response.json()["id"]).content) == b"one\r\n1\r\n"
