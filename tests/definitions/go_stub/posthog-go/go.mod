@@ -1,0 +1,3 @@
+module github.com/posthog/posthog-go
+
+go 1.19
