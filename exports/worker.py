@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -16,6 +15,7 @@ EXPIRY_INTERVAL_SECONDS = 3600
 _pool: ThreadPoolExecutor | None = None
 _scheduler: threading.Thread | None = None
 _lock = threading.Lock()
+_stop = threading.Event()
 
 
 class Job:
@@ -52,15 +52,15 @@ def run_expiry_once() -> int:
     return delete_expired_assets()
 
 
-def _schedule_loop(interval: float) -> None:
-    while True:
+def _schedule_loop(interval: float, stop: threading.Event) -> None:
+    while not stop.is_set():
         try:
             deleted = run_expiry_once()
             if deleted:
                 logger.info("expired exports deleted", extra={"count": deleted})
         except Exception:
             logger.exception("expired exports cleanup failed")
-        time.sleep(interval)
+        stop.wait(interval)
 
 
 def start_scheduler(interval: float = EXPIRY_INTERVAL_SECONDS) -> threading.Thread:
@@ -68,6 +68,15 @@ def start_scheduler(interval: float = EXPIRY_INTERVAL_SECONDS) -> threading.Thre
     global _scheduler
     with _lock:
         if _scheduler is None or not _scheduler.is_alive():
-            _scheduler = threading.Thread(target=_schedule_loop, args=(interval,), name="exports-expiry", daemon=True)
+            _stop.clear()
+            _scheduler = threading.Thread(
+                target=_schedule_loop, args=(interval, _stop), name="exports-expiry", daemon=True
+            )
             _scheduler.start()
         return _scheduler
+
+
+def stop_scheduler(timeout: float = 5) -> None:
+    _stop.set()
+    if _scheduler is not None:
+        _scheduler.join(timeout)
