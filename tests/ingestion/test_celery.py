@@ -91,3 +91,62 @@ def test_celery_worker_writes_posted_events_and_a_killed_worker_loses_nothing(tm
     stored = {u for [u] in clickhouse_rows(env, "SELECT toString(uuid) FROM EVENTS", tmp_path / "u.json")}
     assert set(sent) <= stored, f"{len(set(sent) - stored)} events lost"
     assert count == unique == len(sent)
+
+
+def _request(envelopes, *, redelivered: bool = False, retries: int = 0):
+    from celery_batches import SimpleRequest
+
+    return SimpleRequest(
+        id=str(uuid.uuid4()), name="ingestion.tasks.ingest_events", args=([e.to_dict() for e in envelopes],),
+        kwargs={"retries": retries} if retries else {}, delivery_info={"redelivered": redelivered},
+        hostname="test", ignore_result=True, reply_to=None, correlation_id=None, request_dict={},
+    )  # fmt: skip
+
+
+def _inserts() -> float:
+    from posthog_clone.metrics import INSERT_LATENCY
+
+    return next(s.value for m in INSERT_LATENCY.collect() for s in m.samples if s.name.endswith("_count"))
+
+
+@pytest.mark.clickhouse
+@pytest.mark.django_db(transaction=True)
+def test_buffered_messages_are_written_as_one_insert(team):
+    from ingestion.tasks import ingest_events
+    from tests.ingestion.conftest import envelope
+    from tests.ingestion.helpers import events_rows
+
+    messages = [[envelope(team, "e", f"d{m}-{i}") for i in range(3)] for m in range(4)]
+    before = _inserts()
+    assert ingest_events([_request(msg) for msg in messages]) == 12
+    assert _inserts() == before + 1
+    assert len(events_rows(team.pk)) == 12
+
+
+@pytest.mark.clickhouse
+@pytest.mark.django_db(transaction=True)
+def test_a_redelivered_message_regrouped_with_others_is_not_duplicated(team):
+    from ingestion.tasks import ingest_events
+    from posthog_clone.clickhouse import get_client, table
+    from tests.ingestion.conftest import envelope
+
+    first, second = [envelope(team, "e", "a"), envelope(team, "e", "b")], [envelope(team, "e", "c")]
+    ingest_events([_request(first)])  # written, but the worker died before acknowledging
+    assert ingest_events([_request(second), _request(first, redelivered=True)]) == 1
+    res = get_client().query(f"SELECT count(), uniqExact(uuid) FROM {table('events')} WHERE team_id = {team.pk}")
+    assert res.rows == [(3, 3)]
+
+
+@pytest.mark.clickhouse
+@pytest.mark.django_db(transaction=True)
+def test_a_message_out_of_retries_becomes_a_dead_letter_and_the_batch_does_not_raise(team):
+    from ingestion.models import DeadLetter
+    from ingestion.tasks import MAX_RETRIES, ingest_events
+    from tests.ingestion.conftest import envelope
+
+    doomed = envelope(team, "e", "x")
+    doomed.team_id = 987_654  # no such project: the persons write fails every time
+    assert ingest_events([_request([doomed], retries=MAX_RETRIES)]) == 0
+    [letter] = DeadLetter.objects.all()
+    assert letter.payload["uuid"] == doomed.uuid and letter.error.startswith("out of retries"), letter.error
+    assert "foreign key" in letter.error.lower(), letter.error
