@@ -6,13 +6,14 @@ the Django database and one mirror insert per ClickHouse table (rows with a high
 from __future__ import annotations
 
 import logging
+import threading
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from django.db import transaction
+from django.db import connection, transaction
 
 from ingestion.models import IngestionWarning, Person, PersonDistinctId
 from ingestion.processing import NormalizedEvent, ResolvedPerson, ch_datetime
@@ -26,6 +27,7 @@ _ILLEGAL_CI = {
 }  # fmt: skip
 _ILLEGAL_CS = {"[object Object]", "NaN", "None", "none", "null", "0", "undefined"}
 _PERSONLESS_NS = uuidlib.UUID("5f3c1b2e-9a57-4d3e-8f0a-4b7c2d1e6a90")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def is_illegal_distinct_id(value: str) -> bool:
@@ -42,29 +44,71 @@ def personless_person_id(team_id: int, distinct_id: str) -> str:
     return str(uuidlib.uuid5(_PERSONLESS_NS, f"{team_id}:{distinct_id}"))
 
 
+class _Person:
+    """A person as the batch sees it (a plain object: model instances cost ~40 µs each to load).
+
+    ``properties`` is never changed in place (every change builds a new dict), so the dict can be shared
+    with the cache and with the per-event snapshots."""
+
+    __slots__ = ("pk", "uuid", "team_id", "properties", "is_identified", "created_at", "version", "resolved")
+
+    def __init__(self, pk, uuid, team_id, properties, is_identified, created_at, version):  # type: ignore[no-untyped-def]
+        self.pk: int | None = pk
+        self.uuid: uuidlib.UUID = uuid
+        self.team_id: int = team_id
+        self.properties: dict[str, Any] = properties
+        self.is_identified: bool = is_identified
+        self.created_at: datetime = created_at
+        self.version: int = version
+        self.resolved: ResolvedPerson | None = None  # snapshot for events, dropped on every change
+
+
+class _Mapping:
+    __slots__ = ("pk", "team_id", "distinct_id", "person", "version")
+
+    def __init__(self, pk: int | None, team_id: int, distinct_id: str, person: _Person | None, version: int):
+        self.pk, self.team_id, self.distinct_id, self.person, self.version = pk, team_id, distinct_id, person, version
+
+
+# (team_id, distinct_id) → (mapping pk, mapping version, person pk, uuid, properties, is_identified, created_at,
+# person version): what the database held after the last batch that saw it. Used only after one cheap read
+# confirms each person still exists with that uuid and version (another worker or the persons API may
+# have changed it), so it spares the full read, never the truth.
+_CACHE_MAX = 100_000
+_cache: dict[tuple[int, str], tuple[Any, ...]] = {}
+_cache_lock = threading.Lock()
+_IN_CHUNK = 5_000  # ids per IN (…) list: SQLite allows 32,766 variables
+
+
+def cache_clear() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
 @dataclass
 class _State:
     """Persons and mappings of one batch, changed in memory, written at the end."""
 
-    persons: dict[int, Person] = field(default_factory=dict)  # id(person) → person
-    by_did: dict[tuple[int, str], Person] = field(default_factory=dict)
-    pdi: dict[tuple[int, str], PersonDistinctId] = field(default_factory=dict)
+    persons: dict[int, _Person] = field(default_factory=dict)  # id(person) → person
+    by_did: dict[tuple[int, str], _Person] = field(default_factory=dict)
+    pdi: dict[tuple[int, str], _Mapping] = field(default_factory=dict)
     dirty_persons: set[int] = field(default_factory=set)
     dirty_pdi: set[tuple[int, str]] = field(default_factory=set)
-    deleted: list[Person] = field(default_factory=list)
+    deleted: list[_Person] = field(default_factory=list)
     warnings: list[IngestionWarning] = field(default_factory=list)
 
-    def touch(self, person: Person) -> None:
+    def touch(self, person: _Person) -> None:
         self.persons[id(person)] = person
         self.dirty_persons.add(id(person))
+        person.resolved = None
 
-    def assign(self, team_id: int, distinct_id: str, person: Person) -> None:
+    def assign(self, team_id: int, distinct_id: str, person: _Person) -> None:
         key = (team_id, distinct_id)
         self.by_did[key] = person
         mapping = self.pdi.get(key)
         if mapping is None:
-            mapping = self.pdi[key] = PersonDistinctId(team_id=team_id, distinct_id=distinct_id, version=0)
-        elif mapping.person_id is not None and mapping.person is person:
+            mapping = self.pdi[key] = _Mapping(None, team_id, distinct_id, None, 0)
+        elif mapping.person is person and person.pk is not None:
             return
         else:
             mapping.version += 1
@@ -72,30 +116,83 @@ class _State:
         self.dirty_pdi.add(key)
 
 
+def _chunks(values: list[Any]) -> list[list[Any]]:
+    return [values[i : i + _IN_CHUNK] for i in range(0, len(values), _IN_CHUNK)]
+
+
 def _load(events: list[NormalizedEvent]) -> _State:
     state = _State()
     wanted: dict[int, set[str]] = {}
     for ev in events:
-        ids = wanted.setdefault(ev.team_id, set())
+        ids = wanted.get(ev.team_id)
+        if ids is None:
+            ids = wanted[ev.team_id] = set()
         ids.add(ev.distinct_id)
-        for key in ("$anon_distinct_id", "alias"):
-            other = ev.properties.get(key)
-            if isinstance(other, str | int) and ev.event in ("$identify", "$create_alias", "$merge_dangerously"):
-                ids.add(str(other))
-    by_pk: dict[int, Person] = {}
-    for team_id, ids in wanted.items():
-        rows = PersonDistinctId.objects.filter(team_id=team_id, distinct_id__in=list(ids)).select_related("person")
-        for mapping in rows:
-            person = by_pk.setdefault(mapping.person.pk, mapping.person)
-            mapping.person = person
+        if ev.event in ("$identify", "$create_alias", "$merge_dangerously"):
+            for key in ("$anon_distinct_id", "alias"):
+                other = ev.properties.get(key)
+                if isinstance(other, str | int):
+                    ids.add(str(other))
+    by_pk: dict[int, _Person] = {}
+
+    def add(team_id: int, did: str, row: tuple[Any, ...]) -> None:
+        pdi_pk, pdi_version, pk, uuid, properties, is_identified, created_at, version = row
+        person = by_pk.get(pk)
+        if person is None:
+            person = by_pk[pk] = _Person(pk, uuid, team_id, properties, is_identified, created_at, version)
             state.persons[id(person)] = person
-            state.by_did[(team_id, mapping.distinct_id)] = person
-            state.pdi[(team_id, mapping.distinct_id)] = mapping
+        state.by_did[(team_id, did)] = person
+        state.pdi[(team_id, did)] = _Mapping(pdi_pk, team_id, did, person, pdi_version)
+
+    with _cache_lock:
+        cached = {(t, did): _cache.get((t, did)) for t, ids in wanted.items() for did in ids}
+    hits = {key: row for key, row in cached.items() if row is not None}
+    valid = _existing_versions(list({row[2] for row in hits.values()}))
+    missing: dict[int, list[str]] = {}
+    for (team_id, did), row in cached.items():
+        if row is not None and (row[2], row[3].hex, row[7]) in valid:
+            add(team_id, did, row)
+        else:
+            missing.setdefault(team_id, []).append(did)
+    fields = ("pk", "version", "person_id", "person__uuid", "person__properties", "person__is_identified",
+              "person__created_at", "person__version")  # fmt: skip
+    for team_id, dids in missing.items():
+        for chunk in _chunks(dids):
+            rows = PersonDistinctId.objects.filter(team_id=team_id, distinct_id__in=chunk)
+            for did, *row in rows.values_list("distinct_id", *fields):
+                add(team_id, did, tuple(row))
     return state
 
 
-def _new_person(state: _State, ev: NormalizedEvent) -> Person:
-    person = Person(team_id=ev.team_id, uuid=uuid7(), properties={}, created_at=ev.timestamp, version=0)
+def _existing_versions(pks: list[int]) -> set[tuple[int, str, int]]:
+    """(pk, uuid hex, version) of those persons that still exist. Plain SQL: the ORM's UUID conversion costs
+    ~11 µs a row on SQLite, most of a batch's person work."""
+    found: set[tuple[int, str, int]] = set()
+    quote = connection.ops.quote_name
+    sql = f"SELECT {quote('id')}, {quote('uuid')}, {quote('version')} FROM {quote(Person._meta.db_table)} WHERE "
+    with connection.cursor() as cursor:
+        for chunk in _chunks(pks):
+            cursor.execute(sql + f"{quote('id')} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            for pk, uuid, version in cursor.fetchall():  # uuid: 32 hex digits (SQLite) or a UUID (PostgreSQL)
+                found.add((pk, uuid.hex if isinstance(uuid, uuidlib.UUID) else str(uuid).replace("-", ""), version))
+    return found
+
+
+def _remember(state: _State) -> None:
+    """After a successful write: the batch's final persons and mappings, for the next batches."""
+    deleted = {id(p) for p in state.deleted}
+    with _cache_lock:
+        for key, m in state.pdi.items():
+            p = m.person
+            _cache.pop(key, None)  # re-inserted last: the dict's order is the LRU order
+            if p is not None and p.pk is not None and m.pk is not None and id(p) not in deleted:
+                _cache[key] = (m.pk, m.version, p.pk, p.uuid, p.properties, p.is_identified, p.created_at, p.version)
+        while len(_cache) > _CACHE_MAX:
+            del _cache[next(iter(_cache))]
+
+
+def _new_person(state: _State, ev: NormalizedEvent) -> _Person:
+    person = _Person(None, uuid7(), ev.team_id, {}, False, ev.timestamp, 0)
     state.touch(person)
     return person
 
@@ -142,21 +239,25 @@ def _merge(state: _State, ev: NormalizedEvent, other_id: str, *, force: bool) ->
     state.touch(target)
 
 
-def _apply_properties(person: Person, ev: NormalizedEvent) -> bool:
-    props = person.properties
-    before = dict(props)
-    props.update(ev.set_props)
+def _apply_properties(person: _Person, ev: NormalizedEvent) -> bool:
+    if not (ev.set_props or ev.set_once_props or ev.unset_keys):
+        return False
+    before = person.properties
+    props = {**before, **ev.set_props}  # a new dict: the old one may be shared (cache, snapshots)
     for key, value in ev.set_once_props.items():
         props.setdefault(key, value)
     for key in ev.unset_keys:
         props.pop(key, None)
-    return props != before
+    if props == before:
+        return False
+    person.properties = props
+    return True
 
 
 def persons_process(events: list[NormalizedEvent]) -> list[ResolvedPerson]:
     """Resolve (and update) the person of every event; returns one ResolvedPerson per event, in order."""
     state = _load(events)
-    resolved_ids: list[tuple[NormalizedEvent, Person | None]] = []
+    resolved_ids: list[tuple[NormalizedEvent, _Person | None]] = []
     for ev in events:
         key = (ev.team_id, ev.distinct_id)
         if ev.personless:
@@ -178,15 +279,20 @@ def persons_process(events: list[NormalizedEvent]) -> list[ResolvedPerson]:
         if _apply_properties(person, ev):
             state.touch(person)
         resolved_ids.append((ev, person))
-    _write(state)
-    out = []
-    for ev, person in resolved_ids:
+    try:
+        _write(state)
+    except BaseException:
+        cache_clear()
+        raise
+    _remember(state)
+    out: list[ResolvedPerson] = []
+    for ev, person in resolved_ids:  # every event carries its person as the batch leaves it
         if person is None:
-            out.append(
-                ResolvedPerson(personless_person_id(ev.team_id, ev.distinct_id), {}, datetime(1970, 1, 1, tzinfo=UTC))
-            )
+            out.append(ResolvedPerson(personless_person_id(ev.team_id, ev.distinct_id), {}, _EPOCH))
         else:
-            out.append(ResolvedPerson(str(person.uuid), dict(person.properties), person.created_at))
+            if person.resolved is None:  # one snapshot per person (its properties are never changed in place)
+                person.resolved = ResolvedPerson(str(person.uuid), person.properties, person.created_at)
+            out.append(person.resolved)
     return out
 
 
@@ -197,14 +303,35 @@ def _write(state: _State) -> None:
     deleted = [p for p in state.deleted if p.pk is not None]
     with transaction.atomic():
         new = [p for p in dirty if p.pk is None]
-        existing = [p for p in dirty if p.pk is not None]  # (not `p not in new`: Model.__eq__ makes that O(n²))
-        Person.objects.bulk_create(new)
-        Person.objects.bulk_update(existing, ["properties", "is_identified", "created_at", "version"])
+        existing = [p for p in dirty if p.pk is not None]
+        created = Person.objects.bulk_create([
+            Person(team_id=p.team_id, uuid=p.uuid, properties=p.properties, is_identified=p.is_identified,
+                   created_at=p.created_at, version=p.version)
+            for p in new
+        ])  # fmt: skip
+        for person, model in zip(new, created, strict=True):
+            person.pk = model.pk
+        Person.objects.bulk_update(
+            [
+                Person(pk=p.pk, properties=p.properties, is_identified=p.is_identified, created_at=p.created_at,
+                       version=p.version)
+                for p in existing
+            ],
+            ["properties", "is_identified", "created_at", "version"],
+        )  # fmt: skip
         mappings = [state.pdi[k] for k in state.dirty_pdi]
-        for mapping in mappings:
-            mapping.person_id = mapping.person.pk
-        PersonDistinctId.objects.bulk_create([m for m in mappings if m.pk is None])
-        PersonDistinctId.objects.bulk_update([m for m in mappings if m.pk is not None], ["person", "version"])
+        fresh = [m for m in mappings if m.pk is None]
+        known = [m for m in mappings if m.pk is not None]
+        rows = PersonDistinctId.objects.bulk_create([
+            PersonDistinctId(team_id=m.team_id, distinct_id=m.distinct_id, person_id=m.person.pk, version=m.version)
+            for m in fresh
+        ])  # fmt: skip
+        for mapping, model in zip(fresh, rows, strict=True):
+            mapping.pk = model.pk
+        PersonDistinctId.objects.bulk_update(
+            [PersonDistinctId(pk=m.pk, person_id=m.person.pk, version=m.version) for m in known],
+            ["person", "version"],
+        )
         if deleted:
             Person.objects.filter(pk__in=[p.pk for p in deleted]).delete()
         IngestionWarning.objects.bulk_create(state.warnings)
@@ -213,7 +340,7 @@ def _write(state: _State) -> None:
         logger.warning("ingestion warning %s team=%s %s", warning.type, warning.team_id, warning.details)
 
 
-def _mirror(persons: list[Person], deleted: list[Person], mappings: list[PersonDistinctId]) -> None:
+def _mirror(persons: list[_Person], deleted: list[_Person], mappings: list[_Mapping]) -> None:
     client = get_client()
     rows = [_person_row(p, is_deleted=0) for p in persons] + [_person_row(p, is_deleted=1) for p in deleted]
     if rows:
@@ -234,7 +361,7 @@ def _mirror(persons: list[Person], deleted: list[Person], mappings: list[PersonD
         client.insert_json_rows(table("person_distinct_id2"), body)
 
 
-def _person_row(person: Person, *, is_deleted: int) -> dict[str, Any]:
+def _person_row(person: _Person, *, is_deleted: int) -> dict[str, Any]:
     return {
         "id": str(person.uuid),
         "created_at": ch_datetime(person.created_at)[:23],

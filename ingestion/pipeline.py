@@ -16,7 +16,7 @@ from definitions.ingestion import SeenEvent, definitions_ingest
 from ingestion.envelope import CapturedEvent
 from ingestion.models import DeadLetter, IngestionWarning
 from ingestion.persons import persons_process
-from ingestion.processing import NormalizedEvent, normalize, rows_body, to_row
+from ingestion.processing import NormalizedEvent, normalize, rows_build
 from posthog_clone.accounts.models import Team
 from posthog_clone.clickhouse import get_client, table
 from posthog_clone.clickhouse.errors import ClickHouseError
@@ -74,7 +74,7 @@ def build_rows(envelopes: list[CapturedEvent]) -> bytes:
     t_defs = time.perf_counter()
     _mark_teams_ingested({ev.team_id for ev in events})
     now = datetime.now(UTC)
-    body = rows_body([to_row(ev, person, ingested_at=now) for ev, person in zip(events, people, strict=True)])
+    body = rows_build(events, people, ingested_at=now)
     logger.info(
         "batch processed",
         extra={

@@ -45,8 +45,8 @@ def parse_iso(value: str | None) -> datetime | None:
 
 
 def ch_datetime(value: datetime) -> str:
-    """ClickHouse text form ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    """ClickHouse text form ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC); isoformat is C and twice strftime's speed."""
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
 
 
 def _escape(value: Any) -> str:
@@ -98,9 +98,13 @@ def normalize(envelope: CapturedEvent) -> NormalizedEvent:
     except orjson.JSONDecodeError:
         data = {}
     data = _dict(data)
-    properties = dict(_dict(data.get("properties")))
-    set_props = {**_dict(properties.get("$set")), **_dict(data.get("$set"))}
-    set_once_props = {**_dict(properties.get("$set_once")), **_dict(data.get("$set_once"))}
+    properties = data.get("properties")  # freshly parsed: ours to change in place
+    properties = properties if isinstance(properties, dict) else {}
+    set_props = set_once_props = _EMPTY
+    if "$set" in properties or "$set" in data:
+        set_props = {**_dict(properties.get("$set")), **_dict(data.get("$set"))}
+    if "$set_once" in properties or "$set_once" in data:
+        set_once_props = {**_dict(properties.get("$set_once")), **_dict(data.get("$set_once"))}
     if set_props:
         properties["$set"] = set_props
     if set_once_props:
@@ -109,9 +113,11 @@ def normalize(envelope: CapturedEvent) -> NormalizedEvent:
         properties["$ip"] = envelope.ip
     if envelope.sent_at:
         properties["$sent_at"] = envelope.sent_at
-    unset = properties.get("$unset") or data.get("$unset") or []
-    unset_keys = [str(k) for k in unset] if isinstance(unset, list) else [str(k) for k in _dict(unset)]
-    chain = elements_chain(properties)
+    unset_keys: list[str] = []
+    if "$unset" in properties or "$unset" in data:
+        unset = properties.get("$unset") or data.get("$unset") or []
+        unset_keys = [str(k) for k in unset] if isinstance(unset, list) else [str(k) for k in _dict(unset)]
+    chain = elements_chain(properties) if "$elements_chain" in properties or "$elements" in properties else ""
     timestamp = parse_iso(envelope.timestamp) or parse_iso(envelope.now) or datetime.now(UTC)
     return NormalizedEvent(
         uuid=envelope.uuid,
@@ -122,12 +128,13 @@ def normalize(envelope: CapturedEvent) -> NormalizedEvent:
         properties=properties,
         elements_chain=chain,
         personless=properties.get("$process_person_profile") is False,
-        set_props=set_props,
-        set_once_props=set_once_props,
+        set_props=set_props or {},
+        set_once_props=set_once_props or {},
         unset_keys=unset_keys,
     )
 
 
+_EMPTY: dict[str, Any] = {}
 _NIL_UUID = "00000000-0000-0000-0000-000000000000"
 _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -139,23 +146,56 @@ class ResolvedPerson:
     created_at: datetime
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def to_row(event: NormalizedEvent, person: ResolvedPerson | None, *, ingested_at: datetime) -> dict[str, Any]:
     """The JSONEachRow dict for the ``events`` table; ``_timestamp`` (the version) is the ingest time."""
-    return {
-        "uuid": event.uuid,
-        "event": event.event,
-        "properties": orjson.dumps(event.properties).decode(),
-        "timestamp": ch_datetime(event.timestamp),
-        "team_id": event.team_id,
-        "distinct_id": event.distinct_id,
-        "elements_chain": event.elements_chain,
-        "created_at": ch_datetime(ingested_at),
-        "person_id": person.person_id if person else _NIL_UUID,
-        "person_created_at": ch_datetime(person.created_at)[:23] if person else "1970-01-01 00:00:00.000",
-        "person_properties": orjson.dumps(person.properties).decode() if person and not event.personless else "",
-        "person_mode": "propertyless" if event.personless else "full",
-        "_timestamp": ingested_at.strftime("%Y-%m-%d %H:%M:%S"),
-    }
+    return _Rows(ingested_at).row(event, person)
+
+
+class _Rows:
+    """Row building for one batch: the batch-wide texts once, each person's texts once."""
+
+    def __init__(self, ingested_at: datetime):
+        self.created_at = ch_datetime(ingested_at)
+        self.version = self.created_at[:19]
+        self.persons: dict[int, tuple[str, str]] = {}  # id(ResolvedPerson) → (created_at text, properties JSON)
+
+    def row(self, event: NormalizedEvent, person: ResolvedPerson | None) -> dict[str, Any]:
+        if person is None:
+            person_id, person_created, person_props = _NIL_UUID, "1970-01-01 00:00:00.000", ""
+        else:
+            texts = self.persons.get(id(person))
+            if texts is None:
+                texts = self.persons[id(person)] = (
+                    ch_datetime(person.created_at)[:23],
+                    orjson.dumps(person.properties).decode(),
+                )
+            person_id, person_created, person_props = person.person_id, texts[0], texts[1]
+            if event.personless:
+                person_props = ""
+        return {
+            "uuid": event.uuid,
+            "event": event.event,
+            "properties": orjson.dumps(event.properties).decode(),
+            "timestamp": ch_datetime(event.timestamp),
+            "team_id": event.team_id,
+            "distinct_id": event.distinct_id,
+            "elements_chain": event.elements_chain,
+            "created_at": self.created_at,
+            "person_id": person_id,
+            "person_created_at": person_created,
+            "person_properties": person_props,
+            "person_mode": "propertyless" if event.personless else "full",
+            "_timestamp": self.version,
+        }
+
+
+def rows_build(events: list[NormalizedEvent], people: list[ResolvedPerson | None], *, ingested_at: datetime) -> bytes:
+    """The JSONEachRow body of a batch (the ``to_row`` of every event, serialised)."""
+    rows, dumps = _Rows(ingested_at), orjson.dumps
+    return b"\n".join([dumps(rows.row(ev, person)) for ev, person in zip(events, people, strict=True)])
 
 
 def rows_body(rows: list[dict[str, Any]]) -> bytes:

@@ -1,7 +1,9 @@
 """The embedded queue: a durable local spool (SQLite, WAL) drained in batches by the in-process worker.
 
 ``append`` commits (and, with SPOOL_FSYNC, fsyncs) before returning, so an event acknowledged with a
-200 survives ``kill -9``. One row holds one request's envelopes. A batch being written to ClickHouse is
+200 survives ``kill -9``. One row holds one request's envelopes. Appends are group-committed: requests
+arriving while a commit is under way are written together by the next one (one fsync for all of them),
+each caller still returning only after its own row is committed. A batch being written to ClickHouse is
 recorded first (``inflight``) so that after a crash exactly the same rows are replayed with the same
 deduplication token.
 """
@@ -41,11 +43,21 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
+class _Pending:
+    __slots__ = ("n", "payload", "done", "error")
+
+    def __init__(self, n: int, payload: bytes):
+        self.n, self.payload, self.done, self.error = n, payload, False, ""
+
+
 class Spool:
     def __init__(self, path: Path, *, fsync: bool = True):
         self.path = Path(path)
         self.fsync = fsync
         self._local = threading.local()
+        self._pending: list[_Pending] = []
+        self._pending_lock = threading.Lock()
+        self._commit_lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn().executescript(_SCHEMA)
         self._conn().execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('spool_id', ?)", (uuid.uuid4().hex,))
@@ -62,10 +74,34 @@ class Spool:
 
     def append(self, events: list[CapturedEvent]) -> None:
         """Durably store one request's events; raises SpoolUnavailable if they could not be stored."""
+        mine = _Pending(len(events), dumps(events))
+        with self._pending_lock:
+            self._pending.append(mine)
+        with self._commit_lock:  # the holder commits every row queued so far, ours included or not
+            if not mine.done:
+                with self._pending_lock:
+                    group, self._pending = self._pending, []
+                self._commit(group)
+        if mine.error:
+            raise SpoolUnavailable(mine.error)
+
+    def _commit(self, group: list[_Pending]) -> None:
+        conn, error = self._conn(), "spool commit interrupted"
         try:
-            self._conn().execute("INSERT INTO spool (n, payload) VALUES (?, ?)", (len(events), dumps(events)))
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("INSERT INTO spool (n, payload) VALUES (?, ?)", [(p.n, p.payload) for p in group])
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            error = ""
         except sqlite3.Error as exc:
-            raise SpoolUnavailable(str(exc)) from exc
+            error = str(exc) or type(exc).__name__
+        finally:
+            for pending in group:
+                pending.error, pending.done = error, True
 
     def depth(self) -> int:
         row = self._conn().execute("SELECT COALESCE(SUM(n), 0) FROM spool").fetchone()

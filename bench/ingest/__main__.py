@@ -99,11 +99,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--profile", action="store_true", help="run the server under py-spy (flame graph)")
+    parser.add_argument("--capture-only", action="store_true", help="no worker: measure capture alone")
     args = parser.parse_args()
     var_dir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     try:
         port = free_port()
-        env = server_env(var_dir, port, INGEST_WORKER_IN_PROCESS="true")
+        env = server_env(var_dir, port, INGEST_WORKER_IN_PROCESS="false" if args.capture_only else "true")
         manage(env, "migrate", "--noinput", "-v", "0")
         token = orjson.loads(manage(env, "bootstrap", "--json"))["project_api_key"]
         print(f"building {args.events:,} events as {args.events // 100:,} gzip bodies…", flush=True)
@@ -114,8 +115,8 @@ def main() -> None:
         spy = None
         if args.profile:
             out = str(ROOT / "bench/ingest/profile.txt")
-            spy = subprocess.Popen(["py-spy", "record", "--pid", str(server.pid), "--subprocesses", "--format", "raw",
-                                    "-o", out])  # fmt: skip
+            spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server.pid),
+                                    "--subprocesses", "--format", "raw", "-o", out])  # fmt: skip
         from ingestion.spool import Spool
 
         spool = Spool(var_dir / "spool.sqlite3")
@@ -129,6 +130,13 @@ def main() -> None:
                 f"  posted {progress[0]:,}  queued {spool.depth():,}  {time.perf_counter() - started:.1f}s", flush=True
             )
         posted_s = time.perf_counter() - started
+        if args.capture_only:
+            if spy is not None:
+                spy.send_signal(2)
+                spy.wait(timeout=60)
+            kill(server, 15)
+            print(f"capture only: {posted_s:.1f}s  {args.events / posted_s:,.0f} events/s, {spool.depth():,} queued")
+            return
         while spool.depth():
             time.sleep(0.1)
         e2e_s = time.perf_counter() - started

@@ -1,0 +1,79 @@
+"""Profile the worker's processing of realistic batches in process (no HTTP), stage by stage.
+
+    .venv/bin/python -m bench.ingest.profile_batch [--batches 5] [--size 10000] [--pyinstrument]
+
+A throwaway VAR_DIR. The events are the shape `bench.ingest` posts (5,000 users, 4 event names), built
+by capture's own functions; the first batch meets unknown users, the next ones known users (the steady
+state). Prints per-stage seconds of each batch and, with --pyinstrument, a profile of the last one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batches", type=int, default=5)
+    parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument("--pyinstrument", action="store_true")
+    args = parser.parse_args()
+    var_dir = tempfile.mkdtemp(prefix="bench-profile-")
+    os.environ.update(VAR_DIR=var_dir, SECRET_KEY="x", DJANGO_SETTINGS_MODULE="posthog_clone.settings")
+    for name in ("SPOOL_PATH", "CELERY_BROKER_URL", "DATABASE_URL", "CLICKHOUSE_URL"):
+        os.environ.pop(name, None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", "--noinput", verbosity=0)
+    from posthog_clone.clickhouse.migrations import migrate
+
+    migrate()
+    from bench.ingest.__main__ import _bodies
+    from capture.services import capture_request_ingest
+    from ingestion import worker
+    from ingestion.queue import get_spool
+    from posthog_clone.accounts.models import Team
+
+    with open(os.devnull, "w") as devnull:
+        call_command("bootstrap", "--json", stdout=devnull)
+    token = Team.objects.first().api_token
+    bodies = _bodies(token, args.size * args.batches)
+    started, cpu = time.perf_counter(), time.thread_time()
+    for body in bodies:
+        capture_request_ingest(kind="batch", body=body, query={"compression": "gzip"}, content_type="text/plain",
+                               content_encoding="", ip="127.0.0.1")  # fmt: skip
+    capture_s, cpu = time.perf_counter() - started, time.thread_time() - cpu
+    n = len(bodies) * 100
+    print(f"capture (no HTTP): {len(bodies)} requests in {capture_s:.2f}s = {n / capture_s:,.0f} events/s,"
+          f" CPU {cpu * 1e6 / n:.1f} µs/event")  # fmt: skip
+    profiler = None
+    for i in range(args.batches):
+        if args.pyinstrument and i == args.batches - 1:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.0005)
+            profiler.start()
+        started, cpu = time.perf_counter(), time.thread_time()
+        n = worker.drain_once(args.size)
+        took, cpu = time.perf_counter() - started, time.thread_time() - cpu
+        print(f"batch {i}: {n} events in {took:.3f}s = {n / took:,.0f} events/s; this thread's CPU {cpu:.3f}s")
+    if profiler is not None:
+        profiler.stop()
+        print(profiler.output_text(unicode=True, color=False, show_all=False))
+    assert get_spool().depth() == 0
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    main()
