@@ -97,6 +97,10 @@ class NewPathSerializer(serializers.Serializer):
     )
 
 
+class EmptyBodySerializer(serializers.Serializer):
+    """No body: the action's input is the URL (and, for `count_by_path`, the query string)."""
+
+
 class CountSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="Rows strictly below the folder, at any depth.")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -14,6 +15,7 @@ from file_system.models import FileSystem
 from file_system.serializers import (
     CountByPathQuerySerializer,
     CountSerializer,
+    EmptyBodySerializer,
     FileSystemInputSerializer,
     FileSystemListQuerySerializer,
     FileSystemPageSerializer,
@@ -31,6 +33,9 @@ from openapi.validation import validated_request
 from posthog_clone.accounts.models import PersonalAPIKey
 from posthog_clone.accounts.serializers import UserBasicSerializer
 from posthog_clone.api.base import TeamScopedViewSet
+
+# POSTs that take no body: documented as an empty JSON object (spectacular drops a field-less serializer).
+NO_BODY = extend_schema(request={"application/json": {"type": "object", "description": "No body."}})
 
 
 class FileSystemViewSet(TeamScopedViewSet):
@@ -124,7 +129,9 @@ class FileSystemViewSet(TeamScopedViewSet):
         new_path = request.validated_data["new_path"]
         return self._item(services.file_system_link(item=self.get_object(), new_path=new_path, user=request.user))
 
+    @NO_BODY
     @validated_request(
+        request=EmptyBodySerializer,
         responses={200: CountSerializer},
         summary="Count a folder's descendants",
         description="All rows below the folder at any depth (files, folders, shortcuts); 400 on a non-folder.",
@@ -136,7 +143,9 @@ class FileSystemViewSet(TeamScopedViewSet):
             raise services.TreeError("Count can only be called on folders")
         return Response({"count": selectors.count_descendants(self.team, folder.path)})
 
+    @NO_BODY
     @validated_request(
+        request=EmptyBodySerializer,
         query=CountByPathQuerySerializer,
         responses={200: CountSerializer},
         summary="Count the rows below a path",
@@ -153,7 +162,7 @@ class FileSystemViewSet(TeamScopedViewSet):
         description="Creates rows under `Unfiled/<Type>/` for objects without one, then repairs missing folders "
         "and depths in the whole tree. Idempotent; `count` is the number of rows created.",
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def unfiled(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         created = sync.create_unfiled(team=self.team, type=request.validated_query.get("type"))
         services.repair_tree(team=self.team)
@@ -165,7 +174,7 @@ class FileSystemViewSet(TeamScopedViewSet):
         summary="The requester's recent views",
         description="Newest first, not paginated.",
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def log_view(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         query = request.validated_query
         logs = selectors.view_logs(self.team, request.user, type=query.get("type"), limit=query.get("limit"))
