@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+from typing import Any
 
 from celery_batches import Batches, SimpleRequest
 from django.conf import settings
@@ -97,3 +98,36 @@ def ingest_events(requests: list[SimpleRequest]) -> int:
         return 0
     finally:
         close_old_connections()
+
+
+def _as_request(message: Any) -> SimpleRequest:
+    args, kwargs, _embed = message.payload
+    return SimpleRequest(
+        id=message.headers.get("id", ""), name=message.headers.get("task", ""), args=tuple(args), kwargs=kwargs,
+        delivery_info=message.delivery_info, hostname="flush", ignore_result=True, reply_to=None,
+        correlation_id=None, request_dict=message.headers,
+    )  # fmt: skip
+
+
+def drain() -> int:
+    """Write everything queued on the broker now, in this process and thread, the way a worker does:
+    batches of MESSAGES_PER_BATCH through ``ingest_events``, each message acknowledged after its batch
+    returned (`manage.py ingest_flush`, tests and bench in scale mode). The number of events written."""
+    total = 0
+    with app.connection_for_read() as conn:
+        queue = conn.SimpleQueue(settings.CELERY_TASK_DEFAULT_QUEUE)
+        try:
+            while True:
+                messages = []
+                while len(messages) < MESSAGES_PER_BATCH:
+                    try:
+                        messages.append(queue.get(block=False))
+                    except queue.Empty:
+                        break
+                if not messages:
+                    return total
+                total += ingest_events([_as_request(m) for m in messages])
+                for message in messages:
+                    message.ack()
+        finally:
+            queue.close()

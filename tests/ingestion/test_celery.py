@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import require_service
 from tests.ingestion.server import ROOT, clickhouse_rows, free_port, kill, manage, server_env, start_server
+from tests.ops.scale import django_database
 
 pytestmark = pytest.mark.slow
 REDIS_DB = 13
@@ -52,13 +53,21 @@ def _queue_empty() -> bool:
     return r.llen("ingestion") == 0 and r.hlen("unacked") == 0
 
 
-def test_celery_worker_writes_posted_events_and_a_killed_worker_loses_nothing(tmp_path):
+@pytest.fixture
+def database_url(tmp_path):
+    """A fresh PostgreSQL database when the suite runs on PostgreSQL, else SQLite in tmp_path."""
+    with django_database(tmp_path) as url:
+        yield url
+
+
+@pytest.mark.redis
+def test_celery_worker_writes_posted_events_and_a_killed_worker_loses_nothing(tmp_path, database_url):
     require_service("redis", "127.0.0.1", 6379)
     _redis().flushdb()
     port = free_port()
     env = server_env(
         tmp_path, port, CELERY_BROKER_URL=f"redis://127.0.0.1:6379/{REDIS_DB}", CLICKHOUSE_MIGRATE_ON_START="false",
-        CELERY_VISIBILITY_TIMEOUT="3",
+        CELERY_VISIBILITY_TIMEOUT="3", DATABASE_URL=database_url,
     )  # fmt: skip
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "migrate_clickhouse")
@@ -150,3 +159,27 @@ def test_a_message_out_of_retries_becomes_a_dead_letter_and_the_batch_does_not_r
     [letter] = DeadLetter.objects.all()
     assert letter.payload["uuid"] == doomed.uuid and letter.error.startswith("out of retries"), letter.error
     assert "foreign key" in letter.error.lower(), letter.error
+
+
+@pytest.mark.redis
+@pytest.mark.clickhouse
+@pytest.mark.django_db(transaction=True)
+def test_drain_writes_what_capture_published_to_the_broker(team, client):
+    """In the Celery-mode suite (CELERY_BROKER_URL set: CI's second run) capture publishes to Redis and
+    `drain` writes it the way a worker does, acknowledging each message after the write."""
+    from django.conf import settings
+
+    from ingestion.tasks import drain
+    from tests.ingestion.helpers import events_rows
+
+    if not settings.CELERY_BROKER_URL:
+        pytest.skip("needs the suite in Celery mode (CELERY_BROKER_URL), as in CI's second run")
+    settings.INGEST_QUEUE = "celery"  # tests/ingestion/conftest.py pins the spool for the other tests
+    drain()  # whatever an earlier test left behind
+    sent = [[str(uuid.uuid4()) for _ in range(5)] for _ in range(3)]
+    for uuids in sent:
+        batch = {"api_key": team.api_token, "batch": [{"event": "e", "distinct_id": "d", "uuid": u} for u in uuids]}
+        assert client.post("/batch/", batch, content_type="application/json").status_code == 200
+    assert drain() == 15
+    assert {r["uuid"] for r in events_rows(team.pk)} == {u for uuids in sent for u in uuids}
+    assert drain() == 0
