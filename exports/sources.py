@@ -13,8 +13,12 @@ import orjson
 from django.conf import settings
 from django.test import RequestFactory
 from django.urls import Resolver404, resolve
+from sqlglot import exp
 
 from posthog_clone.accounts.models import Team, User
+from posthog_clone.clickhouse import ClickHouseError
+from query.hogql.errors import ExposedHogQLError
+from query.hogql.parser import parse_select, to_hogql
 from query.hogql.passes.limits import CSV_EXPORT_LIMIT
 from query.services import hogql_execute
 
@@ -65,29 +69,57 @@ def hogql_source(source: Any) -> dict[str, Any]:
     return source
 
 
+def stable_order(query: str) -> str | None:
+    """The query with `ORDER BY 1, 2, …` when its top-level SELECT has none: LIMIT/OFFSET pages of an
+    unordered ClickHouse read overlap and miss rows. None when the query cannot be rewritten."""
+    try:
+        root = parse_select(query)
+        if not isinstance(root, exp.Select) or root.args.get("order") is not None:
+            return None
+        count = 1 if any(isinstance(e, exp.Star) for e in root.expressions) else len(root.expressions)
+        positions = [exp.Ordered(this=exp.Literal.number(i)) for i in range(1, count + 1)]
+        root.set("order", exp.Order(expressions=positions))
+        return to_hogql(root)
+    except Exception:
+        return None
+
+
 def query_pages(
     *, team: Team, source: Any, max_rows: int = EXPORT_ROW_LIMIT, page_size: int = QUERY_PAGE_SIZE
 ) -> Iterator[tuple[list[str], list[list[str]], list[list[Any]]]]:
-    """(columns, types, rows) per page. A plain SELECT pages with LIMIT/OFFSET; a query with its own
-    LIMIT (or a UNION) is not pageable by the runner and comes back in one call, capped at 300,000 rows."""
+    """(columns, types, rows) per page. A plain SELECT pages with LIMIT/OFFSET (given a stable order first
+    when it spans several pages); a query with its own LIMIT (or a UNION) is not pageable by the runner and
+    comes back in one call, capped at 300,000 rows."""
     source = hogql_source(source)
-    offset = 0
-    while offset < max_rows:
-        result = hogql_execute(
+
+    def run(query: str, offset: int, limit: int) -> Any:
+        return hogql_execute(
             team=team,
-            query=source["query"],
+            query=query,
             values=source.get("values"),
             filters=source.get("filters"),
             variables=_variable_values(source.get("variables")),
             limit_context="export",
-            limit=min(page_size, max_rows - offset),
+            limit=min(limit, max_rows - offset),
             offset=offset,
         )
+
+    query = source["query"]
+    result = run(query, 0, page_size)
+    ordered = stable_order(query) if result.hasMore else None
+    if ordered is not None:
+        try:
+            result, query = run(ordered, 0, page_size), ordered
+        except (ExposedHogQLError, ClickHouseError):  # e.g. a column type ClickHouse cannot sort
+            result = run(query, 0, max_rows)  # one call: complete and exact, though not constant memory
+    offset = 0
+    while True:
         rows = result.results[: max_rows - offset]
         yield result.columns, result.types, rows
-        if not result.hasMore or not rows:
-            return
         offset += len(rows)
+        if not result.hasMore or not rows or offset >= max_rows:
+            return
+        result = run(query, offset, page_size)
 
 
 def query_row_pages(*, team: Team, source: Any, max_rows: int = EXPORT_ROW_LIMIT) -> Iterator[list[Row]]:

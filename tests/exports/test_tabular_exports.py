@@ -156,3 +156,10 @@ def test_the_runner_is_read_in_pages_of_ten_thousand(project: Any) -> None:
 
     pages = query_pages(team=project.team, source=hogql("SELECT number FROM numbers(25001)")["source"])
     assert [len(rows) for _columns, _types, rows in pages] == [10_000, 10_000, 5_001]
+
+
+def test_an_unordered_query_over_several_pages_exports_each_row_once(project: Any) -> None:
+    insert_events(project.team.pk, [{"event": "e", "properties": {"n": i}} for i in range(25_001)])
+    response = create(project, {"export_format": CSV, "export_context": hogql("SELECT properties.n FROM events")})
+    lines = bytes(ExportedAsset.objects.get(pk=response.json()["id"]).content).split(b"\r\n")[1:-1]
+    assert sorted(int(n) for n in lines) == list(range(25_001))
