@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from flags.evaluation import OPERATORS
 from flags.models import FeatureFlag
+from posthog_clone.accounts.serializers import UserBasicSerializer
 
 KEY_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+$")
 STRING_VALUE_OPERATORS = frozenset({"regex", "icontains", "not_regex", "not_icontains", "gte", "lte", "gt", "lt"})
@@ -145,15 +146,6 @@ class FeatureFlagPatchSerializer(FeatureFlagInputSerializer):
         if isinstance(value, dict) and "groups" not in value:
             return None  # as PostHog: a PATCH whose filters lack `groups` leaves the filters unchanged
         return validate_flag_filters(value)
-
-
-class UserBasicSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="User id.")
-    uuid = serializers.UUIDField(help_text="User uuid.")
-    distinct_id = serializers.CharField(help_text="The user's own distinct id.")
-    first_name = serializers.CharField(help_text="First name.")
-    last_name = serializers.CharField(help_text="Last name.")
-    email = serializers.CharField(help_text="Email address.")
 
 
 class FeatureFlagSerializer(serializers.ModelSerializer):

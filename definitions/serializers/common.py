@@ -6,28 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-
-class UserBasicSerializer(serializers.Serializer):
-    """PostHog's `UserBasic`."""
-
-    id = serializers.IntegerField(help_text="User id.")
-    uuid = serializers.UUIDField(help_text="User uuid.")
-    distinct_id = serializers.CharField(allow_null=True, help_text="The user's own distinct id.")
-    first_name = serializers.CharField(help_text="First name.")
-    last_name = serializers.CharField(help_text="Last name.")
-    email = serializers.CharField(help_text="Email address.")
-    is_email_verified = serializers.SerializerMethodField(help_text="Whether the email is verified (unknown: null).")
-    hedgehog_config = serializers.SerializerMethodField(help_text="Hedgehog settings (not stored: null).")
-    role_at_organization = serializers.SerializerMethodField(help_text="Role at the organization (not stored: null).")
-
-    def get_is_email_verified(self, user: Any) -> bool | None:
-        return None
-
-    def get_hedgehog_config(self, user: Any) -> dict[str, Any] | None:
-        return None
-
-    def get_role_at_organization(self, user: Any) -> str | None:
-        return None
+from posthog_clone.accounts.serializers import UserBasicSerializer as UserBasicSerializer  # re-exported
 
 
 class TagListField(serializers.ListField):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -64,11 +66,27 @@ class OrganizationSerializer(OrganizationBasicSerializer):
         read_only_fields = fields
 
 
-class UserBasicSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = User
-        fields = ["id", "uuid", "distinct_id", "first_name", "last_name", "email"]
-        read_only_fields = fields
+class UserBasicSerializer(serializers.Serializer):
+    """PostHog's `UserBasic`: the nested user of `created_by`, `owner`, `updated_by`…"""
+
+    id = serializers.IntegerField(read_only=True, help_text="User id.")
+    uuid = serializers.UUIDField(read_only=True, help_text="User uuid.")
+    distinct_id = serializers.CharField(read_only=True, allow_null=True, help_text="The user's own distinct id.")
+    first_name = serializers.CharField(read_only=True, help_text="First name.")
+    last_name = serializers.CharField(read_only=True, help_text="Last name.")
+    email = serializers.CharField(read_only=True, help_text="Email address.")
+    is_email_verified = serializers.SerializerMethodField(help_text="Whether the email is verified (unknown: null).")
+    hedgehog_config = serializers.SerializerMethodField(help_text="Hedgehog settings (not stored: null).")
+    role_at_organization = serializers.SerializerMethodField(help_text="Role at the organization (not stored: null).")
+
+    def get_is_email_verified(self, user: Any) -> bool | None:
+        return None
+
+    def get_hedgehog_config(self, user: Any) -> dict[str, Any] | None:
+        return None
+
+    def get_role_at_organization(self, user: Any) -> str | None:
+        return None
 
 
 class MeSerializer(serializers.ModelSerializer):
