@@ -120,6 +120,13 @@ class FeatureFlagInputSerializer(serializers.Serializer):
         required=False, default=False, help_text="Keep the same value across identify (not evaluated server-side)."
     )
     deleted = serializers.BooleanField(required=False, default=False, help_text="Soft-delete the flag.")
+    _create_in_folder = serializers.CharField(
+        required=False,
+        write_only=True,
+        allow_blank=True,
+        max_length=1000,
+        help_text="Create: the file-system folder for the flag's tree row (default `Unfiled/Feature Flags`).",
+    )
 
     def validate_key(self, value: str) -> str:
         if not KEY_PATTERN.match(value):

@@ -36,7 +36,7 @@ def feature_flag_create(*, team: Team, user: User | None, data: dict[str, Any]) 
     with transaction.atomic():
         _check_key_free(team=team, key=data["key"])
         try:
-            return FeatureFlag.objects.create(
+            flag = FeatureFlag(
                 team=team,
                 key=data["key"],
                 name=data.get("name", ""),
@@ -47,6 +47,10 @@ def feature_flag_create(*, team: Team, user: User | None, data: dict[str, Any]) 
                 created_by=user,
                 version=1,
             )
+            if data.get("_create_in_folder"):
+                flag._create_in_folder = data["_create_in_folder"]  # read by the file-system sync on save
+            flag.save()
+            return flag
         except IntegrityError:  # a concurrent create won the race for the key
             raise serializers.ValidationError(
                 {"key": [serializers.ErrorDetail(DUPLICATE_KEY, code="unique")]}

@@ -86,3 +86,17 @@ def test_other_projects_flags_stay_in_their_tree(project: Any, other_project: An
     create_flag(other_project, "theirs")
     assert not FileSystem.objects.filter(team=project.team).exists()
     assert project.client().get(fs_url(project)).json()["count"] == 0
+
+
+def test_create_in_folder_given_to_the_flags_api_places_the_row(project: Any) -> None:
+    response = project.client().post(
+        f"/api/projects/{project.team.pk}/feature_flags/",
+        {"key": "placed", "_create_in_folder": "Team\\/A/Launches"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert "_create_in_folder" not in response.json()
+    [row] = flag_rows(response.json()["id"])
+    assert (row.path, row.depth) == ("Team\\/A/Launches/placed", 3)
+    folders = FileSystem.objects.filter(team=project.team, type="folder").values_list("path", flat=True)
+    assert set(folders) == {"Team\\/A", "Team\\/A/Launches"}
