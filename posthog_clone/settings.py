@@ -209,6 +209,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "capture.openapi.add_capture_paths"],
+    "ENUM_NAME_OVERRIDES": {
+        "PropertyDefinitionTypeEnum": "definitions.models.PropertyDefinition.PropertyType",
+        "SchemaPropertyTypeEnum": "definitions.models.SchemaPropertyGroupProperty.PropertyType",
+    },
 }
 # Response validation against each endpoint's declared serializer: strict in tests, logged otherwise.
 STRICT_RESPONSE_VALIDATION = env_bool("STRICT_RESPONSE_VALIDATION", False)
