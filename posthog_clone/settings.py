@@ -133,10 +133,7 @@ INGEST_WORKER_IN_PROCESS = env_bool("INGEST_WORKER_IN_PROCESS", INGEST_QUEUE == 
 
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-# ingestion.tasks buffers ceil(INGEST_BATCH_SIZE / 100) messages per batch: a worker must be able to hold them.
-CELERY_WORKER_PREFETCH_MULTIPLIER = env_int(
-    "CELERY_WORKER_PREFETCH_MULTIPLIER", max(4, 2 * -(-INGEST_BATCH_SIZE // 100)), minimum=1
-)
+CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 4, minimum=1)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)}
 CELERY_TASK_DEFAULT_QUEUE = "ingestion"
 # Celery beat (scale mode): periodic jobs. The embedded default runs them on a scheduler thread.
