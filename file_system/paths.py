@@ -6,6 +6,10 @@ Every read and write of `FileSystem.path` goes through these functions, so depth
 
 from __future__ import annotations
 
+# Longest stored path, in UTF-8 bytes. PostgreSQL's btree on (team, path) cannot hold an entry much over
+# 2.7 kB, so a longer path would fail inside the database; the API refuses it with a 400 instead.
+MAX_PATH_BYTES = 2048
+
 
 def escape_segment(segment: str) -> str:
     """Backslashes are doubled first, then slashes escaped (the order matters)."""
@@ -43,6 +47,14 @@ def join_path(segments: list[str]) -> str:
 def normalize_path(path: str) -> str:
     """The canonical stored form: `a//b/` → `a/b`, a lone `\\x` → `\\\\x`."""
     return join_path(split_path(path))
+
+
+def path_bytes(path: str) -> int:
+    return len(path.encode("utf-8"))
+
+
+def path_fits(path: str) -> bool:
+    return path_bytes(path) <= MAX_PATH_BYTES
 
 
 def path_depth(path: str) -> int:

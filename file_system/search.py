@@ -21,6 +21,8 @@ from file_system.paths import escape_segment
 
 HOG_FUNCTION_SUBTYPES = frozenset({"broadcast", "campaign", "destination", "site_app", "source", "transformation"})
 FIELDS = frozenset({"path", "name", "user", "author", "type", "ref"})
+# More AND-ed terms than anyone types; bounds the SQL expression (SQLite refuses trees over 1000 deep).
+MAX_SEARCH_TOKENS = 100
 
 # One character of a stored segment: anything but a separator or backslash, or an escape pair.
 _SEGMENT_CHAR = r"(?:[^/\\]|\\.)"

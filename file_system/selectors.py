@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Func, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Length, Lower, Substr
 from django.db.models.lookups import Exact
 
@@ -25,12 +25,26 @@ def descendants_q(folder_path: str) -> Q:
     return Q(path__startswith=prefix) & Q(Exact(Substr("path", 1, Length(Value(prefix))), Value(prefix)))
 
 
+class OctetLength(Func):
+    """Length in bytes (UTF-8), as the path limit counts it."""
+
+    function = "OCTET_LENGTH"
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="LENGTH(CAST(%(expressions)s AS BLOB))", **extra)
+
+
 def team_rows(team: Team) -> QuerySet[FileSystem]:
     return FileSystem.objects.filter(team=team)
 
 
 def descendants(team: Team, folder_path: str) -> QuerySet[FileSystem]:
     return team_rows(team).filter(descendants_q(folder_path))
+
+
+def longest_descendant_bytes(team: Team, folder_path: str) -> int:
+    return descendants(team, folder_path).aggregate(longest=Max(OctetLength("path")))["longest"] or 0
 
 
 def count_descendants(team: Team, folder_path: str) -> int:

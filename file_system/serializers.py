@@ -7,7 +7,11 @@ from typing import Any
 from rest_framework import serializers
 
 from file_system.models import FileSystem
+from file_system.search import MAX_SEARCH_TOKENS, tokenize
 from posthog_clone.accounts.serializers import UserBasicSerializer
+
+# No page-size cap (as PostHog), only a bound that keeps LIMIT/OFFSET inside the databases' integers.
+MAX_PAGE_PARAM = 2**31 - 1
 
 ORDER_BY_HELP = (
     "`path`/`-path` (case-sensitive), `created_at`/`-created_at`, `last_viewed_at`/`-last_viewed_at` "
@@ -72,14 +76,21 @@ class FileSystemListQuerySerializer(serializers.Serializer):
         "(`user:me`), `type:` (trailing `/` = prefix), `ref:`.",
     )
     order_by = serializers.CharField(required=False, help_text=ORDER_BY_HELP)
-    limit = serializers.IntegerField(required=False, min_value=0, help_text="Page size (default 100).")
-    offset = serializers.IntegerField(required=False, min_value=0, help_text="Rows to skip.")
+    limit = serializers.IntegerField(
+        required=False, min_value=0, max_value=MAX_PAGE_PARAM, help_text="Page size (default 100, no cap)."
+    )
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_PAGE_PARAM, help_text="Rows to skip.")
 
     def validate_depth(self, value: str) -> int | None:
         try:
             return int(value)
         except ValueError:
             return None  # PostHog ignores a non-integer depth
+
+    def validate_search(self, value: str) -> str:
+        if len(tokenize(value)) > MAX_SEARCH_TOKENS:
+            raise serializers.ValidationError(f"Search supports at most {MAX_SEARCH_TOKENS} terms.", code="max_length")
+        return value
 
 
 class FileSystemPageSerializer(serializers.Serializer):
@@ -124,7 +135,9 @@ class ViewLogInputSerializer(serializers.Serializer):
 
 class ViewLogQuerySerializer(serializers.Serializer):
     type = serializers.CharField(required=False, help_text="Only views of this type.")
-    limit = serializers.IntegerField(required=False, min_value=1, help_text="At most this many, newest first.")
+    limit = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_PAGE_PARAM, help_text="At most this many, newest first."
+    )
 
 
 class ViewLogSerializer(serializers.Serializer):

@@ -15,8 +15,8 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from file_system.models import FOLDER, FileSystem, FileSystemViewLog
-from file_system.paths import ancestor_paths, normalize_path, path_depth
-from file_system.selectors import descendants, team_rows
+from file_system.paths import MAX_PATH_BYTES, ancestor_paths, normalize_path, path_bytes, path_depth, path_fits
+from file_system.selectors import descendants, longest_descendant_bytes, team_rows
 from posthog_clone.accounts.models import Team, User
 
 WRITABLE = ("path", "type", "ref", "href", "meta", "shortcut")
@@ -29,11 +29,29 @@ class TreeError(serializers.ValidationError):
         super().__init__(serializers.ErrorDetail(detail, code=code))
 
 
+def _field_error(attr: str, detail: str, code: str) -> serializers.ValidationError:
+    return serializers.ValidationError({attr: [serializers.ErrorDetail(detail, code)]})
+
+
 def clean_path(raw: str, attr: str = "path") -> str:
+    """The normalized path, or a 400 for a path with no segment or one too long to store."""
     path = normalize_path(raw)
     if not path:
-        raise serializers.ValidationError({attr: [serializers.ErrorDetail("This field may not be blank.", "blank")]})
+        raise _field_error(attr, "This field may not be blank.", "blank")
+    if not path_fits(path):
+        raise _field_error(attr, f"Ensure this path has no more than {MAX_PATH_BYTES} bytes (UTF-8).", "max_length")
     return path
+
+
+def _check_subtree_fits(item: FileSystem, new_path: str) -> None:
+    """Refuse a folder move/link that would push some descendant's path over the stored-path limit."""
+    longest = longest_descendant_bytes(item.team, item.path)
+    if longest and longest - path_bytes(item.path) + path_bytes(new_path) > MAX_PATH_BYTES:
+        raise _field_error(
+            "new_path",
+            f"A descendant's path would exceed {MAX_PATH_BYTES} bytes (UTF-8) at this new path.",
+            "max_length",
+        )
 
 
 def ensure_folders(*, team: Team, path: str, user: User | None) -> list[FileSystem]:
@@ -106,6 +124,7 @@ def file_system_move(*, item: FileSystem, new_path: str, user: User | None) -> F
             raise TreeError("Cannot move folder into itself")
         if new_path.startswith(item.path + "/"):
             raise TreeError("Cannot move folder into its own subfolder")
+        _check_subtree_fits(item, new_path)
     with transaction.atomic():
         ensure_folders(team=item.team, path=new_path, user=user)
         if not item.is_folder:
@@ -139,8 +158,10 @@ def _shortcut_copy(row: FileSystem, *, path: str, user: User | None) -> FileSyst
 def file_system_link(*, item: FileSystem, new_path: str, user: User | None) -> FileSystem:
     """Shortcut copies at `new_path`: the item, or a folder and (a snapshot of) its whole subtree."""
     new_path = clean_path(new_path, "new_path")
-    if item.is_folder and new_path == item.path:
-        raise TreeError("Cannot link folder into itself")
+    if item.is_folder:
+        if new_path == item.path:
+            raise TreeError("Cannot link folder into itself")
+        _check_subtree_fits(item, new_path)
     with transaction.atomic():
         ensure_folders(team=item.team, path=new_path, user=user)
         if not item.is_folder:

@@ -20,8 +20,8 @@ from django.db.models import Model, Q, QuerySet
 from django.db.models.signals import post_delete, post_save
 
 from file_system.models import FileSystem
-from file_system.paths import escape_segment, join_path, normalize_path, path_depth, split_path
-from file_system.services import TreeError, clean_path, ensure_folders
+from file_system.paths import escape_segment, join_path, normalize_path, path_depth, path_fits, split_path
+from file_system.services import TreeError, clean_path, ensure_folders, repair_tree
 from posthog_clone.accounts.models import Team
 
 
@@ -99,6 +99,8 @@ def sync_object(syncable: Syncable, instance: Any) -> None:
         if not any(not row.shortcut for row in existing):
             folder = getattr(instance, "_create_in_folder", None)
             row = new_row(syncable, rep, normalize_path(folder) if folder else None)
+            if not path_fits(row.path):  # a chosen folder too long to store: file it in the default one
+                row = new_row(syncable, rep)
             ensure_folders(team=Team(pk=rep.team_id), path=row.path, user=None)
             row.save(force_insert=True)
         leaf = escape_segment(_leaf_name(rep))
@@ -135,6 +137,14 @@ def create_unfiled(*, team: Team, type: str | None = None) -> int:
         rows = [new_row(syncable, rep) for rep in reps if rep.ref not in have and not rep.should_delete]
         FileSystem.objects.bulk_create(rows, batch_size=1000)
         created += len(rows)
+    return created
+
+
+def file_unfiled(*, team: Team, type: str | None = None) -> int:
+    """`unfiled`: create the missing rows, then repair folders and depths tree-wide, all in one transaction."""
+    with transaction.atomic():
+        created = create_unfiled(team=team, type=type)
+        repair_tree(team=team)
     return created
 
 

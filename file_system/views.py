@@ -164,9 +164,7 @@ class FileSystemViewSet(TeamScopedViewSet):
     )
     @action(detail=False, methods=["get"], pagination_class=None)
     def unfiled(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        created = sync.create_unfiled(team=self.team, type=request.validated_query.get("type"))
-        services.repair_tree(team=self.team)
-        return Response({"count": created})
+        return Response({"count": sync.file_unfiled(team=self.team, type=request.validated_query.get("type"))})
 
     @validated_request(
         query=ViewLogQuerySerializer,

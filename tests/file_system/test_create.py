@@ -92,6 +92,25 @@ def test_path_of_only_slashes_is_blank(project: Any) -> None:
     }
 
 
+def test_unicode_paths_round_trip(project: Any, make_row: Any) -> None:
+    body = make_row("Équipe/日本語 \\/ ok/\U0001f600")
+    assert (body["path"], body["depth"]) == ("Équipe/日本語 \\/ ok/\U0001f600", 3)
+    assert "Équipe/日本語 \\/ ok" in tree(project)
+
+
+def test_a_path_too_long_to_store_is_a_400(project: Any, make_row: Any) -> None:
+    assert make_row("日" * 682)["depth"] == 1  # 2046 bytes: stored
+    response = project.client().post(fs_url(project), {"path": "日" * 683}, format="json")  # 2049 bytes
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "validation_error",
+        "code": "max_length",
+        "detail": "Ensure this path has no more than 2048 bytes (UTF-8).",
+        "attr": "path",
+    }
+    assert not FileSystem.objects.filter(team=project.team, path="日" * 683).exists()
+
+
 def test_meta_must_be_an_object(project: Any) -> None:
     response = project.client().post(fs_url(project), {"path": "a", "meta": [1]}, format="json")
     assert response.status_code == 400

@@ -72,6 +72,22 @@ def test_new_path_is_required(project: Any, src: FileSystem) -> None:
     assert response.json()["detail"] == "new_path is required"
 
 
+def test_a_link_that_would_make_a_descendant_path_too_long_is_refused(project: Any, src: FileSystem) -> None:
+    longest = max(len(path.encode()) for path in SUBTREE)
+    count = FileSystem.objects.count()
+    response = link(project, src.pk, "L" * (2049 - longest + len(src.path)))
+    assert response.status_code == 400
+    assert (response.json()["code"], response.json()["attr"]) == ("max_length", "new_path")
+    assert FileSystem.objects.count() == count
+    assert link(project, src.pk, "L" * (2048 - longest + len(src.path))).status_code == 200
+
+
+def test_a_file_link_to_a_path_too_long_is_refused(project: Any, make_row: Any) -> None:
+    response = link(project, make_row("f")["id"], "ü" * 1025)
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Ensure this path has no more than 2048 bytes (UTF-8)."
+
+
 def test_another_projects_row_cannot_be_linked(project: Any, other_project: Any) -> None:
     theirs = FileSystem.objects.create(team=other_project.team, path="x", depth=1)
     assert link(project, theirs.pk, "y").status_code == 404

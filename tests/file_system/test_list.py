@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from file_system.models import FileSystem, FileSystemViewLog
 from file_system.paths import path_depth
+from posthog_clone.accounts.serializers import UserBasicSerializer
 from posthog_clone.accounts.services import user_create
 from tests.auth_matrix import assert_auth_matrix
 from tests.file_system.conftest import fs_url
@@ -137,7 +138,8 @@ def test_envelope_pagination_and_users(project: Any, other_project: Any) -> None
     assert body["previous"] is None
     assert "offset=2" in body["next"]
     assert [u["email"] for u in body["users"]] == ["alice@example.com", "member@example.com"]
-    assert set(body["users"][0]) == {"id", "uuid", "distinct_id", "first_name", "last_name", "email"}
+    assert set(body["users"][0]) == set(UserBasicSerializer().fields)  # the project's one UserBasic shape
+    assert {"id", "uuid", "first_name", "email"} <= set(body["users"][0])
     page2 = project.client().get(body["next"]).json()
     assert [r["path"] for r in page2["results"]] == ["3", "4"]
     assert page2["users"] == []
@@ -160,6 +162,59 @@ def test_bad_created_at_filter_is_a_400(project: Any) -> None:
     response = project.client().get(fs_url(project), {"created_at__gt": "yesterday-ish"})
     assert response.status_code == 400
     assert response.json()["attr"] == "created_at__gt"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"depth": "abc"},
+        {"depth": "99999999999999999999999"},  # beyond any integer column: matches nothing, no overflow
+        {"depth": "-1"},
+        {"order_by": "unknown"},
+        {"order_by": ""},
+        {"path": "", "parent": "", "type": "", "ref": "", "search": ""},  # blank filters are no filters
+        {"search": "' \" \\ ( [ * # ~ a.b+c"},  # regex and quote characters are plain text
+        {"search": "name:\u2713 user:\u00e9 path:\\ type: -"},
+        {"offset": "999999"},
+    ],
+)
+def test_odd_query_values_are_answered_not_500(project: Any, sample: None, params: dict[str, Any]) -> None:
+    response = project.client().get(fs_url(project), params)
+    assert response.status_code == 200, response.content
+    assert set(response.json()) == {"count", "next", "previous", "results", "users"}
+
+
+def test_blank_filters_are_ignored(project: Any, sample: None) -> None:
+    assert paths(project, path="", ref="", type="", order_by="") == paths(project)
+
+
+@pytest.mark.parametrize("name", ["limit", "offset"])
+def test_a_page_parameter_beyond_the_databases_integers_is_a_400(project: Any, sample: None, name: str) -> None:
+    response = project.client().get(fs_url(project), {name: "999999999999999999999999"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "validation_error",
+        "code": "max_value",
+        "detail": "Ensure this value is less than or equal to 2147483647.",
+        "attr": name,
+    }
+
+
+def test_a_large_limit_is_not_capped(project: Any) -> None:
+    FileSystem.objects.bulk_create(FileSystem(team=project.team, path=f"r{n}", depth=1) for n in range(150))
+    assert len(paths(project, limit=2147483647)) == 150
+
+
+def test_a_search_of_too_many_terms_is_a_400(project: Any, sample: None) -> None:
+    assert project.client().get(fs_url(project), {"search": "x " * 100}).status_code == 200
+    response = project.client().get(fs_url(project), {"search": "x " * 5000})
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "validation_error",
+        "code": "max_length",
+        "detail": "Search supports at most 100 terms.",
+        "attr": "search",
+    }
 
 
 def test_list_auth_matrix(project: Any, other_project: Any) -> None:

@@ -16,8 +16,8 @@ from tests.file_system.conftest import fs_url
 ROWS = 100_000
 
 
-def build_tree(team: Any) -> None:
-    """100 top folders × 10 sub-folders × ~100 files (escaped names included), one bulk insert."""
+def build_tree(team: Any, creator: Any) -> None:
+    """100 top folders × 10 sub-folders × ~100 files (escaped names included, each naming its creator)."""
     rows = []
     for top in range(100):
         rows.append(f"Top {top}")
@@ -28,14 +28,19 @@ def build_tree(team: Any) -> None:
     rows = rows[:ROWS] + [f"Top 0/extra {n}" for n in range(ROWS - len(rows))]
     assert len(rows) == ROWS
     FileSystem.objects.bulk_create(
-        (FileSystem(team=team, path=p, depth=path_depth(p), type="folder" if "file" not in p else "doc") for p in rows),
+        (
+            FileSystem(team=team, path=p, depth=path_depth(p), type="doc", meta={"created_by": creator.pk})
+            if "file" in p
+            else FileSystem(team=team, path=p, depth=path_depth(p), type="folder")
+            for p in rows
+        ),
         batch_size=5000,
     )
 
 
 @pytest.mark.slow
 def test_children_of_one_folder_in_a_100k_tree_take_a_fixed_number_of_queries(project: Any, capsys: Any) -> None:
-    build_tree(project.team)
+    build_tree(project.team, project.user)
     client = project.client()
     client.get(fs_url(project), {"limit": 1})  # warm the key's last_used_at write out of the measurement
     params = {"parent": "Top 42/Sub\\/7", "depth": 3, "limit": 100}
@@ -48,8 +53,9 @@ def test_children_of_one_folder_in_a_100k_tree_take_a_fixed_number_of_queries(pr
     assert body["count"] == 98
     assert len(body["results"]) == 98
     assert body["results"][0]["path"] == "Top 42/Sub\\/7/file 0"
-    # key, team, membership, count, page; no query per row (users are skipped when no row names a creator)
-    assert len(queries) <= 6, [q["sql"] for q in queries]
+    assert [user["id"] for user in body["users"]] == [project.user.pk]
+    # key, team, membership, count, page, the page's users: nothing per row
+    assert len(queries) <= 7, [q["sql"] for q in queries]
     with capsys.disabled():
         print(f"\n100k-row tree: children of one folder listed in {elapsed * 1000:.0f} ms, {len(queries)} queries")
     folders = client.get(fs_url(project), {"parent": "Top 42", "depth": 2}).json()

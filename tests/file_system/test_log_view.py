@@ -67,6 +67,9 @@ def test_bad_bodies_and_limits(project: Any) -> None:
         "attr": "ref",
     }
     assert client.get(url, {"limit": 0}).json()["attr"] == "limit"
+    huge = client.get(url, {"limit": "999999999999999999999999"})
+    assert huge.status_code == 400
+    assert (huge.json()["code"], huge.json()["attr"]) == ("max_value", "limit")
 
 
 def test_log_view_auth_matrix(project: Any, other_project: Any) -> None:

@@ -116,6 +116,32 @@ def test_new_path_is_required(project: Any, src: FileSystem, body: dict[str, Any
     assert response.json()["attr"] == "new_path"
 
 
+def test_moving_a_file_to_its_own_path_changes_nothing(project: Any, make_row: Any) -> None:
+    row = make_row("a/file")
+    before = tree(project)
+    response = move(project, row["id"], "a//file/")
+    assert response.status_code == 200
+    assert response.json() == row
+    assert tree(project) == before
+
+
+def test_a_move_that_would_make_a_descendant_path_too_long_is_refused(project: Any, src: FileSystem) -> None:
+    longest = max(len(path.encode()) for path in SUBTREE)
+    fits = "N" * (2048 - longest + len(src.path))  # a new path that puts the longest descendant at 2048 bytes
+    before = tree(project)
+    response = move(project, src.pk, fits + "N")
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "validation_error",
+        "code": "max_length",
+        "detail": "A descendant's path would exceed 2048 bytes (UTF-8) at this new path.",
+        "attr": "new_path",
+    }
+    assert tree(project) == before
+    assert move(project, src.pk, fits).status_code == 200
+    assert max(len(row.path.encode()) for row in FileSystem.objects.filter(team=project.team)) == 2048
+
+
 def test_another_projects_row_cannot_be_moved(project: Any, other_project: Any) -> None:
     theirs = FileSystem.objects.create(team=other_project.team, path="x", depth=1, type="folder")
     assert move(project, theirs.pk, "y").status_code == 404

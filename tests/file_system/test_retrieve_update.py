@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from file_system.models import FileSystem
 from tests.auth_matrix import assert_auth_matrix
 from tests.file_system.conftest import fs_url, tree
@@ -64,6 +66,26 @@ def test_another_projects_row_is_404(project: Any, other_project: Any) -> None:
 
 def test_unknown_id_is_404(project: Any) -> None:
     assert project.client().get(fs_url(project, "0196aaaa-0000-7000-8000-000000000000/")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "bad_id",
+    ["12345", "not-a-uuid", "-" * 36, "0196aaaa00007000800000000000000g", "0196aaaa-0000-7000-8000-0000000000000"],
+)
+def test_ids_that_are_not_uuids_are_404(project: Any, bad_id: str) -> None:
+    for method in ("get", "patch", "delete"):
+        response = getattr(project.client(), method)(fs_url(project, f"{bad_id}/"), {"path": "x"}, format="json")
+        assert response.status_code == 404, (method, response.content)
+        assert response.json()["type"] == "invalid_request"
+        assert response.json()["code"] == "not_found"
+
+
+def test_patch_to_a_path_too_long_is_a_400(project: Any, make_row: Any) -> None:
+    row = make_row("x")
+    response = project.client().patch(fs_url(project, f"{row['id']}/"), {"path": "é" * 1025}, format="json")
+    assert response.status_code == 400
+    assert (response.json()["code"], response.json()["attr"]) == ("max_length", "path")
+    assert FileSystem.objects.get(pk=row["id"]).path == "x"
 
 
 def test_retrieve_and_update_auth_matrix(project: Any, other_project: Any, make_row: Any) -> None:

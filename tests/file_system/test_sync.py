@@ -73,6 +73,17 @@ def test_create_in_folder_replaces_the_base_folder(project: Any) -> None:
     assert FileSystem.objects.filter(team=project.team, path="Team A/Launches", type="folder").exists()
 
 
+def test_a_create_in_folder_too_long_to_store_falls_back_to_the_default_folder(project: Any) -> None:
+    response = project.client().post(
+        f"/api/projects/{project.team.pk}/feature_flags/",
+        {"key": "long-home", "_create_in_folder": "日" * 1000},  # 3000 bytes: within the flag API's 1000 chars
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    [row] = flag_rows(response.json()["id"])
+    assert row.path == "Unfiled/Feature Flags/long-home"
+
+
 def test_saving_an_unchanged_flag_writes_no_tree_row(project: Any) -> None:
     flag = FeatureFlag.objects.create(team=project.team, key="same")
     [before] = flag_rows(flag.pk)
