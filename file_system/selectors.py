@@ -105,14 +105,15 @@ def order_rows(queryset: QuerySet[FileSystem], params: dict[str, Any], *, team: 
     return queryset.order_by(Lower("path"), "id")
 
 
+def _is_user_id(value: Any) -> bool:
+    """An integer a user primary key could be: `meta` is free-form, so 10**30 or -1 must not reach the query."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+
+
 def page_users(rows: list[FileSystem], team: Team) -> list[User]:
     """Creators named by integer `meta.created_by` on this page, limited to the organization's members."""
     ids = {
-        row.meta["created_by"]
-        for row in rows
-        if isinstance(row.meta, dict)
-        and isinstance(row.meta.get("created_by"), int)
-        and not isinstance(row.meta.get("created_by"), bool)
+        row.meta["created_by"] for row in rows if isinstance(row.meta, dict) and _is_user_id(row.meta.get("created_by"))
     }
     if not ids:
         return []

@@ -36,8 +36,10 @@ def _field_error(attr: str, detail: str, code: str) -> serializers.ValidationErr
 def clean_path(raw: str, attr: str = "path") -> str:
     """The normalized path, or a 400 for a path with no segment or one too long to store."""
     path = normalize_path(raw)
-    if not path:
-        raise _field_error(attr, "This field may not be blank.", "blank")
+    if not path:  # only slashes: as empty as ""; `new_path` keeps PostHog's "new_path is required"
+        raise _field_error(
+            attr, "new_path is required" if attr == "new_path" else "This field may not be blank.", "blank"
+        )
     if not path_fits(path):
         raise _field_error(attr, f"Ensure this path has no more than {MAX_PATH_BYTES} bytes (UTF-8).", "max_length")
     return path

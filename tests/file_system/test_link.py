@@ -66,10 +66,13 @@ def test_linking_a_folder_into_itself_is_refused(project: Any, src: FileSystem) 
     }
 
 
-def test_new_path_is_required(project: Any, src: FileSystem) -> None:
-    response = project.client().post(fs_url(project, f"{src.pk}/link/"), {}, format="json")
+@pytest.mark.parametrize("body", [{}, {"new_path": "//"}])
+def test_new_path_is_required(project: Any, src: FileSystem, body: dict[str, Any]) -> None:
+    count = FileSystem.objects.count()
+    response = project.client().post(fs_url(project, f"{src.pk}/link/"), body, format="json")
     assert response.status_code == 400
-    assert response.json()["detail"] == "new_path is required"
+    assert (response.json()["detail"], response.json()["attr"]) == ("new_path is required", "new_path")
+    assert FileSystem.objects.count() == count
 
 
 def test_a_link_that_would_make_a_descendant_path_too_long_is_refused(project: Any, src: FileSystem) -> None:

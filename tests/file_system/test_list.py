@@ -145,6 +145,15 @@ def test_envelope_pagination_and_users(project: Any, other_project: Any) -> None
     assert page2["users"] == []
 
 
+def test_creators_that_cannot_be_user_ids_are_skipped(project: Any) -> None:
+    add(project, "mine", meta={"created_by": project.user.pk})
+    for n, value in enumerate([10**30, 2**63, -5, 0, True, 1.5, None]):  # meta is free-form JSON
+        add(project, f"odd-{n}", meta={"created_by": value})
+    response = project.client().get(fs_url(project))
+    assert response.status_code == 200, response.content
+    assert [u["id"] for u in response.json()["users"]] == [project.user.pk]
+
+
 def test_only_the_projects_rows_are_listed(project: Any, other_project: Any) -> None:
     add(project, "mine")
     FileSystem.objects.create(team=other_project.team, path="theirs", depth=1)

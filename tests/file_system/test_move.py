@@ -108,7 +108,7 @@ def test_moving_a_folder_into_its_own_descendant_is_refused(project: Any, src: F
     assert tree(project) == before
 
 
-@pytest.mark.parametrize("body", [{}, {"new_path": ""}])
+@pytest.mark.parametrize("body", [{}, {"new_path": ""}, {"new_path": "///"}])
 def test_new_path_is_required(project: Any, src: FileSystem, body: dict[str, Any]) -> None:
     response = project.client().post(fs_url(project, f"{src.pk}/move/"), body, format="json")
     assert response.status_code == 400
