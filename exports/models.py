@@ -45,11 +45,16 @@ def default_expiry(export_format: str, now: dt.datetime | None = None) -> dt.dat
     return midnight(now + DEFAULT_TTL)
 
 
+def live_filter() -> Q:
+    """Not expired at this moment (evaluate per query: a queryset built at import time would freeze `now`)."""
+    return Q(expires_after__isnull=True) | Q(expires_after__gte=timezone.now())
+
+
 class LiveAssetManager(models.Manager["ExportedAsset"]):
     """Hides assets past their `expires_after` (PostHog's default manager)."""
 
     def get_queryset(self) -> models.QuerySet[ExportedAsset]:
-        return super().get_queryset().filter(Q(expires_after__isnull=True) | Q(expires_after__gte=timezone.now()))
+        return super().get_queryset().filter(live_filter())
 
 
 class ExportedAsset(models.Model):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
@@ -15,7 +16,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from exports.models import ExportedAsset
+from exports.models import ExportedAsset, live_filter
 from exports.selectors import exported_asset_content, exported_asset_list
 from exports.serializers import (
     ExportedAssetContentQuerySerializer,
@@ -42,8 +43,11 @@ class FileRenderer(BaseRenderer):
 class ExportedAssetViewSet(TeamScopedViewSet):
     scope_object = "export"
     openapi_tag = "Exports"
-    queryset = ExportedAsset.objects.all()
+    queryset = ExportedAsset.objects_unfiltered.all()  # expiry applied per request in scope_queryset
     serializer_class = ExportedAssetSerializer
+
+    def scope_queryset(self, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(live_filter())
 
     @validated_request(
         query=ExportedAssetListQuerySerializer,

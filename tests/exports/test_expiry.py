@@ -59,3 +59,11 @@ def test_embedded_scheduler_thread_runs_the_job(project: Any, monkeypatch) -> No
 def test_beat_schedules_the_same_task_on_the_exports_queue(settings) -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["exports-delete-expired"]
     assert entry["task"] == delete_expired_assets.name and entry["options"] == {"queue": "exports"}
+
+
+def test_the_embedded_worker_runs_the_celery_task_function(monkeypatch) -> None:
+    from exports import tasks
+
+    seen: list[int] = []
+    monkeypatch.setattr(tasks, "exported_asset_generate", lambda asset_id: seen.append(asset_id) or True)
+    assert worker.submit(41).wait(5) and seen == [41]

@@ -1,0 +1,98 @@
+"""Acceptance 6, scale mode: a real `celery -A posthog_clone worker` on Redis builds an export from the
+`exports` queue with `exports.tasks.export_asset`, the task the embedded worker calls in-process (the
+embedded side is every create test in this directory: exports.worker.submit → the same task)."""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from tests.conftest import require_service
+from tests.ingestion.server import ROOT, free_port, kill, manage, server_env, start_server
+
+pytestmark = pytest.mark.slow
+REDIS_DB = 12
+QUERY = "SELECT event, count() AS n FROM events GROUP BY event ORDER BY event"
+EXPECTED = b"event,n\r\nclick,2\r\nview,3\r\n"
+
+
+def _http(port: int, method: str, path: str, key: str | None = None, body: Any = None) -> tuple[int, bytes]:
+    data = body if isinstance(body, bytes) or body is None else orjson.dumps(body)
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if key:
+        request.add_header("Authorization", f"Bearer {key}")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def _export_events_over_http(port: int, keys: dict[str, Any]) -> bytes:
+    batch = [{"event": e, "distinct_id": "u1"} for e in ["view"] * 3 + ["click"] * 2]
+    body = gzip.compress(orjson.dumps({"api_key": keys["project_api_key"], "batch": batch}))
+    assert _http(port, "POST", "/batch/?compression=gzip", body=body)[0] == 200
+    project, key = keys["project_id"], keys["personal_api_key"]
+    query = {"query": {"kind": "HogQLQuery", "query": "SELECT count() FROM events"}, "refresh": "force_blocking"}
+    deadline = time.monotonic() + 60
+    while (answer := _http(port, "POST", f"/api/projects/{project}/query/", key, query))[1].find(
+        b'"results":[[5]]'
+    ) < 0:
+        assert time.monotonic() < deadline, f"events never reached ClickHouse: {answer}"
+        time.sleep(0.3)
+    context = {"source": {"kind": "HogQLQuery", "query": QUERY}, "filename": "counts"}
+    status, created = _http(port, "POST", f"/api/projects/{project}/exports/", key,
+                            {"export_format": "text/csv", "export_context": context})  # fmt: skip
+    assert status == 201, created
+    export_id = orjson.loads(created)["id"]
+    deadline = time.monotonic() + 60
+    while not (detail := orjson.loads(_http(port, "GET", f"/api/projects/{project}/exports/{export_id}/", key)[1]))[
+        "has_content"
+    ]:
+        assert detail["exception"] is None and time.monotonic() < deadline, detail
+        time.sleep(0.2)
+    status, content = _http(port, "GET", f"/api/projects/{project}/exports/{export_id}/content/?download=true", key)
+    assert status == 200
+    return content
+
+
+def _bootstrap(env: dict[str, str]) -> dict[str, Any]:
+    manage(env, "migrate", "--noinput", "-v", "0")
+    keys = orjson.loads(manage(env, "bootstrap", "--json"))
+    return keys
+
+
+def test_celery_worker_builds_exports_from_the_exports_queue(tmp_path: Path) -> None:
+    require_service("redis", "127.0.0.1", 6379)
+    import redis
+
+    redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB).flushdb()
+    port = free_port()
+    env = server_env(
+        tmp_path, port, CELERY_BROKER_URL=f"redis://127.0.0.1:6379/{REDIS_DB}", CLICKHOUSE_MIGRATE_ON_START="false"
+    )
+    keys = _bootstrap(env)
+    manage(env, "migrate_clickhouse")
+    log = tmp_path / "worker.log"
+    server = start_server(env)  # scale mode: the server never opens chDB; the worker owns it
+    with log.open("wb") as sink:
+        worker = subprocess.Popen(  # --pool solo: chDB belongs to one process
+            [sys.executable, "-m", "celery", "-A", "posthog_clone", "worker", "--pool", "solo",
+             "-Q", "ingestion,exports", "-l", "info"],
+            cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            assert _export_events_over_http(port, keys) == EXPECTED
+        finally:
+            kill(worker, 15)
+            kill(server)
+    assert "Task exports.tasks.export_asset[" in log.read_text() and "succeeded" in log.read_text()
