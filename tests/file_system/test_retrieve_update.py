@@ -80,11 +80,12 @@ def test_ids_that_are_not_uuids_are_404(project: Any, bad_id: str) -> None:
         assert response.json()["code"] == "not_found"
 
 
-def test_patch_to_a_path_too_long_is_a_400(project: Any, make_row: Any) -> None:
+@pytest.mark.parametrize(("path", "code"), [("é" * 1025, "max_length"), ("///", "blank"), ("", "blank")])
+def test_patch_to_an_unstorable_path_is_a_400(project: Any, make_row: Any, path: str, code: str) -> None:
     row = make_row("x")
-    response = project.client().patch(fs_url(project, f"{row['id']}/"), {"path": "é" * 1025}, format="json")
+    response = project.client().patch(fs_url(project, f"{row['id']}/"), {"path": path}, format="json")
     assert response.status_code == 400
-    assert (response.json()["code"], response.json()["attr"]) == ("max_length", "path")
+    assert (response.json()["code"], response.json()["attr"]) == (code, "path")
     assert FileSystem.objects.get(pk=row["id"]).path == "x"
 
 
