@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -64,11 +65,23 @@ def _loop() -> None:
             close_old_connections()
 
 
+# A batch allocates ~10 objects per event; at Python's default first threshold (700) the collector runs
+# hundreds of times a batch and its older generations walk the whole app: measured 40% of a batch's CPU.
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def tune_gc() -> None:
+    """Fewer collections for an ingesting process, and the start-up heap frozen out of them."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def start_background_worker() -> threading.Thread:
     """Start the worker thread once per process (idempotent)."""
     global _thread
     with _start_lock:
         if _thread is None or not _thread.is_alive():
+            tune_gc()
             _thread = threading.Thread(target=_loop, name="ingestion-worker", daemon=True)
             _thread.start()
         return _thread

@@ -114,9 +114,9 @@ def main() -> None:
         server = start_server(env)
         spy = None
         if args.profile:
-            out = str(ROOT / "bench/ingest/profile.txt")
+            out = str(ROOT / "var/bench-ingest-profile.txt")
             spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server.pid),
-                                    "--subprocesses", "--format", "raw", "-o", out])  # fmt: skip
+                                    "--subprocesses", "--gil", "--format", "raw", "-o", out])  # fmt: skip
         from ingestion.spool import Spool
 
         spool = Spool(var_dir / "spool.sqlite3")
@@ -125,7 +125,7 @@ def main() -> None:
         poster = threading.Thread(target=_post_all, args=(port, bodies, args.clients, progress))
         poster.start()
         while poster.is_alive():
-            time.sleep(2)
+            poster.join(timeout=2)  # (not sleep: the end of posting is timed to the millisecond)
             print(
                 f"  posted {progress[0]:,}  queued {spool.depth():,}  {time.perf_counter() - started:.1f}s", flush=True
             )

@@ -9,7 +9,7 @@ import pytest
 
 from ingestion.envelope import CapturedEvent
 from ingestion.queue import QueueUnavailable, enqueue, get_spool
-from ingestion.spool import Spool
+from ingestion.spool import Spool, SpoolUnavailable
 
 
 def event(i: int) -> CapturedEvent:
@@ -87,3 +87,43 @@ def test_enqueue_reports_a_full_spool_and_stores_nothing(settings, tmp_path):
     with pytest.raises(QueueUnavailable, match="full"):
         enqueue(big)
     assert [e.uuid for e in spool.all_events()] == [event(1).uuid]
+
+
+def test_concurrent_appends_are_group_committed_each_request_stored_once_and_whole(tmp_path):
+    import threading
+
+    spool = Spool(tmp_path / "s.sqlite3")
+    barrier = threading.Barrier(8)
+
+    def post(t: int) -> None:
+        barrier.wait()
+        for r in range(25):
+            spool.append([event(t * 1000 + r * 10 + j) for j in range(3)])
+
+    threads = [threading.Thread(target=post, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    uuids = [e.uuid for e in spool.all_events()]
+    assert len(uuids) == len(set(uuids)) == 8 * 25 * 3
+    rows = spool._conn().execute("SELECT payload FROM spool ORDER BY id").fetchall()
+    assert len(rows) == 8 * 25  # one row per request, never merged or split by the group commit
+    for t in range(8):  # each client's requests keep their order
+        mine = [u for u in uuids if int(u[-12:]) // 1000 == t]
+        assert mine == sorted(mine)
+
+
+def test_a_failed_group_commit_fails_every_request_in_it_and_stores_none(tmp_path):
+    import sqlite3
+
+    spool = Spool(tmp_path / "s.sqlite3")
+    with sqlite3.connect(spool.path) as conn:
+        conn.execute("CREATE TRIGGER full BEFORE INSERT ON spool BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    with pytest.raises(SpoolUnavailable, match="disk full"):
+        spool.append([event(1)])
+    assert spool.depth() == 0
+    with sqlite3.connect(spool.path) as conn:
+        conn.execute("DROP TRIGGER full")
+    spool.append([event(2)])  # the spool recovers once the disk does
+    assert [e.uuid for e in spool.all_events()] == [event(2).uuid]
