@@ -1,6 +1,6 @@
-"""Acceptance 6, scale mode: a real `celery -A posthog_clone worker` on Redis builds an export from the
-`exports` queue with `exports.tasks.export_asset`, the task the embedded worker calls in-process (the
-embedded side is every create test in this directory: exports.worker.submit → the same task)."""
+"""Acceptance 6: the same task code (`exports.tasks.export_asset`) builds exports on a real `manage.py serve`
+in both modes — embedded (the server's in-process worker) and scale mode (a real `celery -A posthog_clone
+worker` on Redis consuming the `exports` queue)."""
 
 from __future__ import annotations
 
@@ -38,17 +38,30 @@ def _http(port: int, method: str, path: str, key: str | None = None, body: Any =
         return error.code, error.read()
 
 
-def _export_events_over_http(port: int, keys: dict[str, Any]) -> bytes:
-    batch = [{"event": e, "distinct_id": "u1"} for e in ["view"] * 3 + ["click"] * 2]
-    body = gzip.compress(orjson.dumps({"api_key": keys["project_api_key"], "batch": batch}))
-    assert _http(port, "POST", "/batch/?compression=gzip", body=body)[0] == 200
-    project, key = keys["project_id"], keys["personal_api_key"]
+def _wait_for_celery_ingestion() -> None:
     redis_db = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
     deadline = time.monotonic() + 60
     while redis_db.llen("ingestion") or redis_db.hlen("unacked"):  # the server never reads chDB in scale mode
         assert time.monotonic() < deadline, "ingestion queue never drained"
         time.sleep(0.3)
     time.sleep(1)
+
+
+def _wait_for_embedded_ingestion(port: int, keys: dict[str, Any]) -> None:
+    count = {"query": {"kind": "HogQLQuery", "query": "SELECT count() FROM events"}}
+    url = f"/api/projects/{keys['project_id']}/query/"
+    deadline = time.monotonic() + 60
+    while orjson.loads(_http(port, "POST", url, keys["personal_api_key"], count)[1]).get("results") != [[5]]:
+        assert time.monotonic() < deadline, "the embedded worker never wrote the events"
+        time.sleep(0.3)
+
+
+def _export_events_over_http(port: int, keys: dict[str, Any], wait_ingested: Any) -> bytes:
+    batch = [{"event": e, "distinct_id": "u1"} for e in ["view"] * 3 + ["click"] * 2]
+    body = gzip.compress(orjson.dumps({"api_key": keys["project_api_key"], "batch": batch}))
+    assert _http(port, "POST", "/batch/?compression=gzip", body=body)[0] == 200
+    project, key = keys["project_id"], keys["personal_api_key"]
+    wait_ingested()
     context = {"source": {"kind": "HogQLQuery", "query": QUERY}, "filename": "counts"}
     status, created = _http(port, "POST", f"/api/projects/{project}/exports/", key,
                             {"export_format": "text/csv", "export_context": context})  # fmt: skip
@@ -89,8 +102,20 @@ def test_celery_worker_builds_exports_from_the_exports_queue(tmp_path: Path) -> 
             cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         try:
-            assert _export_events_over_http(port, keys) == EXPECTED
+            assert _export_events_over_http(port, keys, _wait_for_celery_ingestion) == EXPECTED
         finally:
             kill(worker, 15)
             kill(server)
     assert "Task exports.tasks.export_asset[" in log.read_text() and "succeeded" in log.read_text()
+
+
+def test_embedded_server_builds_exports_on_its_in_process_worker(tmp_path: Path) -> None:
+    port = free_port()
+    env = server_env(tmp_path, port, INGEST_WORKER_IN_PROCESS="true")  # the test settings turn it off
+    keys = _bootstrap(env)
+    server = start_server(env)  # embedded: spool → in-process ingestion worker → chDB; exports on its pool
+    try:
+        content = _export_events_over_http(port, keys, lambda: _wait_for_embedded_ingestion(port, keys))
+    finally:
+        kill(server)
+    assert content == EXPECTED
