@@ -6,11 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from definitions.enforcement import rules_invalidate
+from definitions import enforcement
 from definitions.models import EventDefinition, EventSchema, SchemaPropertyGroup, SchemaPropertyGroupProperty
+
+
+def rules_invalidate(*, team_id: int) -> None:
+    """Now (this process and this transaction see it) and again after commit: a worker that re-read the
+    rules between the change and the commit cached the old rows under the new version token."""
+    enforcement.rules_invalidate(team_id=team_id)
+    transaction.on_commit(lambda: enforcement.rules_invalidate(team_id=team_id))
 
 
 @receiver(post_save, sender=EventDefinition)

@@ -108,5 +108,26 @@ def unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def quoted(text: str) -> str:
+    """A double-quoted string literal valid in both Go and Python source: printable ASCII as is, everything
+    else as \\u/\\U escapes (JSON's surrogate-pair escapes are invalid in Go and wrong in Python); a lone
+    surrogate, which no UTF-8 source can carry, becomes U+FFFD."""
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif 0x20 <= code < 0x7F:
+            out.append(char)
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append("\\ufffd")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
 def comment_safe(text: str) -> str:
     return " ".join(text.replace("*/", "* /").split())

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
-from definitions.codegen.base import EventSpec, MergedProperty, chunks, merged_properties, pascal_case, unique
+from definitions.codegen.base import (
+    EventSpec,
+    MergedProperty,
+    chunks,
+    merged_properties,
+    pascal_case,
+    quoted,
+    unique,
+)
 
 VERSION = "1.0.0"
 TYPES = {
@@ -66,12 +73,15 @@ def _params(required: list[MergedProperty]) -> list[tuple[str, MergedProperty]]:
     return [(unique(camel_case(p.name), taken), p) for p in required]
 
 
-def _event_code(event: EventSpec, base: str) -> str:
-    name = json.dumps(event.name)
+def _event_code(event: EventSpec, base: str, taken: set[str]) -> str:
+    """One event's declarations; every top-level name is claimed in `taken` (package-wide), so names derived
+    from different events (`A` + `WithCapture` vs `AWith` + `Capture`) never collide."""
+    name = quoted(event.name)
     if not event.has_schema:
+        capture = unique(f"{base}Capture", taken)
         return f"""\
-// {base}Capture builds a {name} event; it has no schema, so any properties are accepted.
-func {base}Capture(distinctId string, properties ...posthog.Properties) posthog.Capture {{
+// {capture} builds a {name} event; it has no schema, so any properties are accepted.
+func {capture}(distinctId string, properties ...posthog.Properties) posthog.Capture {{
 \tc := posthog.Capture{{DistinctId: distinctId, Event: {name}, Properties: posthog.Properties{{}}}}
 \tfor _, props := range properties {{
 \t\tfor k, v := range props {{
@@ -86,31 +96,33 @@ func {base}Capture(distinctId string, properties ...posthog.Properties) posthog.
     optional = [p for p in props if not p.required]
     params = _params(required)
     signature = "".join(f", {param} {go_type(p)}" for param, p in params)
-    assigns = "".join(f"\tc.Properties[{json.dumps(p.name)}] = {param}\n" for param, p in params)
-    out = [f"// {base}Option sets an optional property of a {name} event.\ntype {base}Option func(*posthog.Capture)\n"]
-    taken = {f"{base}WithExtraProps"}
+    assigns = "".join(f"\tc.Properties[{quoted(p.name)}] = {param}\n" for param, p in params)
+    option, extra, capture, from_base = (
+        unique(f"{base}{suffix}", taken) for suffix in ("Option", "WithExtraProps", "Capture", "CaptureFromBase")
+    )
+    out = [f"// {option} sets an optional property of a {name} event.\ntype {option} func(*posthog.Capture)\n"]
     for prop in optional:
         setter = unique(f"{base}With{pascal_case(prop.name, prefix='Prop')}", taken)
         out.append(
-            f"// {setter} sets the optional {json.dumps(prop.name)} property.\n"
-            f"func {setter}(value {go_type(prop)}) {base}Option {{\n"
-            f"\treturn func(c *posthog.Capture) {{ setProperty(c, {json.dumps(prop.name)}, value) }}\n}}\n"
+            f"// {setter} sets the optional {quoted(prop.name)} property.\n"
+            f"func {setter}(value {go_type(prop)}) {option} {{\n"
+            f"\treturn func(c *posthog.Capture) {{ setProperty(c, {quoted(prop.name)}, value) }}\n}}\n"
         )
     out.append(
-        f"// {base}WithExtraProps adds properties outside the schema.\n"
-        f"func {base}WithExtraProps(props posthog.Properties) {base}Option {{\n"
+        f"// {extra} adds properties outside the schema.\n"
+        f"func {extra}(props posthog.Properties) {option} {{\n"
         "\treturn func(c *posthog.Capture) {\n"
         "\t\tfor k, v := range props {\n\t\t\tsetProperty(c, k, v)\n\t\t}\n\t}\n}\n"
     )
     out.append(
-        f"// {base}Capture builds a {name} event with its required properties.\n"
-        f"func {base}Capture(distinctId string{signature}, options ...{base}Option) posthog.Capture {{\n"
+        f"// {capture} builds a {name} event with its required properties.\n"
+        f"func {capture}(distinctId string{signature}, options ...{option}) posthog.Capture {{\n"
         f"\tc := posthog.Capture{{DistinctId: distinctId, Event: {name}, Properties: posthog.Properties{{}}}}\n"
         f"{assigns}\tfor _, option := range options {{\n\t\toption(&c)\n\t}}\n\treturn c\n}}\n"
     )
     out.append(
-        f"// {base}CaptureFromBase turns a prepared capture into a {name} event (its properties are kept).\n"
-        f"func {base}CaptureFromBase(base posthog.Capture{signature}, options ...{base}Option) posthog.Capture {{\n"
+        f"// {from_base} turns a prepared capture into a {name} event (its properties are kept).\n"
+        f"func {from_base}(base posthog.Capture{signature}, options ...{option}) posthog.Capture {{\n"
         f"\tc := base\n\tc.Event = {name}\n\tc.Properties = posthog.Properties{{}}\n"
         f"\tfor k, v := range base.Properties {{\n\t\tc.Properties[k] = v\n\t}}\n"
         f"{assigns}\tfor _, option := range options {{\n\t\toption(&c)\n\t}}\n\treturn c\n}}\n"
@@ -120,8 +132,9 @@ func {base}Capture(distinctId string, properties ...posthog.Properties) posthog.
 
 def generate_golang(events: list[EventSpec], *, now: datetime | None = None) -> str:
     stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    bases: set[str] = set()
     taken: set[str] = {"setProperty"}
-    bodies = [_event_code(e, unique(pascal_case(e.name), taken)) for e in events]
+    bodies = [_event_code(e, unique(pascal_case(e.name), bases), taken) for e in events]
     uses_time = any(go_type(p) == "time.Time" for e in events if e.has_schema for p in merged_properties(e))
     imports = '\t"time"\n\n' if uses_time else ""
     example = pascal_case(events[0].name) if events else "MyEvent"

@@ -3,12 +3,11 @@ SDK (reference §2.5)."""
 
 from __future__ import annotations
 
-import json
 import keyword
 import re
 from datetime import UTC, datetime
 
-from definitions.codegen.base import EventSpec, MergedProperty, merged_properties, pascal_case, unique
+from definitions.codegen.base import EventSpec, MergedProperty, merged_properties, pascal_case, quoted, unique
 
 VERSION = "1.0.0"
 TYPES = {
@@ -17,7 +16,7 @@ TYPES = {
     "Boolean": "bool",
     "DateTime": "datetime",
     "Object": "Dict[str, Any]",
-    "Array": "List[Any]",
+    "Array": "list[Any]",
 }
 # Module-level names a TypedDict class must not take.
 _RESERVED_CLASSES = {
@@ -64,9 +63,21 @@ def _fields(props: list[MergedProperty]) -> list[tuple[str, MergedProperty]]:
 def _signature(event: EventSpec, props_type: str, required: bool) -> str:
     properties = f"properties: {props_type}" if required else f"properties: Optional[{props_type}] = None"
     return (
-        f"    event: Literal[{json.dumps(event.name)}],\n    *,\n    {properties},\n"
+        f"    event: Literal[{quoted(event.name)}],\n    *,\n    {properties},\n"
         "    distinct_id: Optional[str] = None,\n    **kwargs: Any,\n"
     )
+
+
+def _dict_literal(mappings: dict[str, dict[str, str]]) -> str:
+    if not mappings:
+        return "{}"
+    lines = ["{"]
+    for event in sorted(mappings):
+        lines.append(f"    {quoted(event)}: {{")
+        lines.extend(f"        {quoted(ident)}: {quoted(name)}," for ident, name in sorted(mappings[event].items()))
+        lines.append("    },")
+    lines.append("}")
+    return "\n".join(lines)
 
 
 def generate_python(events: list[EventSpec], *, now: datetime | None = None) -> str:
@@ -85,7 +96,7 @@ def generate_python(events: list[EventSpec], *, now: datetime | None = None) -> 
             mappings[event.name] = renamed
         lines = [
             f"class {class_name}(TypedDict, total=False):",
-            f'    """Properties of the {json.dumps(event.name)} event."""',
+            f'    """Properties of the {quoted(event.name)} event."""',
         ]
         for ident, prop in fields:
             wrapper = "Required" if prop.required else "NotRequired"
@@ -97,9 +108,9 @@ def generate_python(events: list[EventSpec], *, now: datetime | None = None) -> 
     overload_code = (
         "".join(f"@overload\ndef capture(\n{sig}) -> Optional[str]: ...\n\n\n" for sig in overloads) if decorate else ""
     )
-    mapping_json = json.dumps(mappings, indent=4, sort_keys=True) if mappings else "{}"
+    mapping_literal = _dict_literal(mappings)
     datetime_import = "from datetime import datetime\n" if uses_datetime else ""
-    first = json.dumps(events[0].name) if events else '"my_event"'
+    first = quoted(events[0].name) if events else '"my_event"'
     return f'''\
 """Typed PostHog events for this project. GENERATED FILE - DO NOT EDIT.
 
@@ -115,7 +126,7 @@ import posthog
 from typing_extensions import NotRequired, Required, TypedDict
 
 # event -> {{python identifier -> original property name}}, only for renamed keys.
-_PROPERTY_MAPPINGS: Dict[str, Dict[str, str]] = {mapping_json}
+_PROPERTY_MAPPINGS: Dict[str, Dict[str, str]] = {mapping_literal}
 
 
 def _original_keys(event: str, properties: Mapping[str, Any]) -> Dict[str, Any]:

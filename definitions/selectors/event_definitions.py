@@ -8,6 +8,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Length, TruncDate
 
 from definitions.models import EventDefinition
+from definitions.selectors.search import name_search
 from definitions.taxonomy import CORE_EVENTS
 from posthog_clone.accounts.models import Team
 
@@ -43,9 +44,9 @@ def _order_by(keys: list[str]) -> list[Any]:
 def event_definition_list(*, team: Team, filters: dict[str, Any]) -> QuerySet[EventDefinition]:
     """The list endpoint's rows (reference §1.3): search, event_type, hidden, verified, exclusions, names, tags."""
     rows = event_definitions_base(team=team)
-    terms = (filters.get("search") or "").split()
-    for term in terms:
-        rows = rows.filter(name__icontains=term)
+    search = name_search(filters.get("search"))
+    if search is not None:
+        rows = rows.filter(search)
     event_type = filters.get("event_type", "event")
     if event_type == "event_custom":
         rows = rows.exclude(name__startswith="$")
@@ -66,7 +67,7 @@ def event_definition_list(*, team: Team, filters: dict[str, Any]) -> QuerySet[Ev
         rows = rows.filter(tagged_items__tag__name__in=filters["tags"]).distinct()
     ordering = filters.get("ordering") or []
     order = _order_by(ordering or DEFAULT_ORDERING)
-    if terms and not ordering:
+    if search is not None and not ordering:
         order = [Length("name").asc(), *order]
     return rows.order_by(*order)
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.fields import BooleanField
 
 from definitions.models import EventProperty, PropertyDefinition
+from definitions.selectors.search import name_search
 from definitions.serializers.property_definitions import TYPE_NAMES
 from definitions.taxonomy import (
     CORE_NON_DOLLAR_EVENT_PROPERTIES,
     HIDDEN_EVENT_PROPERTIES,
     HIDDEN_EVENT_PROPERTY_PREFIXES,
+    PROPERTY_LABELS,
 )
 from posthog_clone.accounts.models import Team
 
@@ -30,8 +32,11 @@ def property_definition_list(*, team: Team, filters: dict[str, Any]) -> QuerySet
         rows = rows.exclude(name__in=HIDDEN_EVENT_PROPERTIES)
         for prefix in HIDDEN_EVENT_PROPERTY_PREFIXES:
             rows = rows.exclude(name__startswith=prefix)
-    for term in (filters.get("search") or "").split():
-        rows = rows.filter(name__icontains=term)
+    search = name_search(filters.get("search"))
+    if search is not None:
+        terms = [term.lower() for term in filters["search"].split()]
+        aliases = [name for name, label in PROPERTY_LABELS.items() if all(t in label.lower() for t in terms)]
+        rows = rows.filter(search | Q(name__in=aliases)) if aliases else rows.filter(search)
     if filters.get("properties"):
         rows = rows.filter(name__in=filters["properties"])
     if filters.get("is_numerical"):

@@ -49,5 +49,7 @@ class ActivityLogQuerySerializer(serializers.Serializer):
         required=False, help_text="EventDefinition, PropertyDefinition, SchemaPropertyGroup or EventSchema."
     )
     item_id = serializers.CharField(required=False, help_text="Only entries about this object id.")
-    user = serializers.IntegerField(required=False, help_text="Only entries by this user id.")
+    user = serializers.IntegerField(
+        required=False, min_value=0, max_value=2**63 - 1, help_text="Only entries by this user id."
+    )
     cursor = serializers.CharField(required=False, help_text="Opaque page cursor from `next`/`previous`.")

@@ -68,12 +68,21 @@ class EventDefinitionSerializer(serializers.ModelSerializer):
         return []
 
 
+class OrganizationMemberField(serializers.PrimaryKeyRelatedField):
+    """A user id among the members of the project's organization: any other id is `does_not_exist`, so the
+    nested `owner` in the response can never show someone outside the organization."""
+
+    def get_queryset(self) -> Any:
+        team = self.context.get("team")
+        if team is None:
+            return User.objects.none()
+        return User.objects.filter(organization_memberships__organization_id=team.organization_id)
+
+
 class EventDefinitionUpdateSerializer(serializers.Serializer):
     """Writable fields of an event definition (all optional: PUT and PATCH change only what is sent)."""
 
-    owner = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(), allow_null=True, required=False, help_text="User id of the owner."
-    )
+    owner = OrganizationMemberField(allow_null=True, required=False, help_text="User id of the owner (a member).")
     description = serializers.CharField(allow_null=True, allow_blank=True, required=False, help_text="Description.")
     tags = TagListField(required=False)
     verified = serializers.BooleanField(required=False, help_text="Mark as verified (stamps who and when).")

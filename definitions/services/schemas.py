@@ -33,10 +33,19 @@ def _group_snapshot(group: SchemaPropertyGroup) -> dict[str, Any]:
 
 
 def _replace_properties(group: SchemaPropertyGroup, items: list[dict[str, Any]]) -> None:
-    """The payload is the whole list: unknown ids are deleted, known ids updated, the rest created."""
+    """The payload is the whole list: unknown ids are deleted, known ids updated, the rest created.
+
+    Renamed rows first move to a placeholder name, so a payload that swaps two names, or gives a new
+    property the old name of a renamed one, never trips the (group, name) unique constraint midway."""
     existing = {p.pk: p for p in group.properties.all()}
-    keep = {item["id"] for item in items if item.get("id") in existing}
-    group.properties.exclude(pk__in=keep).delete()
+    ids = [item["id"] for item in items if item.get("id") in existing]
+    if len(ids) != len(set(ids)):
+        raise serializers.ValidationError({"properties": "A property id appears more than once"})
+    group.properties.exclude(pk__in=ids).delete()
+    for item in items:
+        current = existing.get(item.get("id"))
+        if current is not None and "name" in item and item["name"] != current.name:
+            SchemaPropertyGroupProperty.objects.filter(pk=current.pk).update(name=f"__renaming__{current.pk}")
     for item in items:
         values = {field: item[field] for field in _PROPERTY_FIELDS if field in item}
         current = existing.get(item.get("id"))
@@ -80,7 +89,11 @@ def schema_property_group_update(
     for field in ("name", "description"):
         if field in data:
             setattr(group, field, data[field])
-    group.save()
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError:  # a concurrent rename or create took the name after the check
+        raise serializers.ValidationError({"name": "A property group with this name already exists"}) from None
     if data.get("properties") is not None:
         _replace_properties(group, data["properties"])
         _bump_schema_version(group_ids=[group.pk])
@@ -126,6 +139,16 @@ def _duplicate_link(definition: EventDefinition, group: SchemaPropertyGroup, exc
         raise serializers.ValidationError(f"Property group '{group.name}' is already added to this event schema")
 
 
+def _save_link(schema: EventSchema) -> None:
+    """Save a link; a concurrent request that attached the same pair first makes it the duplicate 400."""
+    try:
+        with transaction.atomic():
+            schema.save()
+    except IntegrityError:
+        _duplicate_link(schema.event_definition, schema.property_group, exclude_pk=schema.pk)
+        raise  # not the pair constraint after all
+
+
 def _link_name(schema: EventSchema) -> str:
     return f"{schema.event_definition.name} / {schema.property_group.name}"
 
@@ -135,7 +158,8 @@ def event_schema_create(*, team: Team, user: User, data: dict[str, Any]) -> Even
     definition, group = _resolve_link(team, data)
     assert definition is not None and group is not None  # both required by the input serializer
     _duplicate_link(definition, group)
-    schema = EventSchema.objects.create(event_definition=definition, property_group=group)
+    schema = EventSchema(event_definition=definition, property_group=group)
+    _save_link(schema)
     _bump_schema_version(definition_ids=[definition.pk])
     activity_log_record(
         team=team, user=user, scope=SCHEMA_SCOPE, activity="created", item_id=schema.pk, name=_link_name(schema)
@@ -152,7 +176,7 @@ def event_schema_update(*, schema: EventSchema, user: User, data: dict[str, Any]
     schema.event_definition = definition or schema.event_definition
     schema.property_group = group or schema.property_group
     _duplicate_link(schema.event_definition, schema.property_group, exclude_pk=schema.pk)
-    schema.save()
+    _save_link(schema)
     _bump_schema_version(definition_ids=[old_definition, schema.event_definition_id])
     after = {"event_definition": schema.event_definition_id, "property_group": schema.property_group_id}
     changes = changes_between(scope=SCHEMA_SCOPE, before=before, after=after)
