@@ -262,3 +262,78 @@ def test_schema_hash_changes_exactly_when_the_schema_changes(project, schema):
     steps.append(hashes(project))
     seen = [first["python"], *(step["python"] for step in steps)]
     assert len(set(seen)) == len(seen), "type, required flag, new property, new event, new link: each changes it"
+
+
+@pytest.fixture
+def awkward_schema(project: Any) -> None:
+    """Names that broke the first generators: an emoji (JSON's surrogate-pair escapes are invalid Go and a
+    different string in Python), a BOM, and Go names derived from two events that collide (`A`+`WithCapture`
+    vs `AWith`+`Capture`)."""
+    attach(make_event(project, "party 🎉"), make_group(project, "party", [
+        ("guest 👩‍💻", "String", True), ("size", "Numeric", False),
+    ]))  # fmt: skip
+    attach(make_event(project, "a"), make_group(project, "a", [("capture", "String", False)]))
+    attach(make_event(project, "a with"), make_group(project, "a with", [("x", "String", True)]))
+    make_event(project, "bom\ufeffname")
+
+
+GO_AWKWARD_USAGE = """\
+package main
+
+import "example.com/app/typed"
+
+func main() {
+	_ = typed.PartyCapture("u1", "ada", typed.PartyWithSize(3))
+	_ = typed.AWithCapture("late")
+	_ = typed.AWithCapture2("u1", "x")
+	_ = typed.BomNameCapture("u1")
+}
+"""
+
+
+def test_go_output_vets_with_unicode_and_colliding_names(project, awkward_schema, tmp_path):
+    go = shutil.which("go")
+    require_tool(go is not None, "go (Debian golang-go)")
+    (tmp_path / "go.mod").write_text(
+        "module example.com/app\n\ngo 1.19\n\nrequire github.com/posthog/posthog-go v0.0.0\n\n"
+        f"replace github.com/posthog/posthog-go => {GO_STUB}\n"
+    )
+    (tmp_path / "typed").mkdir()
+    content = generate(project, "golang")["content"]
+    (tmp_path / "typed" / "typed.go").write_text(content)
+    (tmp_path / "main.go").write_text(GO_AWKWARD_USAGE)
+    env = {**os.environ, "GOFLAGS": "-mod=mod", "GOPROXY": "off", "GOTOOLCHAIN": "local"}
+    result = subprocess.run([go, "vet", "./..."], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert 'Event: "party \\U0001f389"' in content
+
+
+PY_AWKWARD_USAGE = """\
+import posthog_typed
+
+posthog_typed.capture("party 🎉", properties={"guest____": "ada", "size": 3.0})
+posthog_typed.capture("party 🎉", properties={"size": 3.0})  # type: ignore[call-overload]
+"""
+
+
+def test_python_output_types_and_sends_unicode_names(project, awkward_schema, tmp_path, monkeypatch):
+    require_tool(importlib.util.find_spec("mypy") is not None, "mypy")
+    path = tmp_path / "posthog_typed.py"
+    path.write_text(generate(project, "python")["content"])
+    (tmp_path / "usage.py").write_text(PY_AWKWARD_USAGE)
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--python-version", "3.11",
+         "posthog_typed.py", "usage.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    import posthog
+
+    spec = importlib.util.spec_from_file_location("posthog_typed_awkward", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sent: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(posthog, "capture", lambda event, **kwargs: sent.append((event, kwargs)) or "uuid")
+    module.capture("party 🎉", properties={"guest____": "ada"}, distinct_id="u1")
+    assert sent == [("party 🎉", {"distinct_id": "u1", "properties": {"guest 👩‍💻": "ada"}})]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 
 from definitions import enforcement
 from definitions.enforcement import PropertyRule, check_properties, merge_rules, type_matches, violations
@@ -172,3 +173,21 @@ def test_rules_are_cached_until_invalidated(
     enforcement.rules_invalidate(team_id=team_id)
     with django_assert_num_queries(1):
         violations(team_id, "purchase", {})
+
+
+def test_rules_are_invalidated_again_once_the_change_commits(
+    project: Any, enforced: EventDefinition, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A worker that re-reads the rules between a change and its commit caches the old rows under the new
+    version; the second invalidation after commit makes it read them again."""
+    team_id = project.team.pk
+    key = enforcement._version_key(team_id)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        enforced.enforcement_mode = "allow"
+        enforced.save()
+        during = cache.get(key)
+        violations(team_id, "purchase", {})  # the racing read, cached under `during`
+    assert callbacks, "an invalidation is scheduled for after commit"
+    for callback in callbacks:
+        callback()
+    assert cache.get(key) != during

@@ -108,3 +108,14 @@ def test_seen_together_answers_per_event(project, catalogue):
     )
     assert response.status_code == 200
     assert response.json() == {"purchase": True, "other": False, "never": False}
+
+
+def test_search_also_matches_taxonomy_display_labels(project):
+    """§3.3: the multi-term name match is OR-ed with PostHog's display-name aliases ("IP address" is `$ip`)."""
+    for name in ["$ip", "$referrer", "address_line", "plan"]:
+        make_property(project, name)
+    client = project.client()
+    found = client.get(url(project, "property_definitions"), {"search": "address"}).json()["results"]
+    assert sorted(r["name"] for r in found) == ["$ip", "address_line"]
+    found = client.get(url(project, "property_definitions"), {"search": "referrer URL"}).json()["results"]
+    assert [r["name"] for r in found] == ["$referrer"]
