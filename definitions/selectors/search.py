@@ -11,8 +11,9 @@ from django.db.models import Q
 
 
 def like_term_regex(term: str) -> str:
-    """The regex equivalent of ILIKE's `%term%` (unanchored)."""
-    out, chars = [], iter(term)
+    """The regex equivalent of ILIKE's `%term%` (unanchored; `(?s)`: a wildcard also matches a newline, as in
+    LIKE, on both Python's `re` and PostgreSQL's regex engine)."""
+    out, chars = ["(?s)"], iter(term)
     for char in chars:
         if char == "\\":
             out.append(re.escape(next(chars, "\\")))

@@ -200,3 +200,9 @@ def test_create_with_a_body_of_the_wrong_shape_is_a_400(project, body):
     raw = json.dumps(body)
     response = project.client().post(url(project, "event_definitions"), raw, content_type="application/json")
     assert response.status_code == 400, response.content
+
+
+def test_search_wildcards_also_match_a_newline_like_ilike(project):
+    make_event(project, "line\nbreak")
+    response = project.client().get(url(project, "event_definitions"), {"search": "line_break"})
+    assert [r["name"] for r in response.json()["results"]] == ["line\nbreak"]
