@@ -7,6 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from exports.models import VIDEO_FORMATS, ExportedAsset, ExportFormat, midnight
@@ -17,6 +19,53 @@ STUCK_MESSAGE = (
 )
 API_DEFAULT_TTL = dt.timedelta(weeks=26)
 PATH_ONLY_GET = "Exports from API endpoints only support GET requests without a request body."
+NULL_CHARACTERS = "Null characters are not allowed."
+
+
+MAX_CONTEXT_DEPTH = 100  # query nodes nest a dozen levels; far deeper JSON cannot be stored or echoed back
+
+
+def context_problem(value: Any) -> str | None:
+    """Why a JSON value cannot be stored as export_context, or None: a NUL in a string or key (PostgreSQL's
+    jsonb cannot hold it) or nesting beyond MAX_CONTEXT_DEPTH (Python's JSON encoder would recurse out).
+    Iterative, so the check itself cannot exhaust the stack."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_CONTEXT_DEPTH:
+            return f"export_context is nested more than {MAX_CONTEXT_DEPTH} levels deep."
+        if isinstance(item, str):
+            if "\x00" in item:
+                return NULL_CHARACTERS
+        elif isinstance(item, dict):
+            stack.extend((key, depth + 1) for key in item)
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return None
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class TargetPkField(serializers.Field):
+    """`dashboard` / `insight` as PostHog's primary-key field validates them. No dashboards or insights exist
+    in this backend yet, so every well-typed id is unknown; other types are DRF's `incorrect_type`."""
+
+    default_error_messages = {
+        "does_not_exist": 'Invalid pk "{pk_value}" - object does not exist.',
+        "incorrect_type": "Incorrect type. Expected pk value, received {data_type}.",
+    }
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, (int, float, str)):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            int(data)
+        except (TypeError, ValueError, OverflowError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        self.fail("does_not_exist", pk_value=data)
+
+    def to_representation(self, value: Any) -> Any:
+        return value
 
 
 def stuck_after() -> dt.timedelta:
@@ -73,31 +122,24 @@ class ExportedAssetCreateSerializer(serializers.Serializer):
         allow_null=True,
         help_text="`{source: {kind: 'HogQLQuery', query}, filename?, columns?}` or `{path: '/api/projects/:id/…'}`.",
     )
-    dashboard = serializers.IntegerField(required=False, allow_null=True, help_text="Dashboard id to export.")
-    insight = serializers.IntegerField(required=False, allow_null=True, help_text="Insight id to export.")
+    dashboard = TargetPkField(required=False, allow_null=True, help_text="Dashboard id to export.")
+    insight = TargetPkField(required=False, allow_null=True, help_text="Insight id to export.")
     expires_after = serializers.DateTimeField(
         required=False, allow_null=True, help_text="Expiry; default: midnight 26 weeks from now."
     )
 
-    def _no_such_object(self, value: int | None) -> int | None:
-        # No dashboards or insights exist in this backend yet, so every id is unknown (DRF's PK message).
-        if value is not None:
-            raise serializers.ValidationError(f'Invalid pk "{value}" - object does not exist.', code="does_not_exist")
-        return value
-
-    def validate_dashboard(self, value: int | None) -> int | None:
-        return self._no_such_object(value)
-
-    def validate_insight(self, value: int | None) -> int | None:
-        return self._no_such_object(value)
-
     def validate_export_context(self, value: Any) -> Any:
         if value is not None and not isinstance(value, dict):
             raise serializers.ValidationError("export_context must be an object.")
+        problem = context_problem(value)
+        if problem is not None:
+            code = "null_characters_not_allowed" if problem == NULL_CHARACTERS else "invalid_input"
+            raise serializers.ValidationError(problem, code=code)
         is_path = isinstance(value, dict) and "path" in value
         if is_path and (str(value.get("method") or "GET").upper() != "GET" or value.get("body") is not None):
             raise serializers.ValidationError(PATH_ONLY_GET)
-        if isinstance(value, dict) and "columns" in value and not isinstance(value["columns"], (list, type(None))):
+        columns = value.get("columns") if isinstance(value, dict) else None
+        if columns is not None and not (isinstance(columns, list) and all(isinstance(c, str) for c in columns)):
             raise serializers.ValidationError("export_context.columns must be a list of column names.")
         return value
 

@@ -47,11 +47,22 @@ def exported_asset_create(*, team: Team, user: User, data: dict[str, Any]) -> Ex
         expires_after=data.get("expires_after"),
     )
     jobs: list[Any] = []
-    transaction.on_commit(lambda: jobs.append(dispatch(asset.pk)))  # a worker must see the row
-    if jobs:
+    transaction.on_commit(lambda: jobs.append(_dispatch_or_record(asset)))  # a worker must see the row
+    if jobs and jobs[0] is not None:
         jobs[0].wait(_sync_budget())
     asset.refresh_from_db()
     return asset
+
+
+def _dispatch_or_record(asset: ExportedAsset) -> Any:
+    """Dispatch; if the queue cannot take the job (broker down, worker pool gone), say so on the asset
+    instead of answering 500 and leaving a row that would only ever look stuck."""
+    try:
+        return dispatch(asset.pk)
+    except Exception as error:
+        logger.exception("export could not be queued", extra={"asset": asset.pk})
+        _record_failure(asset, error, kind="system", message=f"Export could not be queued: {error}")
+        return None
 
 
 def dispatch(asset_id: int) -> Any:
@@ -114,11 +125,17 @@ def _build(asset: ExportedAsset, out: Path) -> None:
     write_export(pages, export_format=fmt, out=out, columns=columns if isinstance(columns, list) else None)
 
 
-def _record_failure(asset: ExportedAsset, error: BaseException) -> None:
-    asset.exception = str(error) or type(error).__name__
+def _record_failure(
+    asset: ExportedAsset, error: BaseException, *, kind: str | None = None, message: str | None = None
+) -> None:
+    text = message or str(error) or type(error).__name__
+    asset.exception = text.replace("\x00", "\\x00")  # PostgreSQL text cannot hold NUL
     asset.exception_type = type(error).__name__
-    asset.failure_type = failure_type(error)
-    asset.save(update_fields=["exception", "exception_type", "failure_type", "expires_after"])
+    asset.failure_type = kind or failure_type(error)
+    # An update, not a save: a row deleted meanwhile (expired, its team gone) is simply not there to mark.
+    ExportedAsset.objects_unfiltered.filter(pk=asset.pk).update(
+        exception=asset.exception, exception_type=asset.exception_type, failure_type=asset.failure_type
+    )
 
 
 def exported_asset_generate(asset_id: int) -> bool:

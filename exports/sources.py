@@ -58,9 +58,15 @@ def rows_from_table(columns: list[str] | None, results: list[list[Any]]) -> list
     ]
 
 
+WRAPPER_KINDS = frozenset({"DataTableNode", "DataVisualizationNode", "InsightVizNode"})
+
+
 def hogql_source(source: Any) -> dict[str, Any]:
     if not isinstance(source, dict):
         raise ExportError("export_context.source must be a query object.")
+    for _ in range(3):  # the frontend unwraps display nodes to their `.source`; accept them wrapped too
+        if source.get("kind") in WRAPPER_KINDS and isinstance(source.get("source"), dict):
+            source = source["source"]
     kind = source.get("kind")
     if kind != "HogQLQuery":
         raise ExportError(f"Exports support HogQLQuery sources only, not {kind!r}.")

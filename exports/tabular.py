@@ -11,7 +11,6 @@ a spreadsheet would read as a formula are prefixed with `'`.
 from __future__ import annotations
 
 import csv
-import json
 import re
 import tempfile
 from collections.abc import Callable, Iterable
@@ -96,14 +95,31 @@ def cell_text(value: Any) -> str:
 def _xlsx_cell(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float)):
         return value
-    return ILLEGAL_CHARACTERS_RE.sub("", neutralise(str(value)))
+    # Strip the characters Excel cannot hold *before* checking for a formula: "\x01=1+1" must not become a
+    # live "=1+1" (openpyxl writes any text starting with "=" as a formula).
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
 
 
-def _dumps(row: Row) -> bytes:
+_INT64_MIN, _UINT64_MAX = -(2**63), 2**64 - 1
+
+
+def _jsonable(value: Any) -> Any:
+    """`value` with integers orjson cannot write (beyond 64 bits) as text; everything else as it is."""
+    if isinstance(value, int) and not isinstance(value, bool) and not _INT64_MIN <= value <= _UINT64_MAX:
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def _dumps(row: Any) -> bytes:
+    """One JSON document; NaN and infinities become null, other non-JSON values (Decimal, …) their text."""
     try:
-        return orjson.dumps(row)
+        return orjson.dumps(row, default=str)
     except TypeError:  # integers beyond 64 bits
-        return json.dumps(row, default=str).encode()
+        return orjson.dumps(_jsonable(row), default=str)
 
 
 class Spill:

@@ -86,10 +86,85 @@ def test_path_context_must_be_a_plain_get(project: Any, context: dict[str, Any])
     assert error["detail"] == "Exports from API endpoints only support GET requests without a request body."
 
 
-def test_context_must_be_an_object_and_columns_a_list(project: Any) -> None:
-    assert _error(create(project, {"export_format": CSV, "export_context": ["x"]}))["attr"] == "export_context"
-    bad_columns = {"export_format": CSV, "export_context": {**hogql("SELECT 1"), "columns": "event"}}
-    assert _error(create(project, bad_columns))["attr"] == "export_context"
+@pytest.mark.parametrize("context", [["x"], "select 1", 5, True])
+def test_context_must_be_an_object(project: Any, context: Any) -> None:
+    assert _error(create(project, {"export_format": CSV, "export_context": context})) == {
+        "type": "validation_error",
+        "code": "invalid_input",
+        "detail": "export_context must be an object.",
+        "attr": "export_context",
+    }
+
+
+@pytest.mark.parametrize("columns", ["event", {"a": 1}, [1, 2], ["event", None], ["event", ["x"]]])
+def test_columns_must_be_a_list_of_names(project: Any, columns: Any) -> None:
+    body = {"export_format": CSV, "export_context": {**hogql("SELECT 1"), "columns": columns}}
+    error = _error(create(project, body))
+    assert error["attr"] == "export_context"
+    assert error["detail"] == "export_context.columns must be a list of column names."
+    assert not ExportedAsset.objects_unfiltered.exists()
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        hogql("SELECT 1", filename="a\x00b"),
+        hogql("SELECT 'a\x00b'"),
+        {**hogql("SELECT 1"), "extra": {"k\x00ey": 1}},
+    ],
+)
+def test_null_characters_in_the_context_are_a_400_not_a_database_error(project: Any, context: Any) -> None:
+    # PostgreSQL's jsonb cannot store U+0000: inserting it was a 500 (DataError) there.
+    assert _error(create(project, {"export_format": CSV, "export_context": context})) == {
+        "type": "validation_error",
+        "code": "null_characters_not_allowed",
+        "detail": "Null characters are not allowed.",
+        "attr": "export_context",
+    }
+
+
+@pytest.mark.parametrize("depth", [101, 900, 5_000])
+def test_deeply_nested_bodies_are_a_400(project: Any, depth: int) -> None:
+    # 900 levels overflowed the JSON encoder when the row was stored (500); 5,000 the request parser.
+    nested = "[" * depth + "]" * depth
+    source = '{"kind": "HogQLQuery", "query": "SELECT 1"}'
+    raw = f'{{"export_format": "text/csv", "export_context": {{"source": {source}, "x": {nested}}}}}'
+    response = project.client().post(exports_url(project), data=raw, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] in {"invalid_input", "parse_error"}
+    assert not ExportedAsset.objects_unfiltered.exists()
+
+
+def test_a_context_nested_a_hundred_levels_is_accepted(project: Any) -> None:
+    context: Any = hogql("SELECT 1")
+    context["x"] = {}
+    node = context["x"]
+    for _ in range(99):  # the innermost dict is 100 levels below export_context: the most allowed
+        node["n"] = {}
+        node = node["n"]
+    assert create(project, {"export_format": CSV, "export_context": context}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "detail"),
+    [
+        ("54321", "does_not_exist", 'Invalid pk "54321" - object does not exist.'),
+        (10**30, "does_not_exist", f'Invalid pk "{10**30}" - object does not exist.'),
+        (-1, "does_not_exist", 'Invalid pk "-1" - object does not exist.'),
+        ("abc", "incorrect_type", "Incorrect type. Expected pk value, received str."),
+        (True, "incorrect_type", "Incorrect type. Expected pk value, received bool."),
+        ({"id": 1}, "incorrect_type", "Incorrect type. Expected pk value, received dict."),
+        ([1], "incorrect_type", "Incorrect type. Expected pk value, received list."),
+    ],
+)
+def test_dashboard_ids_are_validated_like_primary_keys(project: Any, value: Any, code: str, detail: str) -> None:
+    # DRF's PrimaryKeyRelatedField: a wrong type is `incorrect_type`, not IntegerField's "A valid integer".
+    assert _error(create(project, {"export_format": "image/png", "dashboard": value})) == {
+        "type": "validation_error",
+        "code": code,
+        "detail": detail,
+        "attr": "dashboard",
+    }
 
 
 @pytest.mark.clickhouse
@@ -175,3 +250,31 @@ def test_environments_route_creates_too(project: Any) -> None:
     response = project.client().post(url, {"export_format": CSV, "export_context": hogql("SELECT 1 AS one")}, "json")
     assert response.status_code == 201, response.content
     assert bytes(ExportedAsset.objects.get(pk=response.json()["id"]).content) == b"one\r\n1\r\n"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_the_worker_cannot_take_is_recorded_not_a_500(project: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from exports import worker
+
+    monkeypatch.setattr(worker, "_pool", None)
+    worker._executor().shutdown()  # a pool that refuses new work, as after interpreter shutdown began
+    try:
+        response = create(project, {"export_format": CSV, "export_context": hogql("SELECT 1")})
+    finally:
+        worker._pool = None
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["has_content"] is False
+    assert body["exception"].startswith("Export could not be queued: ")
+    asset = ExportedAsset.objects.get(pk=body["id"])
+    assert asset.failure_type == "system" and asset.exception_type == "RuntimeError"
+
+
+@pytest.mark.clickhouse
+@pytest.mark.django_db(transaction=True)
+def test_display_nodes_wrapping_the_query_are_unwrapped(project: Any) -> None:
+    context = {"source": {"kind": "DataTableNode", "source": hogql("SELECT 7 AS seven")["source"]}}
+    response = create(project, {"export_format": CSV, "export_context": context})
+    assert response.json()["has_content"] is True, response.json()
+    assert bytes(ExportedAsset.objects.get(pk=response.json()["id"]).content) == b"seven\r\n7\r\n"

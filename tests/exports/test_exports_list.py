@@ -71,3 +71,11 @@ def test_limit_and_offset_paginate(project: Any) -> None:
         make_asset(project)
     page = project.client().get(exports_url(project), {"limit": 2}).json()
     assert len(page["results"]) == 2 and page["count"] == 3 and "offset=2" in page["next"]
+
+
+def test_huge_limit_and_offset_are_clamped_not_a_database_overflow(project: Any) -> None:
+    asset = make_asset(project)
+    huge = str(10**23)
+    assert _ids(project.client().get(exports_url(project), {"limit": huge})) == [asset.pk]
+    assert _ids(project.client().get(exports_url(project), {"offset": huge})) == []
+    assert _ids(project.client().get(exports_url(project), {"limit": huge, "offset": huge})) == []

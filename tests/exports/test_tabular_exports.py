@@ -163,3 +163,22 @@ def test_an_unordered_query_over_several_pages_exports_each_row_once(project: An
     response = create(project, {"export_format": CSV, "export_context": hogql("SELECT properties.n FROM events")})
     lines = bytes(ExportedAsset.objects.get(pk=response.json()["id"]).content).split(b"\r\n")[1:-1]
     assert sorted(int(n) for n in lines) == list(range(25_001))
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_risky_leading_character_is_neutralised_in_csv_and_xlsx(project: Any, prefix: str) -> None:
+    text = f"{prefix}HYPERLINK(1)"
+    query = f"SELECT '{text.replace(chr(9), chr(92) + 't').replace(chr(13), chr(92) + 'r')}' AS v"
+
+    assert _csv(_export(project, CSV, hogql(query)))[1] == [f"'{text}"]
+    data = _export(project, XLSX, hogql(query))
+    cell = next(openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(min_row=2))[0]
+    assert cell.data_type == "s" and cell.value[0] == "'"  # text, not a formula (XML reads "\r" back as "\n")
+    assert cell.value[1:] == text.replace("\r", "\n")
+
+
+def test_xlsx_control_characters_cannot_hide_a_formula(project: Any) -> None:
+    # The control character Excel cannot hold is stripped: "\x01=1+1" used to become a live "=1+1" formula.
+    data = _export(project, XLSX, hogql("SELECT '\\x01=1+1' AS a, '\\x02@SUM(A1)' AS b"))
+    cells = next(openpyxl.load_workbook(io.BytesIO(data)).active.iter_rows(min_row=2))
+    assert [(c.data_type, c.value) for c in cells] == [("s", "'=1+1"), ("s", "'@SUM(A1)")]
