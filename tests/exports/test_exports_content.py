@@ -82,3 +82,21 @@ def test_a_failing_store_falls_back_to_inline_bytes(project: Any, settings, tmp_
     response = create(project, {"export_format": CSV, "export_context": hogql("SELECT 3 AS three")})
     asset = ExportedAsset.objects.get(pk=response.json()["id"])
     assert asset.content_location is None and bytes(asset.content) == b"three\r\n3\r\n"
+
+
+@pytest.mark.parametrize(
+    ("requested", "expected"),
+    [
+        ('Q3 "final"\r\nContent-Type: text/html', "q3-final-content-type-texthtml.csv"),
+        ("report; filename=evil.exe", "report-filenameevilexe.csv"),
+        ("Über ünïcödé", "uber-unicode.csv"),
+        ("日本語", "export.csv"),  # nothing ASCII is left: the default name, never a bare ".csv"
+        ("../../etc/passwd", "etcpasswd.csv"),
+    ],
+)
+def test_download_name_is_a_safe_slug(project: Any, requested: str, expected: str) -> None:
+    asset = make_asset(project, content=b"x", export_context={"filename": requested})
+    response = project.client().get(exports_url(project, f"{asset.pk}/content/"), {"download": "true"})
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="{expected}"'
+    assert project.client().get(exports_url(project, f"{asset.pk}/")).json()["filename"] == expected

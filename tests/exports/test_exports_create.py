@@ -278,3 +278,15 @@ def test_display_nodes_wrapping_the_query_are_unwrapped(project: Any) -> None:
     response = create(project, {"export_format": CSV, "export_context": context})
     assert response.json()["has_content"] is True, response.json()
     assert bytes(ExportedAsset.objects.get(pk=response.json()["id"]).content) == b"seven\r\n7\r\n"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_expiry_in_the_past_is_accepted_and_the_export_is_gone_at_once(project: Any) -> None:
+    body = {
+        "export_format": "application/pdf",
+        "export_context": hogql("SELECT 1"),
+        "expires_after": "2020-01-01T00:00:00Z",
+    }
+    response = create(project, body)
+    assert response.status_code == 201 and response.json()["expires_after"] == "2020-01-01T00:00:00Z"
+    assert project.client().get(exports_url(project, f"{response.json()['id']}/")).status_code == 404
