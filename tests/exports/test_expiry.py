@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.utils import timezone
 
 from exports import worker
@@ -16,6 +17,7 @@ from exports.tasks import delete_expired_assets
 from tests.exports.conftest import exports_url, make_asset
 
 
+@pytest.mark.django_db(transaction=True)  # the task closes its DB connection as a Celery worker's would
 def test_expired_asset_is_404_then_deleted_by_the_periodic_task(project: Any) -> None:
     expired = make_asset(project, content=b"old", expires_after=timezone.now() - dt.timedelta(seconds=1))
     live = make_asset(project, content=b"new")
