@@ -61,6 +61,9 @@ class FileRenderer(BaseRenderer):
     format = "file"
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        response = (renderer_context or {}).get("response")
+        if response is not None:  # an error body is JSON whatever the client accepted (e.g. text/csv)
+            response["Content-Type"] = "application/json"
         return JSONRenderer().render(data)
 
 

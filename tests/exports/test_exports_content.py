@@ -51,6 +51,9 @@ def test_404_while_there_are_no_bytes_and_the_row_is_untouched(project: Any) -> 
     asset = make_asset(project)
     response = project.client().get(exports_url(project, f"{asset.pk}/content/"))
     assert response.status_code == 404 and response.json() == NOT_FOUND
+    as_csv = project.client().get(exports_url(project, f"{asset.pk}/content/"), HTTP_ACCEPT="text/csv")
+    assert as_csv.status_code == 404 and as_csv["Content-Type"] == "application/json"  # not JSON labelled CSV
+    assert as_csv.json() == NOT_FOUND
     assert ExportedAsset.objects.get(pk=asset.pk).exception is None
 
 
