@@ -95,6 +95,7 @@ class _State:
     dirty_persons: set[int] = field(default_factory=set)
     dirty_pdi: set[tuple[int, str]] = field(default_factory=set)
     deleted: list[_Person] = field(default_factory=list)
+    merged_into: dict[int, _Person] = field(default_factory=dict)  # id(merged-away person) → person it joined
     warnings: list[IngestionWarning] = field(default_factory=list)
 
     def touch(self, person: _Person) -> None:
@@ -232,6 +233,7 @@ def _merge(state: _State, ev: NormalizedEvent, other_id: str, *, force: bool) ->
             if person is source:
                 state.assign(key[0], key[1], target)
         state.deleted.append(source)
+        state.merged_into[id(source)] = target
         state.dirty_persons.discard(id(source))
     assert target is not None
     if not target.is_identified:
@@ -319,6 +321,8 @@ def _write(state: _State) -> None:
             ],
             ["properties", "is_identified", "created_at", "version"],
         )  # fmt: skip
+        if deleted:
+            _adopt_unseen_mappings(state, deleted)
         mappings = [state.pdi[k] for k in state.dirty_pdi]
         fresh = [m for m in mappings if m.pk is None]
         known = [m for m in mappings if m.pk is not None]
@@ -338,6 +342,31 @@ def _write(state: _State) -> None:
     _mirror(dirty, deleted, mappings)
     for warning in state.warnings:
         logger.warning("ingestion warning %s team=%s %s", warning.type, warning.team_id, warning.details)
+
+
+def _adopt_unseen_mappings(state: _State, deleted: list[_Person]) -> None:
+    """Re-point the distinct ids of merged-away persons that this batch never saw (older ids of the same
+    person) to the person each was merged into, one version up; otherwise deleting the person would
+    cascade them away in the database and leave them on a deleted person in ClickHouse. Runs inside the
+    write transaction: the merged-away persons are locked first (PostgreSQL), so a mapping another worker
+    adds meanwhile fails its foreign key instead of vanishing silently."""
+    by_pk = {p.pk: p for p in deleted}
+    fields = ("pk", "team_id", "distinct_id", "version", "person_id")
+    for chunk in _chunks(list(by_pk)):
+        if connection.features.has_select_for_update:
+            list(Person.objects.select_for_update().filter(pk__in=chunk).values_list("pk", flat=True))
+        for pk, team_id, did, version, person_pk in PersonDistinctId.objects.filter(person_id__in=chunk).values_list(
+            *fields
+        ):
+            key = (team_id, did)
+            if key in state.pdi:  # seen by the batch: already re-pointed by the merge itself
+                continue
+            target = by_pk[person_pk]
+            while id(target) in state.merged_into:  # B → C → A in one batch: follow to the surviving person
+                target = state.merged_into[id(target)]
+            state.pdi[key] = _Mapping(pk, team_id, did, target, version + 1)
+            state.by_did[key] = target
+            state.dirty_pdi.add(key)
 
 
 def _mirror(persons: list[_Person], deleted: list[_Person], mappings: list[_Mapping]) -> None:

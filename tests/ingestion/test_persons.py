@@ -127,3 +127,74 @@ def test_illegal_ids_are_never_merged_but_the_event_is_ingested(team, illegal):
 )  # fmt: skip
 def test_illegal_distinct_id_list(value, illegal):
     assert is_illegal_distinct_id(value) is illegal
+
+
+def _hogql(project, sql):
+    from tests.query.conftest import run
+
+    response = run(project, sql)
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+def _assert_no_mapping_points_at_a_deleted_person(team):
+    live = set(ch_persons(team.pk))
+    assert set(ch_distinct_ids(team.pk).values()) <= live
+    assert {str(m.person.uuid) for m in PersonDistinctId.objects.filter(team=team).select_related("person")} <= live
+
+
+@pytest.mark.clickhouse
+@DB
+def test_merge_moves_every_distinct_id_of_the_merged_person_even_ones_not_in_the_batch(project, team):
+    _ingest(
+        envelope(team, "$pageview", "d1", {"$set": {"from_b": 1, "shared": "b"}}),
+        envelope(team, "$create_alias", "d1", {"alias": "d2"}),
+        envelope(team, "$pageview", "d2"),
+        envelope(team, "$identify", "a-user", {"$set": {"shared": "a"}}),
+    )
+    b_uuid = str(PersonDistinctId.objects.get(team=team, distinct_id="d2").person.uuid)
+    d2_version = PersonDistinctId.objects.get(team=team, distinct_id="d2").version
+
+    _ingest(envelope(team, "$merge_dangerously", "a-user", {"alias": "d1"}))  # d2 is not in this batch
+
+    [person] = Person.objects.filter(team=team)
+    a_uuid = str(person.uuid)
+    assert a_uuid != b_uuid
+    assert person.properties == {"from_b": 1, "shared": "a"}
+    assert _db_mapping(team) == {"a-user": a_uuid, "d1": a_uuid, "d2": a_uuid}
+    assert PersonDistinctId.objects.get(team=team, distinct_id="d2").version > d2_version
+    assert ch_distinct_ids(team.pk)["d2"] == a_uuid
+    assert b_uuid not in ch_persons(team.pk)
+    _assert_no_mapping_points_at_a_deleted_person(team)
+    _assert_db_matches_clickhouse(team)
+    rows = _hogql(
+        project, "SELECT distinct_id, person_id, person.properties.shared FROM events WHERE distinct_id = 'd2'"
+    )
+    assert rows == [["d2", a_uuid, "a"]]
+
+    _ingest(envelope(team, "$pageview", "d2", {"$set": {"later": True}}))  # the cache knows d2 belongs to A now
+    assert list(Person.objects.filter(team=team).values_list("uuid", flat=True)) == [person.uuid]
+    assert Person.objects.get(team=team).properties["later"] is True
+    assert {r["person_id"] for r in events_rows(team.pk) if r["distinct_id"] == "d2"} >= {a_uuid}
+    _assert_db_matches_clickhouse(team)
+
+
+@pytest.mark.clickhouse
+@DB
+def test_chained_merges_in_one_batch_move_unseen_distinct_ids_to_the_final_person(project, team):
+    _ingest(
+        envelope(team, "$create_alias", "b1", {"alias": "b2"}),
+        envelope(team, "$create_alias", "c1", {"alias": "c2"}),
+        envelope(team, "$identify", "a-user", {"$set": {"who": "a"}}),
+    )
+    _ingest(
+        envelope(team, "$merge_dangerously", "c1", {"alias": "b1"}),  # B → C
+        envelope(team, "$merge_dangerously", "a-user", {"alias": "c1"}),  # C (holding B) → A
+    )
+    [person] = Person.objects.filter(team=team)
+    a_uuid = str(person.uuid)
+    assert _db_mapping(team) == dict.fromkeys(["a-user", "b1", "b2", "c1", "c2"], a_uuid)
+    _assert_no_mapping_points_at_a_deleted_person(team)
+    _assert_db_matches_clickhouse(team)
+    rows = _hogql(project, "SELECT DISTINCT person_id FROM events")
+    assert rows == [[a_uuid]]
