@@ -198,3 +198,25 @@ def test_chained_merges_in_one_batch_move_unseen_distinct_ids_to_the_final_perso
     _assert_db_matches_clickhouse(team)
     rows = _hogql(project, "SELECT DISTINCT person_id FROM events")
     assert rows == [[a_uuid]]
+
+
+@pytest.mark.clickhouse
+@DB
+def test_moving_unseen_distinct_ids_costs_the_same_queries_for_two_merges_as_for_twenty(team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def merges(n, prefix):
+        _ingest(*[envelope(team, "$create_alias", f"{prefix}{i}-a", {"alias": f"{prefix}{i}-b"}) for i in range(n)])
+        with CaptureQueriesContext(connection) as ctx:
+            _ingest(
+                *[envelope(team, "$merge_dangerously", f"{prefix}{i}-x", {"alias": f"{prefix}{i}-a"}) for i in range(n)]
+            )
+        return len(ctx.captured_queries)
+
+    merges(1, "warm-up")  # the first flush also loads the team, its token and definition caches
+    assert merges(2, "small") == merges(20, "big")
+    mapping = _db_mapping(team)
+    assert all(mapping[f"big{i}-b"] == mapping[f"big{i}-x"] for i in range(20))
+    _assert_no_mapping_points_at_a_deleted_person(team)
+    _assert_db_matches_clickhouse(team)
