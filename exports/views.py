@@ -12,7 +12,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,29 +28,6 @@ from exports.services import exported_asset_create
 from openapi.validation import validated_request
 from posthog_clone.api.base import TeamScopedViewSet
 from posthog_clone.api.decorators import required_scopes
-from posthog_clone.api.pagination import DefaultPagination
-
-MAX_PAGE_PARAM = 2**63 - 1  # the largest LIMIT / OFFSET SQLite and PostgreSQL accept
-
-
-class ExportsPagination(DefaultPagination):
-    """PostHog's limit/offset pages with both values clamped: a huge value is a very large page or an empty
-    one, never a database overflow (500)."""
-
-    max_limit = MAX_PAGE_PARAM
-
-    def get_offset(self, request: Request) -> int:
-        return min(super().get_offset(request), MAX_PAGE_PARAM)
-
-
-class BoundedJSONParser(JSONParser):
-    """A body nested too deeply for Python's JSON decoder is a 400 parse error, not a RecursionError (500)."""
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
 
 
 class FileRenderer(BaseRenderer):
@@ -72,8 +48,6 @@ class ExportedAssetViewSet(TeamScopedViewSet):
     openapi_tag = "Exports"
     queryset = ExportedAsset.objects_unfiltered.all()  # expiry applied per request in scope_queryset
     serializer_class = ExportedAssetSerializer
-    pagination_class = ExportsPagination
-    parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]
 
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
         return queryset.filter(live_filter())

@@ -179,6 +179,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "posthog_clone.api.pagination.DefaultPagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "posthog_clone.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 100,
     "DEFAULT_THROTTLE_CLASSES": [
         "posthog_clone.api.throttling.BurstRateThrottle",

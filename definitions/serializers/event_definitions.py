@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from definitions.models import EventDefinition
@@ -68,6 +70,7 @@ class EventDefinitionSerializer(serializers.ModelSerializer):
         return []
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class OrganizationMemberField(serializers.PrimaryKeyRelatedField):
     """A user id among the members of the project's organization: any other id is `does_not_exist`, so the
     nested `owner` in the response can never show someone outside the organization."""

@@ -7,11 +7,6 @@ from typing import Any
 
 from django.db.models import Model
 from rest_framework import exceptions
-from rest_framework.request import Request
-
-from posthog_clone.api.pagination import DefaultPagination
-
-MAX_PAGE_PARAM = 2**63 - 1  # the largest LIMIT/OFFSET SQLite and PostgreSQL accept
 
 
 class UUIDLookupMixin:
@@ -26,13 +21,3 @@ class UUIDLookupMixin:
         except ValueError:
             raise exceptions.NotFound() from None
         return super().get_object()  # type: ignore[misc]
-
-
-class ClampedPagination(DefaultPagination):
-    """PostHog's limit/offset pages (100 by default, no practical cap), with both values clamped to 2^63-1
-    like PostHog's newest list endpoints: a huge value is a very large page, never a database overflow (500)."""
-
-    max_limit = MAX_PAGE_PARAM
-
-    def get_offset(self, request: Request) -> int:
-        return min(super().get_offset(request), MAX_PAGE_PARAM)

@@ -42,7 +42,7 @@ from definitions.services.event_definitions import (
     event_definitions_bulk_tags,
     event_definitions_bulk_verified,
 )
-from definitions.views.common import ClampedPagination, UUIDLookupMixin
+from definitions.views.common import UUIDLookupMixin
 from openapi.validation import validated_request
 from posthog_clone.api.base import TeamScopedViewSet
 
@@ -60,7 +60,6 @@ class EventDefinitionViewSet(UUIDLookupMixin, TeamScopedViewSet):
     openapi_tag = "Event definitions"
     queryset = EventDefinition.objects.all()
     serializer_class = EventDefinitionSerializer
-    pagination_class = ClampedPagination
 
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related("owner", "updated_by", "verified_by", "team").prefetch_related(

@@ -24,7 +24,7 @@ from definitions.serializers.property_definitions import (
     SeenTogetherQuerySerializer,
 )
 from definitions.services.property_definitions import property_definition_delete, property_definition_update
-from definitions.views.common import ClampedPagination, UUIDLookupMixin
+from definitions.views.common import UUIDLookupMixin
 from openapi.validation import validated_request
 from posthog_clone.api.base import TeamScopedViewSet
 
@@ -38,7 +38,6 @@ class PropertyDefinitionViewSet(UUIDLookupMixin, TeamScopedViewSet):
     openapi_tag = "Property definitions"
     queryset = PropertyDefinition.objects.all()
     serializer_class = PropertyDefinitionSerializer
-    pagination_class = ClampedPagination
 
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
         return property_definitions_base(queryset)

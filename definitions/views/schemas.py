@@ -29,7 +29,7 @@ from definitions.services.schemas import (
     schema_property_group_delete,
     schema_property_group_update,
 )
-from definitions.views.common import ClampedPagination, UUIDLookupMixin
+from definitions.views.common import UUIDLookupMixin
 from openapi.validation import validated_request
 from posthog_clone.api.base import TeamScopedViewSet
 
@@ -42,7 +42,6 @@ class SchemaPropertyGroupViewSet(UUIDLookupMixin, TeamScopedViewSet):
     openapi_tag = "Schema property groups"
     queryset = SchemaPropertyGroup.objects.all()
     serializer_class = SchemaPropertyGroupSerializer
-    pagination_class = ClampedPagination
 
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:
         return schema_property_groups_base(queryset)
@@ -105,7 +104,6 @@ class EventSchemaViewSet(UUIDLookupMixin, TeamScopedViewSet):
     openapi_tag = "Event schemas"
     queryset = EventSchema.objects.all()
     serializer_class = EventSchemaSerializer
-    pagination_class = ClampedPagination
     team_field = "event_definition__team"
 
     def scope_queryset(self, queryset: QuerySet) -> QuerySet:

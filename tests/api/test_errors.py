@@ -48,3 +48,31 @@ def test_unhandled_exception_is_json_500():
 def test_health_is_a_cheap_liveness_probe(client):
     res = client.get("/_health")
     assert res.status_code == 200 and res.json() == {"status": "ok"}
+
+
+def test_a_body_nested_too_deeply_is_a_400_parse_error_on_every_json_endpoint(project):
+    body = "[" * 100_000 + "]" * 100_000
+    for url in (
+        f"/api/projects/{project.team.pk}/feature_flags/",
+        f"/api/projects/{project.team.pk}/file_system/",
+        f"/api/projects/{project.team.pk}/event_definitions/",
+    ):
+        res = project.client().post(url, data=body, content_type="application/json")
+        assert res.status_code == 400, (url, res.content)
+        assert res.json() == {
+            "type": "invalid_request",
+            "code": "parse_error",
+            "detail": "JSON parse error - the body is nested too deeply.",
+            "attr": None,
+        }
+
+
+def test_a_huge_limit_or_offset_is_clamped_not_a_database_overflow(project):
+    client = project.client()
+    url = f"/api/projects/{project.team.pk}/feature_flags/"
+    assert client.post(url, {"key": "one"}, format="json").status_code == 201
+    huge = "100000000000000000000000"
+    for query, expected in ((f"limit={huge}", ["one"]), (f"offset={huge}", []), (f"limit={huge}&offset={huge}", [])):
+        res = client.get(f"{url}?{query}")
+        assert res.status_code == 200, (query, res.content)
+        assert [flag["key"] for flag in res.json()["results"]] == expected
