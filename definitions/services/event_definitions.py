@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import serializers
 
-from definitions.models import EventDefinition, TaggedItem
+from definitions.models import EventDefinition, PropertyDefinition, TaggedItem
 from definitions.services.activity import activity_log_record, changes_between
 from definitions.services.tags import tags_collect_garbage, tags_of, tags_set
 from posthog_clone.accounts.models import Team, User
@@ -34,7 +34,7 @@ def _snapshot(definition: EventDefinition) -> dict[str, Any]:
     return values
 
 
-def _apply_verification(definition: EventDefinition, data: dict[str, Any], user: User) -> None:
+def apply_verification(definition: EventDefinition | PropertyDefinition, data: dict[str, Any], user: User) -> None:
     """hidden → unverified; verified on an unverified row stamps who/when and unhides; false clears stamps."""
     if data.get("hidden"):
         definition.hidden = True
@@ -62,7 +62,7 @@ def event_definition_create(*, team: Team, user: User, data: dict[str, Any]) -> 
         raise serializers.ValidationError({"name": f"Event definition with name '{name}' already exists"})
     definition = EventDefinition(team=team, name=name, created_at=None, last_seen_at=None, updated_by=user)
     _apply_fields(definition, data)
-    _apply_verification(definition, data, user)
+    apply_verification(definition, data, user)
     try:
         with transaction.atomic():
             definition.save()
@@ -78,7 +78,7 @@ def event_definition_create(*, team: Team, user: User, data: dict[str, Any]) -> 
 def event_definition_update(*, definition: EventDefinition, user: User, data: dict[str, Any]) -> EventDefinition:
     before = _snapshot(definition)
     _apply_fields(definition, data)
-    _apply_verification(definition, data, user)
+    apply_verification(definition, data, user)
     definition.updated_by = user
     definition.save()
     if "tags" in data:

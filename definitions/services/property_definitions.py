@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from definitions.models import PropertyDefinition
 from definitions.services.activity import activity_log_record, changes_between
+from definitions.services.event_definitions import apply_verification
 from definitions.services.tags import tags_collect_garbage, tags_of, tags_set
 from posthog_clone.accounts.models import User
 
@@ -27,20 +27,6 @@ def _type_label(definition: PropertyDefinition) -> str:
     return PropertyDefinition.Type(definition.type).label
 
 
-def _apply_verification(definition: PropertyDefinition, data: dict[str, Any], user: User) -> None:
-    if data.get("hidden"):
-        definition.hidden = True
-        definition.verified, definition.verified_by, definition.verified_at = False, None, None
-        return
-    if "hidden" in data:
-        definition.hidden = data["hidden"]
-    if data.get("verified") is True and not definition.verified:
-        definition.verified, definition.verified_by, definition.verified_at = True, user, timezone.now()
-        definition.hidden = False
-    elif data.get("verified") is False:
-        definition.verified, definition.verified_by, definition.verified_at = False, None, None
-
-
 @transaction.atomic
 def property_definition_update(
     *, definition: PropertyDefinition, user: User, data: dict[str, Any]
@@ -51,7 +37,7 @@ def property_definition_update(
     if "property_type" in data:
         definition.property_type = data["property_type"]
         definition.is_numerical = data["property_type"] == PropertyDefinition.PropertyType.NUMERIC
-    _apply_verification(definition, data, user)
+    apply_verification(definition, data, user)
     definition.updated_by = user
     definition.save()
     if "tags" in data:

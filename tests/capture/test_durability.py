@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.spool import Spool
+from tests.ingestion.server import wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -66,15 +67,7 @@ def _start(env: dict[str, str]) -> subprocess.Popen:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{env['PORT']}/_health", timeout=1)
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise AssertionError("server did not start")
+    return wait_healthy(proc, env["PORT"])
 
 
 def _post(port: int, body: dict) -> int:

@@ -7,14 +7,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.ingestion.server import ROOT
+from tests.ingestion.server import ROOT, wait_healthy
 
 REDIS = ("127.0.0.1", 6379)
 
@@ -80,15 +78,7 @@ def start_gunicorn(env: dict[str, str], workers: int, access_log: Path) -> subpr
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{env['PORT']}/_health", timeout=1)
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("gunicorn did not start")
+    return wait_healthy(proc, env["PORT"])
 
 
 def start_celery_worker(env: dict[str, str]) -> subprocess.Popen:
