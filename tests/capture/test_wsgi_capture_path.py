@@ -1,0 +1,119 @@
+"""The production WSGI entry point (posthog_clone.wsgi.application, what `manage.py serve` runs): capture
+paths take the lean handler (no sessions/CSRF/auth middleware) and keep capture's behaviour: CORS,
+body limits, X-Forwarded-For rules, ALLOWED_HOSTS, security headers and the request metrics."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+import orjson
+import pytest
+from django.core import signals
+from django.db import close_old_connections
+
+from posthog_clone.metrics import REQUESTS
+from posthog_clone.wsgi import CAPTURE_KINDS, application
+from tests.capture.conftest import queued
+
+
+@pytest.fixture(autouse=True)
+def _keep_test_transaction() -> Iterator[None]:
+    """As Django's test client does: the request signals must not close the test's connection."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def call(method: str, path: str, body: bytes = b"", **headers: str) -> tuple[int, dict[str, str], bytes]:
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "REMOTE_ADDR": "10.1.2.3",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        **headers,
+    }
+    answer: dict = {}
+
+    def start_response(status: str, response_headers: list[tuple[str, str]]) -> None:
+        answer["status"], answer["headers"] = int(status.split()[0]), dict(response_headers)
+
+    response = application(environ, start_response)
+    try:
+        content = b"".join(response)
+    finally:
+        response.close()
+    return answer["status"], answer["headers"], content
+
+
+def test_every_capture_path_with_and_without_slash_takes_the_capture_handler():
+    for path in ("e", "i/v0/e", "capture", "track", "engage", "batch"):
+        assert CAPTURE_KINDS[f"/{path}"] == CAPTURE_KINDS[f"/{path}/"] == path
+    assert "/flags" not in CAPTURE_KINDS and "/flags/" not in CAPTURE_KINDS
+
+
+@pytest.mark.django_db
+def test_batch_is_queued_with_cors_content_length_security_headers_and_counted(project, spool):
+    before = REQUESTS.labels("POST", "200")._value.get()
+    body = orjson.dumps({"api_key": project.team.api_token, "batch": [{"event": "a", "distinct_id": "d"}] * 2})
+    status, headers, content = call("POST", "/batch/", body, HTTP_ORIGIN="https://app.example")
+    assert (status, orjson.loads(content)) == (200, {"status": 1})
+    assert headers["Access-Control-Allow-Origin"] == "https://app.example"
+    assert headers["Access-Control-Allow-Credentials"] == "true"
+    assert headers["Content-Length"] == str(len(content))
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert len(queued(spool)) == 2
+    assert REQUESTS.labels("POST", "200")._value.get() == before + 1
+
+
+@pytest.mark.django_db
+def test_preflight_without_trailing_slash_answers_cors():
+    status, headers, _ = call("OPTIONS", "/e", HTTP_ACCESS_CONTROL_REQUEST_HEADERS="X-Custom")
+    assert status == 200
+    assert headers["Access-Control-Allow-Headers"] == "X-Custom"
+    assert headers["Access-Control-Max-Age"] == "86400"
+
+
+@pytest.mark.django_db
+def test_forwarded_for_is_used_only_from_a_trusted_proxy(settings, project, spool):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    event = orjson.dumps({"api_key": project.team.api_token, "event": "a", "distinct_id": "d"})
+    assert call("POST", "/i/v0/e/", event, HTTP_X_FORWARDED_FOR="203.0.113.9, 10.1.2.3")[0] == 200
+    settings.TRUSTED_PROXIES = ["192.168.0.0/16"]
+    assert call("POST", "/i/v0/e/", event, HTTP_X_FORWARDED_FOR="203.0.113.9")[0] == 200
+    assert [e.ip for e in queued(spool)] == ["203.0.113.9", "10.1.2.3"]
+
+
+@pytest.mark.django_db
+def test_declared_body_over_the_limit_is_a_413_and_counted(settings, project, spool):
+    settings.CAPTURE_MAX_BODY_BYTES = 100
+    before = REQUESTS.labels("POST", "413")._value.get()
+    status, headers, content = call("POST", "/e/", b"x" * 101)
+    assert status == 413 and orjson.loads(content)["code"] == "request_too_large"
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert REQUESTS.labels("POST", "413")._value.get() == before + 1
+    assert queued(spool) == []
+
+
+@pytest.mark.django_db
+def test_host_outside_allowed_hosts_is_a_400_on_capture_as_elsewhere(project, spool):
+    event = orjson.dumps({"api_key": project.team.api_token, "event": "a", "distinct_id": "d"})
+    assert call("POST", "/capture/", event, HTTP_HOST="evil.example")[0] == 400
+    assert call("GET", "/_health", HTTP_HOST="evil.example")[0] == 400
+    assert queued(spool) == []
+
+
+@pytest.mark.django_db
+def test_other_paths_go_through_the_full_application():
+    assert call("GET", "/_health")[0] == 200
+    assert call("POST", "/batch/extra/", b"{}")[0] == 404
