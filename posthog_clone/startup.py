@@ -1,5 +1,5 @@
-"""What a server process does once before serving: ClickHouse migrations and, in the embedded
-default, the in-process ingestion worker (one process owns chDB, so the worker lives here)."""
+"""What a server process does once before serving: ClickHouse migrations, in the embedded default the
+in-process ingestion worker (one process owns chDB, so the worker lives here), and GC tuning."""
 
 from __future__ import annotations
 
@@ -22,3 +22,6 @@ def on_server_start() -> None:
         logger.info("embedded ingestion worker started")
     if not settings.CELERY_BROKER_URL:  # scale mode runs the expiry job on Celery beat instead
         import_module("exports.worker").start_scheduler()
+    # Every web process (also scale mode, without a worker): the start-up heap frozen out of collections
+    # and fewer young-generation collections (a 100-event capture request allocates thousands of objects).
+    import_module("ingestion.worker").tune_gc()
