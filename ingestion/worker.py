@@ -81,7 +81,6 @@ def start_background_worker() -> threading.Thread:
     global _thread
     with _start_lock:
         if _thread is None or not _thread.is_alive():
-            tune_gc()
             _thread = threading.Thread(target=_loop, name="ingestion-worker", daemon=True)
             _thread.start()
         return _thread

@@ -16,12 +16,13 @@ def on_server_start() -> None:
         from posthog_clone.clickhouse.migrations import migrate
 
         migrate()
+    worker = import_module("ingestion.worker")
+    # Every server process (also scale mode, without a worker), once, before its threads start: the start-up
+    # heap frozen out of collections and fewer young-generation collections (a 100-event capture request
+    # allocates thousands of objects; the worker ~10 per event).
+    worker.tune_gc()
     if settings.INGEST_WORKER_IN_PROCESS:
-        worker = import_module("ingestion.worker")
         worker.start_background_worker()
         logger.info("embedded ingestion worker started")
     if not settings.CELERY_BROKER_URL:  # scale mode runs the expiry job on Celery beat instead
         import_module("exports.worker").start_scheduler()
-    # Every web process (also scale mode, without a worker): the start-up heap frozen out of collections
-    # and fewer young-generation collections (a 100-event capture request allocates thousands of objects).
-    import_module("ingestion.worker").tune_gc()

@@ -49,7 +49,7 @@ def main() -> None:
         call_command("bootstrap", "--json", stdout=devnull)
     token = Team.objects.first().api_token
     bodies = _bodies(token, args.size * args.batches)
-    worker.tune_gc()  # as the server does when it starts its worker
+    worker.tune_gc()  # as every server process does at start-up
     started, cpu = time.perf_counter(), time.thread_time()
     for body in bodies:
         capture_request_ingest(kind="batch", body=body, query={"compression": "gzip"}, content_type="text/plain",
