@@ -107,17 +107,28 @@ def event_definition_delete(*, definition: EventDefinition, user: User) -> None:
     activity_log_record(team=team, user=user, scope=SCOPE, activity="deleted", item_id=pk, name=name)
 
 
+def _requested_definitions(
+    *, team: Team, ids: list[Any]
+) -> tuple[list[tuple[Any, EventDefinition]], list[dict[str, str]]]:
+    """The project's definitions among ``ids`` as (id, definition) in request order, each id once, and a
+    `{"id", "reason": "Not found"}` entry for every other id (the bulk endpoints' `skipped`)."""
+    found = {d.pk: d for d in EventDefinition.objects.filter(team=team, pk__in=ids)}
+    requested, skipped = [], []
+    for pk in dict.fromkeys(ids):
+        if pk in found:
+            requested.append((pk, found[pk]))
+        else:
+            skipped.append({"id": str(pk), "reason": "Not found"})
+    return requested, skipped
+
+
 @transaction.atomic
 def event_definitions_bulk_tags(
     *, team: Team, user: User, ids: list[Any], action: str, tags: list[str]
 ) -> dict[str, list[dict[str, Any]]]:
-    found = {d.pk: d for d in EventDefinition.objects.filter(team=team, pk__in=ids)}
-    updated, skipped = [], []
-    for pk in dict.fromkeys(ids):
-        definition = found.get(pk)
-        if definition is None:
-            skipped.append({"id": str(pk), "reason": "Not found"})
-            continue
+    requested, skipped = _requested_definitions(team=team, ids=ids)
+    updated = []
+    for pk, definition in requested:
         current = tags_of(item=definition)
         if action == "add":
             wanted = sorted({*current, *tags})
@@ -139,13 +150,9 @@ def event_definitions_bulk_tags(
 def event_definitions_bulk_verified(
     *, team: Team, user: User, ids: list[Any], verified: bool
 ) -> dict[str, list[dict[str, Any]]]:
-    found = {d.pk: d for d in EventDefinition.objects.filter(team=team, pk__in=ids)}
-    updated, skipped = [], []
-    for pk in dict.fromkeys(ids):
-        definition = found.get(pk)
-        if definition is None:
-            skipped.append({"id": str(pk), "reason": "Not found"})
-            continue
+    requested, skipped = _requested_definitions(team=team, ids=ids)
+    updated = []
+    for pk, definition in requested:
         if definition.verified == verified:
             continue  # already in the target state: silently left out
         event_definition_update(definition=definition, user=user, data={"verified": verified})
