@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.spool import Spool
-from tests.ingestion.server import wait_healthy
+from tests.ingestion.server import start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -58,18 +58,6 @@ def _manage(env: dict[str, str], *args: str) -> str:
     return run.stdout
 
 
-def _start(env: dict[str, str]) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    return wait_healthy(proc, env["PORT"])
-
-
 def _post(port: int, body: dict) -> int:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/batch/", data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
@@ -86,7 +74,7 @@ def test_acknowledged_events_survive_sigkill_and_restart(tmp_path):
     env = _env(tmp_path, port)
     _manage(env, "migrate", "--noinput", "-v", "0")
     token = json.loads(_manage(env, "bootstrap", "--json"))["project_api_key"]
-    proc = _start(env)
+    proc = start_server(env)
     acknowledged: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()
@@ -121,7 +109,7 @@ def test_acknowledged_events_survive_sigkill_and_restart(tmp_path):
         acked = set(acknowledged)
     assert len(acked) >= 200
 
-    restarted = _start(env)
+    restarted = start_server(env)
     try:
         after = str(uuid.uuid4())
         body = {"api_key": token, "batch": [{"event": "after", "distinct_id": "d", "uuid": after}]}
