@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from ingestion.spool import Spool
-from tests.capture.test_durability import _env, _free_port, _manage, _start
+from tests.capture.test_durability import _env, _free_port, _manage
+from tests.ingestion.server import start_server
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +26,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, str,
     env = _env(var_dir, port)
     _manage(env, "migrate", "--noinput", "-v", "0")
     token = json.loads(_manage(env, "bootstrap", "--json"))["project_api_key"]
-    proc = _start(env)
+    proc = start_server(env)
     yield port, token, var_dir
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
