@@ -44,12 +44,17 @@ def batch_token(envelopes: list[CapturedEvent]) -> str:
     max_retries=8,
 )
 def ingest_events(self: Any, payload: list[dict[str, Any]]) -> int:
-    envelopes = [CapturedEvent.from_dict(raw) for raw in payload]
     try:
-        ingest_batch(envelopes, token=batch_token(envelopes))
+        return ingest_payload(payload)
     except ClickHouseError as exc:  # only retryable ones reach here (ingest_batch dead-letters the rest)
         logger.warning("retryable ClickHouse error in task", extra={"error": str(exc), "retries": self.request.retries})
         raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60)) from exc
     finally:
         close_old_connections()
+
+
+def ingest_payload(payload: list[dict[str, Any]]) -> int:
+    """One message's events through the shared pipeline, with the message's own dedup token."""
+    envelopes = [CapturedEvent.from_dict(raw) for raw in payload]
+    ingest_batch(envelopes, token=batch_token(envelopes))
     return len(envelopes)

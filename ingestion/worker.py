@@ -34,7 +34,12 @@ def drain_once(max_events: int | None = None) -> int:
 
 
 def flush() -> int:
-    """Drain everything queued now, synchronously (tests, bench, `manage.py ingest_flush`)."""
+    """Drain everything queued now, synchronously (tests, bench, `manage.py ingest_flush`): the spool, or
+    in scale mode the broker's ingestion queue (run it where ClickHouse is writable: with chDB, the owner)."""
+    if settings.INGEST_QUEUE == "celery":
+        from ingestion.broker import drain
+
+        return drain()
     total = 0
     while n := drain_once():
         total += n

@@ -7,12 +7,14 @@ process and worker.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
+logger = logging.getLogger(__name__)
 REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["method", "status"])
 REQUEST_LATENCY = Histogram(
     "http_request_duration_seconds",
@@ -24,6 +26,9 @@ EVENTS_REJECTED = Counter("capture_events_rejected_total", "Capture requests ref
 EVENTS_WRITTEN = Counter("ingestion_events_written_total", "Events written to ClickHouse")
 EVENTS_DROPPED = Counter("ingestion_events_dropped_total", "Events dropped by ingestion", ["reason"])
 QUEUE_DEPTH = Gauge("ingestion_queue_depth", "Events waiting in the embedded spool")
+QUEUE_MESSAGES = Gauge(
+    "ingestion_queue_messages", "Messages (one capture request's events each) waiting on the broker's ingestion queue"
+)
 WORKER_LAG = Gauge("ingestion_worker_lag_seconds", "Age of the oldest event in the last batch written")
 INSERT_LATENCY = Histogram(
     "clickhouse_insert_duration_seconds",
@@ -51,4 +56,12 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         from ingestion.queue import get_spool
 
         QUEUE_DEPTH.set(get_spool().depth())
+    else:
+        from ingestion.broker import depth
+
+        try:
+            QUEUE_MESSAGES.set(depth())
+        except Exception as exc:  # a broker that is down must not take the metrics page with it (/_readyz says why)
+            logger.warning("broker queue depth unavailable", extra={"error": str(exc)})
+            QUEUE_MESSAGES.set(float("nan"))
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)

@@ -136,6 +136,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 4, minimum=1)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)}
 CELERY_TASK_DEFAULT_QUEUE = "ingestion"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers keep the structured JSON logging configured below
 # Celery beat (scale mode): periodic jobs. The embedded default runs them on a scheduler thread.
 CELERY_BEAT_SCHEDULE = {
     "exports-delete-expired": {

@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from posthog_clone.accounts.models import Organization, PersonalAPIKey, Team, User
 from posthog_clone.accounts.services import organization_create, personal_api_key_create, team_create, user_create
 from posthog_clone.clickhouse.client import ClickHouseClient
+from tests.queues import QueueProbe
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -68,9 +69,20 @@ def _keep_test_connection_open() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_spool(settings: object, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Every test starts with an empty embedded queue, so no test flushes another test's events."""
+def _fresh_queue(settings: object, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every test starts with an empty queue (the embedded spool, and in scale mode the broker's ingestion
+    queue too), so no test flushes another test's events."""
     settings.SPOOL_PATH = tmp_path_factory.mktemp("spool") / "spool.sqlite3"
+    if settings.INGEST_QUEUE == "celery":
+        from tests.queues import broker_purge
+
+        broker_purge()
+
+
+@pytest.fixture
+def queue() -> QueueProbe:
+    """What capture has queued so far, on the queue the settings chose."""
+    return QueueProbe()
 
 
 @pytest.fixture(scope="session")

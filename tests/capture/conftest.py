@@ -1,4 +1,5 @@
-"""Capture tests: each test gets its own empty spool file and an empty token cache."""
+"""Capture tests: an empty token cache each; ``queue`` reads what was queued on the configured queue,
+``spool`` is for the tests of the embedded spool itself."""
 
 from __future__ import annotations
 
@@ -12,15 +13,21 @@ from capture.tokens import token_cache_clear
 from ingestion.envelope import CapturedEvent
 from ingestion.queue import get_spool
 from ingestion.spool import Spool
+from tests.queues import QueueProbe
 
 
 @pytest.fixture(autouse=True)
-def spool(settings, tmp_path: Path) -> Iterator[Spool]:
+def _fresh_tokens() -> Iterator[None]:
+    token_cache_clear()
+    yield
+    token_cache_clear()
+
+
+@pytest.fixture
+def spool(settings, tmp_path: Path) -> Spool:
     settings.SPOOL_PATH = tmp_path / "spool.sqlite3"
     settings.INGEST_QUEUE = "spool"
-    token_cache_clear()
-    yield get_spool()
-    token_cache_clear()
+    return get_spool()
 
 
 @pytest.fixture
@@ -28,5 +35,5 @@ def capture_client() -> Client:
     return Client(REMOTE_ADDR="127.0.0.1")
 
 
-def queued(spool: Spool) -> list[CapturedEvent]:
-    return spool.all_events()
+def queued(queue: QueueProbe) -> list[CapturedEvent]:
+    return queue.all_events()

@@ -31,11 +31,11 @@ def good_event(team):
 
 
 @pytest.fixture
-def primed_spool(capture_client, spool, good_event):
+def primed_queue(capture_client, queue, good_event):
     """One good event already queued: bad requests must leave exactly it."""
     response = capture_client.generic("POST", "/e/", dumps(good_event), content_type="application/json")
     assert response.status_code == 200
-    before = spool.all_events()
+    before = queue.all_events()
     assert len(before) == 1
     return before
 
@@ -44,74 +44,74 @@ def _post(client, path, body, query="", content_type="text/plain", **headers):
     return client.generic("POST", f"{path}{query}", body, content_type=content_type, **headers)
 
 
-def _check(response, expected, spool, before):
+def _check(response, expected, queue, before):
     assert response.status_code < 500
     body = response.json()
     assert (response.status_code, body["type"], body["code"]) == expected, body
     assert body["attr"] is None
-    assert spool.all_events() == before
+    assert queue.all_events() == before
 
 
-def test_truncated_gzip(capture_client, spool, primed_spool, good_event):
+def test_truncated_gzip(capture_client, queue, primed_queue, good_event):
     body = gzip.compress(dumps(good_event))[:-10]
-    _check(_post(capture_client, "/e/", body, "?compression=gzip-js"), BAD_PAYLOAD, spool, primed_spool)
-    _check(_post(capture_client, "/batch/", body, HTTP_CONTENT_ENCODING="gzip"), BAD_PAYLOAD, spool, primed_spool)
+    _check(_post(capture_client, "/e/", body, "?compression=gzip-js"), BAD_PAYLOAD, queue, primed_queue)
+    _check(_post(capture_client, "/batch/", body, HTTP_CONTENT_ENCODING="gzip"), BAD_PAYLOAD, queue, primed_queue)
 
 
-def test_invalid_lz64(capture_client, spool, primed_spool):
+def test_invalid_lz64(capture_client, queue, primed_queue):
     for body in (b"AAAAAAAA", b"not*lz64*at*all", b"\xff\xfe"):
-        _check(_post(capture_client, "/e/", body, "?compression=lz64"), BAD_PAYLOAD, spool, primed_spool)
+        _check(_post(capture_client, "/e/", body, "?compression=lz64"), BAD_PAYLOAD, queue, primed_queue)
     form = b"data=%%%%&compression=lz64"
     response = _post(capture_client, "/e/", form, content_type="application/x-www-form-urlencoded")
-    _check(response, BAD_PAYLOAD, spool, primed_spool)
+    _check(response, BAD_PAYLOAD, queue, primed_queue)
 
 
-def test_invalid_base64(capture_client, spool, primed_spool):
+def test_invalid_base64(capture_client, queue, primed_queue):
     for body in (b"!!!not base64!!!", b"QUJD*", b"a"):
-        _check(_post(capture_client, "/e/", body, "?compression=base64"), BAD_PAYLOAD, spool, primed_spool)
-    _check(capture_client.get("/e/?data=QUJD%21%21"), BAD_PAYLOAD, spool, primed_spool)
+        _check(_post(capture_client, "/e/", body, "?compression=base64"), BAD_PAYLOAD, queue, primed_queue)
+    _check(capture_client.get("/e/?data=QUJD%21%21"), BAD_PAYLOAD, queue, primed_queue)
 
 
-def test_base64_of_garbage(capture_client, spool, primed_spool):
+def test_base64_of_garbage(capture_client, queue, primed_queue):
     body = base64.b64encode(b"\x00\x01\x02 not json")
-    _check(_post(capture_client, "/e/", body, "?compression=base64"), BAD_PAYLOAD, spool, primed_spool)
+    _check(_post(capture_client, "/e/", body, "?compression=base64"), BAD_PAYLOAD, queue, primed_queue)
 
 
-def test_non_utf8(capture_client, spool, primed_spool, team):
+def test_non_utf8(capture_client, queue, primed_queue, team):
     body = b'{"api_key": "' + team.api_token.encode() + b'", "event": "\xff\xfe", "distinct_id": "d"}'
-    _check(_post(capture_client, "/e/", body), BAD_PAYLOAD, spool, primed_spool)
-    _check(_post(capture_client, "/e/", gzip.compress(body)), BAD_PAYLOAD, spool, primed_spool)
+    _check(_post(capture_client, "/e/", body), BAD_PAYLOAD, queue, primed_queue)
+    _check(_post(capture_client, "/e/", gzip.compress(body)), BAD_PAYLOAD, queue, primed_queue)
     response = _post(capture_client, "/e/", b"data=%FF%FE", content_type="application/x-www-form-urlencoded")
-    _check(response, BAD_PAYLOAD, spool, primed_spool)
+    _check(response, BAD_PAYLOAD, queue, primed_queue)
 
 
-def test_lone_surrogate_escape(capture_client, spool, primed_spool, team):
+def test_lone_surrogate_escape(capture_client, queue, primed_queue, team):
     body = b'{"api_key": "' + team.api_token.encode() + b'", "event": "\\ud800", "distinct_id": "d"}'
-    _check(_post(capture_client, "/e/", body), BAD_PAYLOAD, spool, primed_spool)
+    _check(_post(capture_client, "/e/", body), BAD_PAYLOAD, queue, primed_queue)
 
 
 @pytest.mark.parametrize("shape", ["array", "object"])
-def test_json_nested_10000_deep(capture_client, spool, primed_spool, shape):
+def test_json_nested_10000_deep(capture_client, queue, primed_queue, shape):
     body = b"[" * 10_000 + b"]" * 10_000 if shape == "array" else b'{"a":' * 10_000 + b"1" + b"}" * 10_000
-    _check(_post(capture_client, "/batch/", body), BAD_PAYLOAD, spool, primed_spool)
-    _check(_post(capture_client, "/batch/", gzip.compress(body)), BAD_PAYLOAD, spool, primed_spool)
+    _check(_post(capture_client, "/batch/", body), BAD_PAYLOAD, queue, primed_queue)
+    _check(_post(capture_client, "/batch/", gzip.compress(body)), BAD_PAYLOAD, queue, primed_queue)
 
 
-def test_nesting_inside_a_valid_event(capture_client, spool, primed_spool, team):
+def test_nesting_inside_a_valid_event(capture_client, queue, primed_queue, team):
     deep = b"[" * 5000 + b"]" * 5000
     body = b'{"api_key": "' + team.api_token.encode() + b'", "event": "e", "distinct_id": "d", "properties": {"x": '
-    _check(_post(capture_client, "/e/", body + deep + b"}}"), BAD_PAYLOAD, spool, primed_spool)
+    _check(_post(capture_client, "/e/", body + deep + b"}}"), BAD_PAYLOAD, queue, primed_queue)
 
 
 @pytest.mark.parametrize("path", ["/batch/", "/e/", "/i/v0/e/"])
-def test_30mb_body(capture_client, spool, primed_spool, path):
-    _check(_post(capture_client, path, b"[" + b" " * (30 * 1024 * 1024) + b"]"), TOO_LARGE, spool, primed_spool)
+def test_30mb_body(capture_client, queue, primed_queue, path):
+    _check(_post(capture_client, path, b"[" + b" " * (30 * 1024 * 1024) + b"]"), TOO_LARGE, queue, primed_queue)
 
 
-def test_gzip_bomb_past_the_decompressed_limit(capture_client, spool, primed_spool, settings):
+def test_gzip_bomb_past_the_decompressed_limit(capture_client, queue, primed_queue, settings):
     bomb = _gzip_bomb(settings.CAPTURE_MAX_DECOMPRESSED_BYTES + (4 << 20))
     assert len(bomb) < settings.CAPTURE_MAX_BATCH_BODY_BYTES
-    _check(_post(capture_client, "/batch/", bomb, HTTP_CONTENT_ENCODING="gzip"), TOO_LARGE, spool, primed_spool)
+    _check(_post(capture_client, "/batch/", bomb, HTTP_CONTENT_ENCODING="gzip"), TOO_LARGE, queue, primed_queue)
 
 
 @pytest.mark.parametrize(
@@ -139,13 +139,13 @@ def test_gzip_bomb_past_the_decompressed_limit(capture_client, spool, primed_spo
         ({"$token": True}, (401, "authentication_error", "not_string")),
     ],
 )
-def test_wrong_type_in_an_event(capture_client, spool, primed_spool, good_event, event, expected):
+def test_wrong_type_in_an_event(capture_client, queue, primed_queue, good_event, event, expected):
     token = good_event["api_key"]
     second = {"event": "e", "distinct_id": "d", **event}
     if not {"token", "api_key", "$token"} & set(event):
         second["token"] = token
     body = [{"event": "ok", "distinct_id": "d", "token": token}, second]
-    _check(_post(capture_client, "/batch/", dumps(body)), expected, spool, primed_spool)
+    _check(_post(capture_client, "/batch/", dumps(body)), expected, queue, primed_queue)
 
 
 @pytest.mark.parametrize(
@@ -171,23 +171,23 @@ def test_wrong_type_in_an_event(capture_client, spool, primed_spool, good_event,
         ({"data": "not json"}, BAD_PAYLOAD),
     ],
 )
-def test_wrong_type_at_the_request_level(capture_client, spool, primed_spool, team, body, expected):
+def test_wrong_type_at_the_request_level(capture_client, queue, primed_queue, team, body, expected):
     if "api_key" not in body:
         body = {**body, "api_key": team.api_token}
-    _check(_post(capture_client, "/batch/", dumps(body)), expected, spool, primed_spool)
+    _check(_post(capture_client, "/batch/", dumps(body)), expected, queue, primed_queue)
 
 
 @pytest.mark.parametrize("body", [b"5", b'"string"', b"null", b"true", b"[null]", b"[1]"])
-def test_json_that_is_not_an_event(capture_client, spool, primed_spool, body):
+def test_json_that_is_not_an_event(capture_client, queue, primed_queue, body):
     response = _post(capture_client, "/e/", body)
     assert 400 <= response.status_code < 500
-    assert spool.all_events() == primed_spool
+    assert queue.all_events() == primed_queue
 
 
-def test_other_methods_are_405(capture_client, spool, primed_spool):
+def test_other_methods_are_405(capture_client, queue, primed_queue):
     response = capture_client.put("/e/", b"{}", content_type="application/json")
     assert response.status_code == 405
-    assert spool.all_events() == primed_spool
+    assert queue.all_events() == primed_queue
 
 
 @pytest.mark.parametrize(
@@ -203,29 +203,29 @@ def test_other_methods_are_405(capture_client, spool, primed_spool):
         (b'"distinct_id": "d", "timestamp": 1e300', 200),
     ],
 )
-def test_extreme_numbers_and_dates(capture_client, spool, primed_spool, team, fragment, status):
+def test_extreme_numbers_and_dates(capture_client, queue, primed_queue, team, fragment, status):
     body = b'{"api_key": "' + team.api_token.encode() + b'", "event": "x", ' + fragment + b"}"
     response = _post(capture_client, "/e/", body)
     assert response.status_code == status, response.content
-    assert len(spool.all_events()) == len(primed_spool) + (status == 200)
+    assert len(queue.all_events()) == len(primed_queue) + (status == 200)
 
 
 @pytest.mark.parametrize(
     "field, value",
     [("timestamp", {"a": 1}), ("timestamp", [1]), ("timestamp", True), ("$set", "x"), ("$set_once", 5)],
 )
-def test_fields_documented_as_tolerant_are_kept_or_ignored(capture_client, spool, primed_spool, team, field, value):
+def test_fields_documented_as_tolerant_are_kept_or_ignored(capture_client, queue, primed_queue, team, field, value):
     """The reference: an unparseable timestamp means "now" (ingestion warns); `$set` is passed through."""
     body = {"api_key": team.api_token, "event": "x", "distinct_id": "d", field: value}
     response = _post(capture_client, "/e/", dumps(body))
     assert response.status_code == 200
-    envelope = spool.all_events()[-1]
+    envelope = queue.all_events()[-1]
     if field == "timestamp":
         assert envelope.timestamp == envelope.now
     assert json.loads(envelope.data)[field] == value
 
 
-def test_non_boolean_historical_migration_is_false(capture_client, spool, primed_spool, team):
+def test_non_boolean_historical_migration_is_false(capture_client, queue, primed_queue, team):
     body = {"api_key": team.api_token, "historical_migration": "yes", "batch": [{"event": "x", "distinct_id": "d"}]}
     assert _post(capture_client, "/batch/", dumps(body)).status_code == 200
-    assert spool.all_events()[-1].historical_migration is False
+    assert queue.all_events()[-1].historical_migration is False

@@ -63,7 +63,7 @@ def page_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         server.server_close()
 
 
-def test_posthog_js_batched_events_are_queued(live_server: Any, spool, team, page_server) -> None:
+def test_posthog_js_batched_events_are_queued(live_server: Any, queue, team, page_server) -> None:
     base_url, directory = page_server
     page = PAGE % {"token": json.dumps(team.api_token), "api_host": json.dumps(live_server.url)}
     (directory / "index.html").write_text(page)
@@ -81,7 +81,7 @@ def test_posthog_js_batched_events_are_queued(live_server: Any, spool, team, pag
 
     capture_posts = [r for r in report["requests"] if r["method"] == "POST" and r["path"].startswith("/e/")]
     assert capture_posts, report["requests"]
-    queued = {e.uuid: e for e in spool.all_events()}
+    queued = {e.uuid: e for e in queue.all_events()}
     for i, sent in enumerate(report["sent"]):
         envelope = queued[sent["uuid"]]
         data = orjson.loads(envelope.data)

@@ -57,7 +57,7 @@ def test_unknown_token_is_negatively_cached(capture_client, django_assert_num_qu
         assert capture_client.generic("POST", "/e/", body, content_type="application/json").status_code == 401
 
 
-def test_rotated_token_stops_working_at_once(capture_client, spool, team):
+def test_rotated_token_stops_working_at_once(capture_client, queue, team):
     old = team.api_token
     body = {"api_key": old, "event": "e", "distinct_id": "d"}
     assert capture_client.generic("POST", "/e/", dumps(body), content_type="application/json").status_code == 200
@@ -66,35 +66,35 @@ def test_rotated_token_stops_working_at_once(capture_client, spool, team):
     assert capture_client.generic("POST", "/e/", dumps(body), content_type="application/json").status_code == 401
     body["api_key"] = "phc_rotated_token_value"
     assert capture_client.generic("POST", "/e/", dumps(body), content_type="application/json").status_code == 200
-    assert [e.token for e in spool.all_events()] == [old, "phc_rotated_token_value"]
+    assert [e.token for e in queue.all_events()] == [old, "phc_rotated_token_value"]
 
 
-def test_form_api_key_and_sent_at_next_to_data(capture_client, spool, team):
+def test_form_api_key_and_sent_at_next_to_data(capture_client, queue, team):
     events = [{"event": "e", "distinct_id": "d", "timestamp": "2024-05-01T11:00:00Z"}]
     data = base64.b64encode(dumps(events)).decode()
     body = f"data={data}&api_key={team.api_token}&sent_at=2024-05-01T11:00:00Z".encode()
     response = capture_client.generic("POST", "/e/", body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 200, response.content
-    [envelope] = spool.all_events()
+    [envelope] = queue.all_events()
     assert envelope.sent_at == "2024-05-01T11:00:00.000Z"
     assert envelope.timestamp == envelope.now  # sent at the moment it happened
 
 
-def test_json_posted_with_a_form_content_type_is_accepted(capture_client, spool, team):
+def test_json_posted_with_a_form_content_type_is_accepted(capture_client, queue, team):
     """`curl -d '{...}'` sends JSON labelled as a form."""
     body = dumps({"api_key": team.api_token, "event": "curl", "distinct_id": "d"})
     response = capture_client.generic("POST", "/capture/", body, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 200
-    assert [e.event for e in spool.all_events()] == ["curl"]
+    assert [e.event for e in queue.all_events()] == ["curl"]
 
 
-def test_posthog_js_gzip_without_hint_and_query_params(capture_client, spool, team):
+def test_posthog_js_gzip_without_hint_and_query_params(capture_client, queue, team):
     events = [{"event": "$pageview", "properties": {"token": team.api_token, "distinct_id": "d"}, "offset": 1500}]
     response = capture_client.generic(
         "POST", "/e/?ip=1&_=1732449600000&ver=1.300.0", gzip.compress(dumps(events)), content_type="text/plain"
     )
     assert response.status_code == 200
-    [envelope] = spool.all_events()
+    [envelope] = queue.all_events()
     assert envelope.sent_at == "2024-11-24T12:00:00.000Z"
     assert envelope.ip == "127.0.0.1"
 

@@ -74,12 +74,12 @@ def test_tricky_value_exercises_base64_plus_and_slash():
         "data_object_base64_text",
     ],
 )
-def test_every_encoding_and_shape_gives_the_same_envelopes(capture_client, spool, team, path, encoding, shape):
+def test_every_encoding_and_shape_gives_the_same_envelopes(capture_client, queue, team, path, encoding, shape):
     body, count = _shapes(team.api_token)[shape]
     response = send(capture_client, path, ENCODINGS[encoding](dumps(body)))
     assert response.status_code == 200, response.content
     assert response.json() == {"status": 1}
-    envelopes = spool.all_events()
+    envelopes = queue.all_events()
     assert len(envelopes) == count
     with_token = shape in ("array", "single_event_token_in_properties")
     for index, envelope in enumerate(envelopes):
@@ -101,29 +101,29 @@ def test_every_encoding_and_shape_gives_the_same_envelopes(capture_client, spool
     "path", ["/e", "/e/", "/i/v0/e", "/i/v0/e/", "/capture", "/capture/", "/track", "/track/", "/batch", "/batch/"]
 )
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_every_path_accepts_get_and_post(capture_client, spool, team, path, method):
+def test_every_path_accepts_get_and_post(capture_client, queue, team, path, method):
     body = dumps({"api_key": team.api_token, "event": "hit", "distinct_id": "d1"})
     encoded = ENCODINGS["get_json" if method == "GET" else "json"](body)
     response = send(capture_client, path, encoded)
     assert response.status_code == 200, response.content
-    [envelope] = spool.all_events()
+    [envelope] = queue.all_events()
     assert (envelope.event, envelope.distinct_id, envelope.team_id) == ("hit", "d1", team.pk)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ["/engage", "/engage/"])
 @pytest.mark.parametrize("encoding", ["json", "get_json", "form_base64", "gzip_magic_no_hint"])
-def test_engage_body_becomes_identify(capture_client, spool, team, path, encoding):
+def test_engage_body_becomes_identify(capture_client, queue, team, path, encoding):
     body = dumps({"$set": {"plan": "pro"}, "$token": team.api_token, "$distinct_id": 3})
     response = send(capture_client, path, ENCODINGS[encoding](body))
     assert response.status_code == 200, response.content
-    [envelope] = spool.all_events()
+    [envelope] = queue.all_events()
     assert (envelope.event, envelope.distinct_id) == ("$identify", "3")
     assert orjson.loads(envelope.data)["$set"] == {"plan": "pro"}
 
 
 @pytest.mark.django_db
-def test_batch_sent_at_shifts_timestamps_by_the_client_clock_skew(capture_client, spool, team):
+def test_batch_sent_at_shifts_timestamps_by_the_client_clock_skew(capture_client, queue, team):
     body = {
         "api_key": team.api_token,
         "sent_at": "2024-05-01T10:00:10.000Z",
@@ -132,7 +132,7 @@ def test_batch_sent_at_shifts_timestamps_by_the_client_clock_skew(capture_client
     }
     response = send(capture_client, "/batch/", ENCODINGS["gzip_content_encoding"](dumps(body)))
     assert response.status_code == 200
-    for envelope in spool.all_events():
+    for envelope in queue.all_events():
         now = datetime.fromisoformat(envelope.now)
         assert envelope.sent_at == "2024-05-01T10:00:10.000Z"
         assert envelope.timestamp == iso(now.replace(microsecond=now.microsecond // 1000 * 1000) - _ten_seconds())

@@ -7,8 +7,9 @@ import sqlite3
 import pytest
 
 from tests.capture.helpers import dumps
+from tests.queues import broker_unreachable
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("spool")]  # the embedded spool failing
 
 UNAVAILABLE = {
     "type": "server_error",
@@ -54,3 +55,11 @@ def test_spool_under_a_regular_file_gives_503(capture_client, settings, tmp_path
     assert response.status_code == 503
     assert response.json() == UNAVAILABLE
     assert blocker.read_text() == "x"
+
+
+def test_broker_that_is_down_gives_503(capture_client, settings, team):
+    settings.INGEST_QUEUE = "celery"  # scale mode, with nothing listening where the broker should be
+    with broker_unreachable():
+        response = capture_client.generic("POST", "/batch/", _batch(team), content_type="application/json")
+    assert response.status_code == 503
+    assert response.json() == UNAVAILABLE

@@ -1,6 +1,6 @@
 """posthog-python and posthog-node, unmodified, against a live server (acceptance 2).
 
-Every call answers 200 (the SDKs report no error) and its event is in the spool with the distinct_id,
+Every call answers 200 (the SDKs report no error) and its event is in the queue with the distinct_id,
 uuid, timestamp and properties the SDK sent.
 """
 
@@ -31,7 +31,7 @@ def by_uuid(events: list[CapturedEvent]) -> dict[str, CapturedEvent]:
 
 
 @pytest.mark.parametrize("gzip", [False, True], ids=["json", "gzip"])
-def test_posthog_python_calls_are_queued(live_server: Any, spool, team, gzip: bool) -> None:
+def test_posthog_python_calls_are_queued(live_server: Any, queue, team, gzip: bool) -> None:
     errors: list[str] = []
     client = Posthog(
         team.api_token,
@@ -57,7 +57,7 @@ def test_posthog_python_calls_are_queued(live_server: Any, spool, team, gzip: bo
     client.shutdown()
     assert errors == []
 
-    queued = by_uuid(spool.all_events())
+    queued = by_uuid(queue.all_events())
     assert set(queued) == {sent["view"][0], sent["buy"][0], set_uuid, alias_uuid, group_uuid}
     for name, (event_uuid, moment) in sent.items():
         envelope = queued[event_uuid]
@@ -85,7 +85,7 @@ def test_posthog_python_calls_are_queued(live_server: Any, spool, team, gzip: bo
 
 @pytest.mark.node
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-def test_posthog_node_calls_are_queued(live_server: Any, spool, team) -> None:
+def test_posthog_node_calls_are_queued(live_server: Any, queue, team) -> None:
     events = [
         {
             "distinctId": "node-user",
@@ -107,7 +107,7 @@ def test_posthog_node_calls_are_queued(live_server: Any, spool, team) -> None:
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout.strip().splitlines()[-1]) == {"errors": []}
 
-    queued = spool.all_events()
+    queued = queue.all_events()
     assert {e.team_id for e in queued} == {team.pk}
     found = by_uuid(queued)
     for sent in events:

@@ -63,7 +63,7 @@ def test_every_capture_path_with_and_without_slash_takes_the_capture_handler():
 
 
 @pytest.mark.django_db
-def test_batch_is_queued_with_cors_content_length_security_headers_and_counted(project, spool):
+def test_batch_is_queued_with_cors_content_length_security_headers_and_counted(project, queue):
     before = REQUESTS.labels("POST", "200")._value.get()
     body = orjson.dumps({"api_key": project.team.api_token, "batch": [{"event": "a", "distinct_id": "d"}] * 2})
     status, headers, content = call("POST", "/batch/", body, HTTP_ORIGIN="https://app.example")
@@ -72,7 +72,7 @@ def test_batch_is_queued_with_cors_content_length_security_headers_and_counted(p
     assert headers["Access-Control-Allow-Credentials"] == "true"
     assert headers["Content-Length"] == str(len(content))
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert len(queued(spool)) == 2
+    assert len(queued(queue)) == 2
     assert REQUESTS.labels("POST", "200")._value.get() == before + 1
 
 
@@ -85,32 +85,32 @@ def test_preflight_without_trailing_slash_answers_cors():
 
 
 @pytest.mark.django_db
-def test_forwarded_for_is_used_only_from_a_trusted_proxy(settings, project, spool):
+def test_forwarded_for_is_used_only_from_a_trusted_proxy(settings, project, queue):
     settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
     event = orjson.dumps({"api_key": project.team.api_token, "event": "a", "distinct_id": "d"})
     assert call("POST", "/i/v0/e/", event, HTTP_X_FORWARDED_FOR="203.0.113.9, 10.1.2.3")[0] == 200
     settings.TRUSTED_PROXIES = ["192.168.0.0/16"]
     assert call("POST", "/i/v0/e/", event, HTTP_X_FORWARDED_FOR="203.0.113.9")[0] == 200
-    assert [e.ip for e in queued(spool)] == ["203.0.113.9", "10.1.2.3"]
+    assert [e.ip for e in queued(queue)] == ["203.0.113.9", "10.1.2.3"]
 
 
 @pytest.mark.django_db
-def test_declared_body_over_the_limit_is_a_413_and_counted(settings, project, spool):
+def test_declared_body_over_the_limit_is_a_413_and_counted(settings, project, queue):
     settings.CAPTURE_MAX_BODY_BYTES = 100
     before = REQUESTS.labels("POST", "413")._value.get()
     status, headers, content = call("POST", "/e/", b"x" * 101)
     assert status == 413 and orjson.loads(content)["code"] == "request_too_large"
     assert headers["Access-Control-Allow-Origin"] == "*"
     assert REQUESTS.labels("POST", "413")._value.get() == before + 1
-    assert queued(spool) == []
+    assert queued(queue) == []
 
 
 @pytest.mark.django_db
-def test_host_outside_allowed_hosts_is_a_400_on_capture_as_elsewhere(project, spool):
+def test_host_outside_allowed_hosts_is_a_400_on_capture_as_elsewhere(project, queue):
     event = orjson.dumps({"api_key": project.team.api_token, "event": "a", "distinct_id": "d"})
     assert call("POST", "/capture/", event, HTTP_HOST="evil.example")[0] == 400
     assert call("GET", "/_health", HTTP_HOST="evil.example")[0] == 400
-    assert queued(spool) == []
+    assert queued(queue) == []
 
 
 @pytest.mark.django_db

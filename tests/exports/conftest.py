@@ -18,6 +18,27 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 __all__ = ["CSV", "XLSX", "insert_events", "exports_url", "create", "hogql", "wait_for_content"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _exports_worker(django_db_setup: None) -> Iterator[None]:
+    """Scale mode: a real Celery worker (Celery's embedded test worker, solo pool) consuming the `exports`
+    queue of the real broker, in this process because the chDB directory the exports read belongs to it.
+    The embedded default needs nothing: its export pool runs in this process already."""
+    from django.conf import settings
+
+    if not settings.CELERY_BROKER_URL:
+        yield
+        return
+    from celery.contrib.testing.worker import start_worker
+
+    from exports.tasks import EXPORTS_QUEUE
+    from posthog_clone.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(EXPORTS_QUEUE)
+    with start_worker(app, pool="solo", perform_ping_check=False, queues=[EXPORTS_QUEUE], loglevel="WARNING"):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     cache.clear()  # property types and compiled queries are cached per project id, which tests reuse

@@ -11,6 +11,7 @@ from django.utils import timezone
 from exports.models import ExportedAsset
 from tests.auth_matrix import assert_auth_matrix
 from tests.exports.conftest import CSV, create, exports_url, hogql, insert_events, wait_for_content
+from tests.queues import broker_unreachable
 
 FIELDS = {
     "id", "dashboard", "insight", "export_format", "created_at", "has_content", "export_context", "filename",
@@ -253,8 +254,12 @@ def test_environments_route_creates_too(project: Any) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_job_the_worker_cannot_take_is_recorded_not_a_500(project: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_job_the_worker_cannot_take_is_recorded_not_a_500(
+    project: Any, monkeypatch: pytest.MonkeyPatch, settings
+) -> None:
     from exports import worker
+
+    settings.CELERY_BROKER_URL = ""  # the embedded pool's failure; the broker's is the next test
 
     monkeypatch.setattr(worker, "_pool", None)
     worker._executor().shutdown()  # a pool that refuses new work, as after interpreter shutdown began
@@ -269,6 +274,20 @@ def test_a_job_the_worker_cannot_take_is_recorded_not_a_500(project: Any, monkey
     assert body["exception"].startswith("Export could not be queued: ")
     asset = ExportedAsset.objects.get(pk=body["id"])
     assert asset.failure_type == "system" and asset.exception_type == "RuntimeError"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_the_broker_cannot_take_is_recorded_not_a_500(project: Any, settings) -> None:
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"  # scale mode, but the broker is down
+    with broker_unreachable():
+        response = create(project, {"export_format": CSV, "export_context": hogql("SELECT 1")})
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["has_content"] is False
+    assert body["exception"].startswith("Export could not be queued: ")
+    asset = ExportedAsset.objects.get(pk=body["id"])
+    assert asset.failure_type == "system" and asset.exception_type == "OperationalError"
 
 
 @pytest.mark.clickhouse

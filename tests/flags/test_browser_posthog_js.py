@@ -18,7 +18,7 @@ from django.urls import Resolver404, resolve
 
 from flags.evaluation import in_rollout
 from flags.models import FeatureFlag
-from ingestion.queue import get_spool
+from tests.queues import QueueProbe
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE_DIR = ROOT / "tests" / "js" / "node_modules" / "posthog-js" / "dist"
@@ -114,7 +114,7 @@ def test_posthog_js_in_chromium(live_server: Any, project: Any, page_server: tup
     assert answers["js-half"] == {"enabled": half, "value": half}
     assert answers["js-mv"] == {"enabled": True, "value": "blue"}
 
-    events = [e for e in get_spool().all_events() if e.token == token]
+    events = [e for e in QueueProbe().all_events() if e.token == token]
     names = {e.event for e in events}
     assert "browser test event" in names, names
     assert "$pageview" in names, names

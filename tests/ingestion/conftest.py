@@ -1,9 +1,9 @@
-"""Ingestion tests: each test gets its own spool file, an empty token cache and empty definition caches."""
+"""Ingestion tests: each test gets an empty token cache and empty definition caches (the queue, spool or
+broker, is emptied for every test by the top-level conftest)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -13,19 +13,15 @@ from capture.tokens import token_cache_clear
 from definitions.ingestion import cache_clear
 from ingestion import pipeline
 from ingestion.envelope import CapturedEvent
-from ingestion.queue import get_spool
-from ingestion.spool import Spool
 from posthog_clone.utils import uuid7
 
 
 @pytest.fixture(autouse=True)
-def spool(settings, tmp_path: Path) -> Iterator[Spool]:
-    settings.SPOOL_PATH = tmp_path / "spool.sqlite3"
-    settings.INGEST_QUEUE = "spool"
+def _fresh_caches() -> Iterator[None]:
     token_cache_clear()
     cache_clear()
     pipeline._seen_teams.clear()
-    yield get_spool()
+    yield
     token_cache_clear()
     cache_clear()
 

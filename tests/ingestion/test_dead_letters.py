@@ -10,10 +10,11 @@ import pytest
 from django.core.management import call_command
 
 from ingestion.models import DeadLetter
-from ingestion.queue import enqueue, get_spool
+from ingestion.queue import enqueue
 from ingestion.worker import flush
 from tests.ingestion.conftest import envelope
 from tests.ingestion.helpers import events_rows
+from tests.queues import QueueProbe
 
 pytestmark = [pytest.mark.clickhouse, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +24,7 @@ def test_an_unwritable_row_is_dead_lettered_and_the_rest_of_the_batch_written(te
     bad = dataclasses.replace(envelope(team, "bad", "u2"), uuid="not-a-uuid")
     enqueue([good, bad])
     assert flush() == 2
-    assert get_spool().depth() == 0
+    assert QueueProbe().depth() == 0
     assert [r["uuid"] for r in events_rows(team.pk)] == [good.uuid]
     [letter] = DeadLetter.objects.all()
     assert letter.payload["uuid"] == "not-a-uuid" and letter.team_id == team.pk
@@ -51,7 +52,7 @@ def test_ingestion_warnings_are_listed_per_project(team, other_project):
     assert len(lines) == 1 and "cannot_merge_with_illegal_distinct_id" in lines[0] and '"null"' in lines[0]
 
 
-def test_ingest_flush_command_drains_the_spool(team):
+def test_ingest_flush_command_drains_the_queue(team):
     enqueue([envelope(team, "e", "u")])
     out = StringIO()
     call_command("ingest_flush", stdout=out)

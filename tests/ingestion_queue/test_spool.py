@@ -77,6 +77,7 @@ def test_append_survives_sigkill(tmp_path):
 
 
 def test_enqueue_reports_a_full_spool_and_stores_nothing(settings, tmp_path):
+    settings.INGEST_QUEUE = "spool"
     settings.SPOOL_PATH = tmp_path / "full.sqlite3"
     spool = get_spool()
     enqueue([event(1)])

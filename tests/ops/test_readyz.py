@@ -13,13 +13,13 @@ def dead_port() -> int:
 
 @pytest.mark.clickhouse
 @pytest.mark.django_db
-def test_ready_with_embedded_defaults(client):
+def test_ready_reports_database_clickhouse_and_the_configured_queue(client, settings):
     res = client.get("/_readyz")
     assert res.status_code == 200, res.json()
     checks = res.json()["checks"]
     assert checks["database"]["ok"] and checks["database"]["pending_migrations"] == 0
     assert checks["clickhouse"] == {"ok": True, "pending_migrations": 0, "backend": "chdb"}
-    assert checks["queue"]["kind"] == "spool"
+    assert checks["queue"]["ok"] and checks["queue"]["kind"] == settings.INGEST_QUEUE
 
 
 @pytest.mark.clickhouse
