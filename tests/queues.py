@@ -60,23 +60,20 @@ class QueueProbe:
 
 
 @contextmanager
-def broker_unreachable() -> Iterator[str]:
-    """Point the Celery app at a port where nothing listens (a broker that is down), then back."""
+def broker_at(url: str) -> Iterator[str]:
+    """Point the Celery app at another broker URL for a while, then back."""
     from posthog_clone.celery import app
 
     def reset_pools() -> None:  # dropped, not closed: kombu keeps one shared pool per URL
         app._pool = None
         app.amqp._producer_pool = None
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        dead = f"redis://127.0.0.1:{s.getsockname()[1]}/0"
     saved = app.conf.broker_url, os.environ.get("CELERY_BROKER_URL")
-    app.conf.broker_url = dead
-    os.environ["CELERY_BROKER_URL"] = dead  # Celery's conf prefers the environment variable to its setting
+    app.conf.broker_url = url
+    os.environ["CELERY_BROKER_URL"] = url  # Celery's conf prefers the environment variable to its setting
     reset_pools()
     try:
-        yield dead
+        yield url
     finally:
         app.conf.broker_url = saved[0]
         if saved[1] is None:
@@ -84,3 +81,13 @@ def broker_unreachable() -> Iterator[str]:
         else:
             os.environ["CELERY_BROKER_URL"] = saved[1]
         reset_pools()
+
+
+@contextmanager
+def broker_unreachable() -> Iterator[str]:
+    """A broker that is down: a port where nothing listens."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"redis://127.0.0.1:{s.getsockname()[1]}/0"
+    with broker_at(dead):
+        yield dead
