@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from posthog_clone.accounts.models import Organization, PersonalAPIKey, Team, User
 from posthog_clone.accounts.services import organization_create, personal_api_key_create, team_create, user_create
 from posthog_clone.clickhouse.client import ClickHouseClient
-from tests.queues import QueueProbe
+from tests.queues import QueueProbe, broker_purge
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -74,8 +74,6 @@ def _fresh_queue(settings: object, tmp_path_factory: pytest.TempPathFactory) -> 
     queue too), so no test flushes another test's events."""
     settings.SPOOL_PATH = tmp_path_factory.mktemp("spool") / "spool.sqlite3"
     if settings.INGEST_QUEUE == "celery":
-        from tests.queues import broker_purge
-
         broker_purge()
 
 

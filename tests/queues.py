@@ -13,36 +13,29 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from kombu.simple import SimpleQueue
 
+from ingestion import broker
 from ingestion.envelope import CapturedEvent
 from ingestion.queue import get_spool
+from ingestion.tasks import ingest_events
 
 
-def broker_purge() -> None:
-    """Empty the ingestion queue on the broker (the start of every test in scale mode)."""
-    from ingestion.broker import queue_name
+def broker_purge(queue: str | None = None) -> None:
+    """Empty a queue on the broker (by default the ingestion queue, at the start of every test in scale mode)."""
     from posthog_clone.celery import app
 
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(queue_name())
+        conn.default_channel.queue_purge(queue or broker.queue_name())
 
 
 def _take_from_broker() -> list[CapturedEvent]:
-    from ingestion.broker import INGEST_TASK, queue_name
-    from posthog_clone.celery import app
-
     taken: list[CapturedEvent] = []
-    with app.connection_for_read() as conn, SimpleQueue(conn, queue_name(), no_ack=False) as queue:
-        while True:
-            try:
-                message = queue.get(block=False)
-            except queue.Empty:
-                return taken
-            assert message.headers["task"] == INGEST_TASK, message.headers
-            (payload,), _kwargs, _embed = message.decode()
-            taken += [CapturedEvent.from_dict(raw) for raw in payload]
-            message.ack()
+    for message in broker.queued_messages():
+        assert message.headers["task"] == ingest_events.name, message.headers
+        (payload,), _kwargs, _embed = message.decode()
+        taken += [CapturedEvent.from_dict(raw) for raw in payload]
+        message.ack()
+    return taken
 
 
 class QueueProbe:

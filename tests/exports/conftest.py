@@ -11,6 +11,7 @@ from django.core.cache import cache
 
 from exports.models import ExportedAsset
 from tests.query.conftest import insert_events
+from tests.queues import broker_purge
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -33,8 +34,7 @@ def _exports_worker(django_db_setup: None) -> Iterator[None]:
     from exports.tasks import EXPORTS_QUEUE
     from posthog_clone.celery import app
 
-    with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge(EXPORTS_QUEUE)
+    broker_purge(EXPORTS_QUEUE)
     with start_worker(app, pool="solo", perform_ping_check=False, queues=[EXPORTS_QUEUE], loglevel="WARNING"):
         yield
 

@@ -253,6 +253,15 @@ def test_environments_route_creates_too(project: Any) -> None:
     assert bytes(ExportedAsset.objects.get(pk=response.json()["id"]).content) == b"one\r\n1\r\n"
 
 
+def _assert_recorded_as_not_queued(response: Any, exception_type: str) -> None:
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["has_content"] is False
+    assert body["exception"].startswith("Export could not be queued: ")
+    asset = ExportedAsset.objects.get(pk=body["id"])
+    assert asset.failure_type == "system" and asset.exception_type == exception_type
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_job_the_worker_cannot_take_is_recorded_not_a_500(
     project: Any, monkeypatch: pytest.MonkeyPatch, settings
@@ -268,12 +277,7 @@ def test_a_job_the_worker_cannot_take_is_recorded_not_a_500(
     finally:
         worker._pool = None
 
-    assert response.status_code == 201, response.content
-    body = response.json()
-    assert body["has_content"] is False
-    assert body["exception"].startswith("Export could not be queued: ")
-    asset = ExportedAsset.objects.get(pk=body["id"])
-    assert asset.failure_type == "system" and asset.exception_type == "RuntimeError"
+    _assert_recorded_as_not_queued(response, "RuntimeError")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -282,12 +286,7 @@ def test_a_job_the_broker_cannot_take_is_recorded_not_a_500(project: Any, settin
     with broker_unreachable():
         response = create(project, {"export_format": CSV, "export_context": hogql("SELECT 1")})
 
-    assert response.status_code == 201, response.content
-    body = response.json()
-    assert body["has_content"] is False
-    assert body["exception"].startswith("Export could not be queued: ")
-    asset = ExportedAsset.objects.get(pk=body["id"])
-    assert asset.failure_type == "system" and asset.exception_type == "OperationalError"
+    _assert_recorded_as_not_queued(response, "OperationalError")
 
 
 @pytest.mark.clickhouse
