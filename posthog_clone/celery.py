@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
+
+# redis:// and rediss:// brokers use the transport that never drops a message a killed worker had taken.
+TRANSPORT_ALIASES.update(dict.fromkeys(("redis", "rediss"), "posthog_clone.redis_transport:Transport"))
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "posthog_clone.settings")
 

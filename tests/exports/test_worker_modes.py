@@ -18,6 +18,7 @@ import redis
 
 from tests.conftest import require_service
 from tests.ingestion.server import ROOT, free_port, kill, manage, server_env, start_server
+from tests.ops.scale import queue_drained
 
 pytestmark = pytest.mark.slow
 REDIS_DB = 14  # distinct from the other Celery tests (ingestion 13, scale mode 12 and 11)
@@ -39,20 +40,22 @@ def _http(port: int, method: str, path: str, key: str | None = None, body: Any =
 
 
 def _wait_for_celery_ingestion() -> None:
-    redis_db = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
     deadline = time.monotonic() + 60
-    while redis_db.llen("ingestion") or redis_db.hlen("unacked"):  # the server never reads chDB in scale mode
+    while not queue_drained(REDIS_DB):  # the server never reads chDB in scale mode
         assert time.monotonic() < deadline, "ingestion queue never drained"
         time.sleep(0.3)
     time.sleep(1)
 
 
 def _wait_for_embedded_ingestion(port: int, keys: dict[str, Any]) -> None:
-    count = {"query": {"kind": "HogQLQuery", "query": "SELECT count() FROM events"}}
+    # force_blocking: a cached answer (kept 60 s, like PostHog's) would hide the events once written
+    count = {"query": {"kind": "HogQLQuery", "query": "SELECT count() FROM events"}, "refresh": "force_blocking"}
     url = f"/api/projects/{keys['project_id']}/query/"
     deadline = time.monotonic() + 60
-    while orjson.loads(_http(port, "POST", url, keys["personal_api_key"], count)[1]).get("results") != [[5]]:
-        assert time.monotonic() < deadline, "the embedded worker never wrote the events"
+    while (answer := _http(port, "POST", url, keys["personal_api_key"], count))[0] != 200 or orjson.loads(
+        answer[1]
+    ).get("results") != [[5]]:
+        assert time.monotonic() < deadline, f"the embedded worker never wrote the events: {answer}"
         time.sleep(0.3)
 
 

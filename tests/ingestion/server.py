@@ -24,7 +24,8 @@ def free_port() -> int:
 
 def server_env(var_dir: Path, port: int, **extra: str) -> dict[str, str]:
     env = {**os.environ, "VAR_DIR": str(var_dir), "SECRET_KEY": "x", "PORT": str(port), **extra}
-    for name in ("DJANGO_SETTINGS_MODULE", "SPOOL_PATH", "CELERY_BROKER_URL", "DATABASE_URL", "CLICKHOUSE_URL"):
+    for name in ("DJANGO_SETTINGS_MODULE", "SPOOL_PATH", "CELERY_BROKER_URL", "DATABASE_URL", "CLICKHOUSE_URL",
+                 "CACHE_URL"):  # fmt: skip
         if name not in extra:
             env.pop(name, None)
     return env
@@ -52,15 +53,25 @@ def clickhouse_rows(env: dict[str, str], sql: str, out: Path) -> list[list]:
 
 
 def start_server(env: dict[str, str]) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    """`manage.py serve` in ``env``; its output is appended to ``server_log(env)``."""
+    with server_log(env).open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     return wait_healthy(proc, env["PORT"])
+
+
+def server_log(env: dict[str, str]) -> Path:
+    return Path(env["VAR_DIR"]) / "server.log"
+
+
+def log_tail(path: Path, chars: int = 3000) -> str:
+    return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
 
 
 def wait_healthy(proc: subprocess.Popen, port: str | int, timeout: float = 60) -> subprocess.Popen:

@@ -10,12 +10,14 @@ import sys
 import time
 import urllib.request
 import uuid
+from pathlib import Path
 
 import orjson
 import pytest
 
 from tests.conftest import require_service
 from tests.ingestion.server import ROOT, clickhouse_rows, free_port, kill, manage, server_env, start_server
+from tests.ops.scale import queue_drained
 
 pytestmark = pytest.mark.slow
 REDIS_DB = 13
@@ -28,15 +30,16 @@ def _redis():
     return redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
 
 
-def _start_worker(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(  # --pool solo: chDB belongs to one process
-        [sys.executable, "-m", "celery", "-A", "posthog_clone", "worker", "--pool", "solo", "-l", "warning"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    with log.open("ab") as out:  # the worker's log goes into the failure message
+        return subprocess.Popen(  # --pool solo: chDB belongs to one process
+            [sys.executable, "-m", "celery", "-A", "posthog_clone", "worker", "--pool", "solo", "-l", "warning"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def _post(port: int, token: str, uuids: list[str]) -> None:
@@ -45,11 +48,6 @@ def _post(port: int, token: str, uuids: list[str]) -> None:
     request = urllib.request.Request(f"http://127.0.0.1:{port}/batch/?compression=gzip", data=body)
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200
-
-
-def _queue_empty() -> bool:
-    r = _redis()
-    return r.llen("ingestion") == 0 and r.hlen("unacked") == 0
 
 
 def test_celery_worker_writes_posted_events_and_a_killed_worker_loses_nothing(tmp_path):
@@ -71,17 +69,17 @@ def test_celery_worker_writes_posted_events_and_a_killed_worker_loses_nothing(tm
             uuids = [str(uuid.uuid4()) for _ in range(100)]
             _post(port, token, uuids)
             sent.extend(uuids)
-        worker = _start_worker(env)
+        worker = _start_worker(env, tmp_path / "worker.log")
         deadline = time.monotonic() + 60
         while _redis().llen("ingestion") > MESSAGES - 10 and time.monotonic() < deadline:
             time.sleep(0.02)
         kill(worker)  # mid-stream: some messages written, prefetched ones unacknowledged
-        assert not _queue_empty()
-        worker = _start_worker(env)
+        assert not queue_drained(REDIS_DB)
+        worker = _start_worker(env, tmp_path / "worker.log")
         deadline = time.monotonic() + 120
-        while not _queue_empty() and time.monotonic() < deadline:
+        while not queue_drained(REDIS_DB) and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert _queue_empty()
+        assert queue_drained(REDIS_DB)
         time.sleep(1)
     finally:
         if worker is not None:
@@ -89,5 +87,6 @@ def test_celery_worker_writes_posted_events_and_a_killed_worker_loses_nothing(tm
         kill(server)
     [[count, unique]] = clickhouse_rows(env, "SELECT count(), uniqExact(uuid) FROM EVENTS", tmp_path / "c.json")
     stored = {u for [u] in clickhouse_rows(env, "SELECT toString(uuid) FROM EVENTS", tmp_path / "u.json")}
-    assert set(sent) <= stored, f"{len(set(sent) - stored)} events lost"
+    log = (tmp_path / "worker.log").read_text(errors="replace")[-4000:]
+    assert set(sent) <= stored, f"{len(set(sent) - stored)} events lost; worker log:\n{log}"
     assert count == unique == len(sent)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from posthog_clone.redis_transport import inflight_key
 from tests.ingestion.server import ROOT, wait_healthy
 
 REDIS = ("127.0.0.1", 6379)
@@ -24,9 +25,10 @@ def redis_client(db: int):
 
 
 def queue_drained(db: int, queue: str = "ingestion") -> bool:
-    """Nothing waiting in the queue and nothing delivered but unacknowledged (kombu's Redis transport)."""
+    """Nothing waiting in the queue, nothing taken by a worker and nothing delivered but unacknowledged
+    (posthog_clone/redis_transport.py's three places for a message)."""
     r = redis_client(db)
-    return r.llen(queue) == 0 and r.hlen("unacked") == 0
+    return r.llen(queue) == 0 and r.llen(inflight_key(queue)) == 0 and r.hlen("unacked") == 0
 
 
 @contextmanager

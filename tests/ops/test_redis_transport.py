@@ -1,0 +1,123 @@
+"""posthog_clone/redis_transport.py against the real Redis: a message is never out of Redis unrecorded, so a
+consumer that dies right after taking one causes a redelivery, not a loss."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from kombu import Connection, Consumer, Exchange, Producer, Queue
+
+import posthog_clone.celery  # noqa: F401  (registers the transport for redis://)
+from posthog_clone.redis_transport import Transport, inflight_key
+from tests.conftest import require_service
+
+REDIS_DB = 9  # other Celery and Redis tests use 2, 3 and 10-15
+URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
+
+
+@dataclass
+class Broker:
+    """Keys of this test only (queues and the unacknowledged set), so concurrent runs never meet."""
+
+    redis: object
+    prefix: str
+
+    def q(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def counts(self, queue: str) -> tuple[int, int, int]:
+        """(waiting, in flight, unacknowledged) for ``queue``."""
+        r = self.redis
+        return r.llen(self.q(queue)), r.llen(inflight_key(self.q(queue))), r.hlen(self.q("unacked"))
+
+    def connection(self) -> Connection:
+        keys = {name: self.q(name) for name in ("unacked", "unacked_index", "unacked_mutex")}
+        options = {f"{name}_key": key for name, key in keys.items()}
+        return Connection(URL, transport_options={"visibility_timeout": 1, **options})
+
+
+@pytest.fixture
+def broker() -> Iterator[Broker]:
+    require_service("redis", "127.0.0.1", 6379)
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    yield Broker(client, prefix)
+    for key in client.scan_iter(f"*{prefix}*"):
+        client.delete(key)
+
+
+def _publish(conn: Connection, queue: str, body: dict) -> None:
+    q = Queue(queue, Exchange(queue, "direct"), routing_key=queue)
+    Producer(conn.channel()).publish(body, exchange=q.exchange, routing_key=queue, declare=[q], serializer="json")
+
+
+def test_a_redis_url_selects_this_transport():
+    with Connection(URL) as conn:
+        assert isinstance(conn.transport, Transport)
+
+
+def test_a_message_whose_taker_died_before_recording_it_is_redelivered(broker):
+    q = broker.q("q")
+    with broker.connection() as dying:
+        _publish(dying, q, {"n": 1})
+        dying.default_channel._get(q)  # taken; the process "dies" before recording it as unacknowledged
+        assert broker.counts("q") == (0, 1, 0)
+
+    with broker.connection() as survivor:
+        queue = survivor.SimpleQueue(q)
+        channel = queue.channel
+        channel.basic_consume(q, False, lambda m: None, "tag")  # the survivor consumes the queue
+        assert channel.qos.adopt_stranded() == 1
+        assert broker.counts("q") == (0, 0, 1)
+        time.sleep(1.1)  # the visibility timeout
+        channel.qos.restore_visible(interval=1)
+        message = queue.get(block=False)
+        assert message.payload == {"n": 1}
+        assert message.headers.get("redelivered") is True
+        message.ack()
+    assert broker.counts("q") == (0, 0, 0)
+
+
+def test_a_consumed_and_acknowledged_message_leaves_nothing_behind(broker):
+    with broker.connection() as conn:
+        _publish(conn, broker.q("q"), {"n": 2})
+        message = conn.SimpleQueue(broker.q("q")).get(block=False)
+        assert broker.counts("q") == (0, 0, 1)
+        message.ack()
+    assert broker.counts("q") == (0, 0, 0)
+
+
+def test_a_no_ack_get_leaves_nothing_in_flight(broker):
+    with broker.connection() as conn:
+        _publish(conn, broker.q("q"), {"n": 3})
+        assert conn.SimpleQueue(broker.q("q"), no_ack=True).get(block=False).payload == {"n": 3}
+    assert broker.counts("q") == (0, 0, 0)
+
+
+def test_a_blocking_consumer_of_two_queues_receives_from_both_and_acks_clean(broker):
+    received: list[dict] = []
+    with broker.connection() as conn:
+        for n in range(3):
+            _publish(conn, broker.q("a"), {"q": "a", "n": n})
+            _publish(conn, broker.q("b"), {"q": "b", "n": n})
+        names = [broker.q(name) for name in "ab"]
+        queues = [Queue(name, Exchange(name, "direct"), routing_key=name) for name in names]
+
+        def on_message(body, message):
+            received.append(body)
+            message.ack()
+
+        with Consumer(conn, queues, callbacks=[on_message], accept=["json"]):
+            deadline = time.monotonic() + 10
+            while len(received) < 6 and time.monotonic() < deadline:
+                with contextlib.suppress(TimeoutError):
+                    conn.drain_events(timeout=1)
+    assert sorted((m["q"], m["n"]) for m in received) == [(q, n) for q in "ab" for n in range(3)]
+    assert broker.counts("a") == broker.counts("b") == (0, 0, 0)
