@@ -73,6 +73,7 @@ def start_gunicorn(env: dict[str, str], workers: int, access_log: Path) -> subpr
             str(access_log),
             "--access-logformat",
             "%(p)s %(s)s %(U)s",
+            "--no-control-socket",
         ],  # fmt: skip
         cwd=ROOT,
         env=env,

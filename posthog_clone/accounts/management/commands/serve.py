@@ -58,5 +58,8 @@ class Command(BaseCommand):
                 "keepalive": 5,
                 "accesslog": "-" if os.environ.get("ACCESS_LOG") == "true" else None,
                 "post_worker_init": _post_worker_init,
+                # gunicorn's runtime control socket is one path per user (~/.gunicorn/gunicorn.ctl) that
+                # every server on the host would share; nothing here uses it.
+                "control_socket_disable": True,
             }
         ).run()
