@@ -2,7 +2,10 @@
 event↔property pairs, upserted in bulk once per ingestion batch.
 
 An in-process cache remembers what the database already holds (names, the hour of ``last_seen_at``,
-whether a type is set), so a steady stream of known names costs no database writes.
+whether a type is set), so a steady stream of known names costs no database writes. It also remembers
+"shapes" (team, event, property names, person property names) with nothing left to learn: every property
+typed and every event↔property pair recorded. An event of such a shape only refreshes ``last_seen_at``,
+so a steady stream of known shapes skips the per-property work too.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from definitions.type_detection import detect_property_type
 SKIPPED_KEYS = frozenset({"$set", "$set_once", "$unset", "$groups", *(f"$group_{i}" for i in range(5))})
 SKIPPED_EVENTS = frozenset({"$$plugin_metrics"})
 MAX_PROPERTIES_PER_EVENT = 10_000
+MAX_SHAPES = 100_000  # the shape cache starts over past this (high-cardinality property names)
 EVENT, PERSON = PropertyDefinition.Type.EVENT, PropertyDefinition.Type.PERSON
 
 
@@ -36,6 +40,7 @@ _event_hours: dict[tuple[int, str], datetime] = {}
 _typed_props: set[tuple[int, str, int]] = set()
 _known_props: set[tuple[int, str, int]] = set()
 _pairs: set[tuple[int, str, str]] = set()
+_done_shapes: set[tuple[int, str, tuple[str, ...], tuple[str, ...]]] = set()
 
 
 def cache_clear() -> None:
@@ -44,6 +49,7 @@ def cache_clear() -> None:
         _typed_props.clear()
         _known_props.clear()
         _pairs.clear()
+        _done_shapes.clear()
 
 
 def _hour(value: datetime) -> datetime:
@@ -60,6 +66,7 @@ def definitions_ingest(*, events: list[SeenEvent]) -> int:
     hours: dict[tuple[int, str], datetime] = {}
     types: dict[tuple[int, str, int], str | None] = {}
     pairs: set[tuple[int, str, str]] = set()
+    shapes: set[tuple[int, str, tuple[str, ...], tuple[str, ...]]] = set()
     for ev in events:
         if ev.event in SKIPPED_EVENTS or not ev.event or len(ev.event) > 400:
             continue
@@ -67,6 +74,10 @@ def definitions_ingest(*, events: list[SeenEvent]) -> int:
         hours[key] = max(hours.get(key, now_hour), now_hour)
         if len(ev.properties) > MAX_PROPERTIES_PER_EVENT:
             continue
+        shape = (ev.team_id, ev.event, tuple(ev.properties), tuple(ev.person_properties))
+        if shape in _done_shapes:
+            continue
+        shapes.add(shape)
         for parent, items in ((EVENT, ev.properties.items()), (PERSON, ev.person_properties.items())):
             for name, value in _props(items):
                 pkey = (ev.team_id, name, int(parent))
@@ -126,4 +137,19 @@ def definitions_ingest(*, events: list[SeenEvent]) -> int:
         _known_props.update(types)
         _typed_props.update(k for k, t in types.items() if t)
         _pairs.update(pairs)
+        if len(_done_shapes) > MAX_SHAPES:
+            _done_shapes.clear()
+        _done_shapes.update(shape for shape in shapes if _nothing_to_learn(shape))
     return writes
+
+
+def _nothing_to_learn(shape: tuple[int, str, tuple[str, ...], tuple[str, ...]]) -> bool:
+    """Every property of ``shape`` is typed and paired with its event (call with ``_lock`` held)."""
+    team_id, event, names, person_names = shape
+    for parent, keys in ((EVENT, names), (PERSON, person_names)):
+        for name, _ in _props((key, None) for key in keys):
+            if (team_id, name, int(parent)) not in _typed_props:
+                return False
+            if parent == EVENT and (team_id, event, name) not in _pairs:
+                return False
+    return True

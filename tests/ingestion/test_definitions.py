@@ -74,6 +74,22 @@ def test_known_names_cost_no_database_writes(team, django_assert_num_queries):
         assert definitions_ingest(events=seen * 100) == 0
 
 
+def test_a_known_shape_skips_type_detection_and_a_new_shape_does_not(team, monkeypatch):
+    import definitions.ingestion as ingestion_definitions
+
+    seen = [SeenEvent(team.pk, "e", datetime.now(UTC), {"a": 1, "b": "x"}, {"p": True})]
+    definitions_ingest(events=seen)
+    detected: list[str] = []
+    real = ingestion_definitions.detect_property_type
+    monkeypatch.setattr(ingestion_definitions, "detect_property_type", lambda n, v: detected.append(n) or real(n, v))
+    definitions_ingest(events=seen * 100)
+    assert detected == []
+    definitions_ingest(events=[SeenEvent(team.pk, "e", datetime.now(UTC), {"a": 1, "c": 2.5}, {"p": True})])
+    assert sorted(detected) == ["a", "c", "p"]
+    assert PropertyDefinition.objects.get(team=team, name="c").property_type == "Numeric"
+    assert EventProperty.objects.filter(team=team, event="e", property="c").exists()
+
+
 def test_a_later_type_fills_a_definition_that_had_none(team):
     definitions_ingest(events=[SeenEvent(team.pk, "e", datetime.now(UTC), {"v": None}, {})])
     assert PropertyDefinition.objects.get(team=team, name="v").property_type is None
