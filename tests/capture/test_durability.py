@@ -26,7 +26,7 @@ from ingestion.spool import Spool
 from tests.ingestion.server import start_server
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.own_processes]
 
 
 def _free_port() -> int:

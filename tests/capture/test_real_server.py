@@ -16,7 +16,7 @@ from ingestion.spool import Spool
 from tests.capture.test_durability import _env, _free_port, _manage
 from tests.ingestion.server import start_server
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.own_processes]
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from tests.conftest import require_service
 from tests.ingestion.server import ROOT, free_port, kill, manage, server_env, start_server
 from tests.ops.scale import queue_drained
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.own_processes]
 REDIS_DB = 14  # distinct from the other Celery tests (ingestion 13, scale mode 12 and 11)
 QUERY = "SELECT event, count() AS n FROM events GROUP BY event ORDER BY event"
 EXPECTED = b"event,n\r\nclick,2\r\nview,3\r\n"

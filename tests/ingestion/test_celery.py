@@ -19,7 +19,7 @@ from tests.conftest import require_service
 from tests.ingestion.server import ROOT, clickhouse_rows, free_port, kill, manage, server_env, start_server
 from tests.ops.scale import queue_drained
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.own_processes]
 REDIS_DB = 13
 MESSAGES = 100
 

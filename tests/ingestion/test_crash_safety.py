@@ -17,7 +17,7 @@ import pytest
 from ingestion.spool import Spool
 from tests.ingestion.server import clickhouse_rows, free_port, kill, manage, server_env, start_server
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.own_processes]
 TARGET = 20_000
 
 

@@ -28,7 +28,7 @@ from tests.ops.scale import (
     worker_pids,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.redis]
+pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.own_processes]
 BROKER_DB, CACHE_DB = 12, 11
 SENDERS, REQUESTS_EACH, EVENTS_PER_REQUEST = 4, 40, 50
 
