@@ -11,13 +11,16 @@ Here a message never leaves Redis unrecorded:
   (one Lua script, atomic per item), and kombu's own restore redelivers it after the visibility timeout.
 The cost of a crash is a redelivery, which ingestion's insert deduplication token makes a no-op.
 
-BLMOVE reads one list, so with several queues the worker blocks on each in turn for at most
-``MULTI_QUEUE_TIMEOUT`` seconds. Priorities are not supported (``priority_steps`` is fixed to ``[0]``).
+BLMOVE reads one list, so with several queues a worker first takes from the first non-empty queue in
+cycle order (one Lua script, ``_TAKE_FIRST``), and only after a pass finds all of them empty blocks on one
+queue for at most ``MULTI_QUEUE_TIMEOUT`` seconds. Priorities are not supported (``priority_steps`` is
+fixed to ``[0]``), nor is ``ack_emulation=False``.
 ``posthog_clone/celery.py`` makes it the transport of ``redis://`` and ``rediss://`` broker URLs.
 """
 
 from __future__ import annotations
 
+import logging
 from time import monotonic, time
 
 from kombu.transport import redis as kombu_redis
@@ -25,6 +28,7 @@ from kombu.transport import virtual
 from kombu.utils.encoding import bytes_to_str
 from kombu.utils.json import dumps, loads
 
+logger = logging.getLogger(__name__)
 MULTI_QUEUE_TIMEOUT = 0.2
 SEP = kombu_redis.Channel.sep
 
@@ -34,25 +38,41 @@ def inflight_key(queue: str) -> str:
     return f"{queue}{SEP}inflight"
 
 
-# KEYS: unacked hash, unacked index, then the in-flight lists. ARGV[1]: the time to record.
+# KEYS: unacked hash, unacked index, then the in-flight lists. ARGV[1]: the time to record. An item that
+# is not a kombu message with a string delivery tag is left where it is (checked before anything is written).
 _ADOPT = """
+local function text(value)
+  if type(value) == 'string' then return value end
+  return ''
+end
 local adopted = 0
 for i = 3, #KEYS do
   for _, item in ipairs(redis.call('LRANGE', KEYS[i], 0, -1)) do
     local ok, message = pcall(cjson.decode, item)
-    if ok and type(message) == 'table' and type(message['properties']) == 'table'
-        and redis.call('LREM', KEYS[i], 1, item) == 1 then
-      local props = message['properties']
-      local info = props['delivery_info'] or {}
-      local record = '[' .. item .. ',' .. cjson.encode(info['exchange'] or '') .. ','
-        .. cjson.encode(info['routing_key'] or '') .. ']'
-      redis.call('HSET', KEYS[1], props['delivery_tag'], record)
-      redis.call('ZADD', KEYS[2], ARGV[1], props['delivery_tag'])
+    local props = ok and type(message) == 'table' and message['properties']
+    local tag = type(props) == 'table' and props['delivery_tag']
+    if type(tag) == 'string' and redis.call('LREM', KEYS[i], 1, item) == 1 then
+      local info = props['delivery_info']
+      if type(info) ~= 'table' then info = {} end
+      local record = '[' .. item .. ',' .. cjson.encode(text(info['exchange'])) .. ','
+        .. cjson.encode(text(info['routing_key'])) .. ']'
+      redis.call('HSET', KEYS[1], tag, record)
+      redis.call('ZADD', KEYS[2], ARGV[1], tag)
       adopted = adopted + 1
     end
   end
 end
 return adopted
+"""
+
+# KEYS: (queue, its in-flight list) pairs in cycle order. Moves the first available message; returns
+# {pair index, item} or nil when every queue is empty.
+_TAKE_FIRST = """
+for i = 1, #KEYS, 2 do
+  local item = redis.call('LMOVE', KEYS[i], KEYS[i + 1], 'RIGHT', 'LEFT')
+  if item then return {(i + 1) / 2, item} end
+end
+return nil
 """
 
 
@@ -80,7 +100,11 @@ class QoS(kombu_redis.QoS):
         if not keys:
             return 0
         with self.channel.conn_or_acquire() as client:
-            return client.eval(_ADOPT, 2 + len(keys), self.unacked_key, self.unacked_index_key, *keys, time())
+            try:
+                return client.eval(_ADOPT, 2 + len(keys), self.unacked_key, self.unacked_index_key, *keys, time())
+            except self.channel.ResponseError:  # e.g. scripts refused: kombu's own restore still runs
+                logger.warning("adopting stranded messages failed", exc_info=True)
+                return 0
 
 
 class Channel(kombu_redis.Channel):
@@ -88,11 +112,12 @@ class Channel(kombu_redis.Channel):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.global_keyprefix:
-            raise ValueError("posthog_clone's Redis transport does not support global_keyprefix")
+        if self.global_keyprefix or not self.ack_emulation:
+            raise ValueError("posthog_clone's Redis transport needs ack_emulation and no global_keyprefix")
         self.priority_steps = [0]
         self.taken: dict[str, tuple[str, bytes]] = {}  # delivery tag -> (in-flight list, raw item)
-        self._blmove_queue: str | None = None
+        self._taking: list[str] = []  # the queues of the take command in flight (one: BLMOVE, more: Lua)
+        self._blocking_next = False  # after a pass that found every queue empty, block on one
         self._noack_queues: set[str] = set()
 
     def _take(self, queue: str, item: bytes) -> dict:
@@ -132,28 +157,42 @@ class Channel(kombu_redis.Channel):
         return self._take(queue, item)
 
     def _brpop_start(self, timeout=None):
-        queues = self._queue_cycle.consume(1)
+        queues = self._queue_cycle.consume(len(self.active_queues))
         if not queues:
             return
         timeout = self.brpop_timeout if timeout is None else timeout
-        if len(self.active_queues) > 1:
-            timeout = min(timeout or MULTI_QUEUE_TIMEOUT, MULTI_QUEUE_TIMEOUT)
-        self._blmove_queue = queues[0]
+        if len(queues) == 1 or self._blocking_next:
+            if len(queues) > 1:
+                timeout = min(timeout or MULTI_QUEUE_TIMEOUT, MULTI_QUEUE_TIMEOUT)
+            self._taking = queues[:1]
+            command = ["BLMOVE", queues[0], inflight_key(queues[0]), "RIGHT", "LEFT", timeout or 0]
+        else:
+            self._taking = list(queues)
+            keys = [key for queue in queues for key in (queue, inflight_key(queue))]
+            command = ["EVAL", _TAKE_FIRST, len(keys), *keys]
         self._in_poll = self.client.connection
         self._brpop_sent_at = monotonic()
-        self.client.connection.send_command("BLMOVE", queues[0], inflight_key(queues[0]), "RIGHT", "LEFT", timeout or 0)
+        self.client.connection.send_command(*command)
 
     def _brpop_read(self, **options):
-        queue = self._blmove_queue
+        queues = self._taking
         try:
             try:
-                item = self.client.parse_response(self.client.connection, "BLMOVE", **options)
+                reply = self.client.parse_response(self.client.connection, "BLMOVE", **options)
             except self.connection_errors:
                 self.client.connection.disconnect()
                 raise
-            self._queue_cycle.rotate(queue)  # empty or not, the next wait is on the next queue
+            if len(queues) > 1:  # the Lua pass: [position, item] or nothing
+                self._blocking_next = reply is None
+                queue, item = (None, None) if reply is None else (queues[int(reply[0]) - 1], reply[1])
+            else:
+                self._blocking_next = False
+                queue, item = queues[0], reply
+                if item is None:
+                    self._queue_cycle.rotate(queue)  # the next wait is on the next queue
             if item is None:
                 raise kombu_redis.Empty()
+            self._queue_cycle.rotate(queue)
             self.connection._deliver(self._take(queue, item), queue)
             return True
         finally:

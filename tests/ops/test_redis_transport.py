@@ -121,3 +121,36 @@ def test_a_blocking_consumer_of_two_queues_receives_from_both_and_acks_clean(bro
                     conn.drain_events(timeout=1)
     assert sorted((m["q"], m["n"]) for m in received) == [(q, n) for q in "ab" for n in range(3)]
     assert broker.counts("a") == broker.counts("b") == (0, 0, 0)
+
+
+def test_a_consumer_of_two_queues_never_waits_on_the_empty_one_while_the_other_has_messages(broker, monkeypatch):
+    import redis.connection
+
+    sent: list[str] = []
+    real_send = redis.connection.Connection.send_command
+
+    def send(self, *args, **kwargs):
+        sent.append(str(args[0]))
+        return real_send(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.Connection, "send_command", send)
+    received: list[dict] = []
+    with broker.connection() as conn:
+        for n in range(20):
+            _publish(conn, broker.q("busy"), {"n": n})
+        names = [broker.q("busy"), broker.q("idle")]
+        queues = [Queue(name, Exchange(name, "direct"), routing_key=name) for name in names]
+
+        def on_message(body, message):
+            received.append(body)
+            message.ack()
+
+        with Consumer(conn, queues, callbacks=[on_message], accept=["json"]):
+            deadline = time.monotonic() + 10
+            while len(received) < 20 and time.monotonic() < deadline:
+                with contextlib.suppress(TimeoutError):
+                    conn.drain_events(timeout=1)
+            takes = [c for c in sent if c in ("BLMOVE", "EVAL")]
+    assert sorted(m["n"] for m in received) == list(range(20))
+    assert takes[:20] == ["EVAL"] * 20  # each message came from the non-blocking pass, no 0.2 s wait on "idle"
+    assert broker.counts("busy") == (0, 0, 0)
