@@ -123,11 +123,15 @@ class Channel(kombu_redis.Channel):
     def _take(self, queue: str, item: bytes) -> dict:
         payload = loads(bytes_to_str(item))
         if queue in self._noack_queues:  # nothing will acknowledge it: it is consumed now
-            with self.conn_or_acquire() as client:
-                client.lrem(inflight_key(queue), 1, item)
+            self._release(inflight_key(queue), item)
         else:
             self.taken[payload["properties"]["delivery_tag"]] = (inflight_key(queue), item)
         return payload
+
+    def _release(self, inflight: str, item: bytes) -> None:
+        """Drop a no-ack message from its in-flight list: nothing will record or acknowledge it."""
+        with self.conn_or_acquire() as client:
+            client.lrem(inflight, 1, item)
 
     def basic_consume(self, queue, no_ack, *args, **kwargs):
         if no_ack:
@@ -144,8 +148,7 @@ class Channel(kombu_redis.Channel):
         if message is not None and no_ack:
             taken = self.taken.pop(message.delivery_tag, None)
             if taken is not None:
-                with self.conn_or_acquire() as client:
-                    client.lrem(taken[0], 1, taken[1])
+                self._release(*taken)
         return message
 
     def _get(self, queue):
@@ -188,11 +191,10 @@ class Channel(kombu_redis.Channel):
             else:
                 self._blocking_next = False
                 queue, item = queues[0], reply
-                if item is None:
-                    self._queue_cycle.rotate(queue)  # the next wait is on the next queue
+            if queue is not None:  # taken from or waited on: the next take starts at the next queue
+                self._queue_cycle.rotate(queue)
             if item is None:
                 raise kombu_redis.Empty()
-            self._queue_cycle.rotate(queue)
             self.connection._deliver(self._take(queue, item), queue)
             return True
         finally:

@@ -14,11 +14,10 @@ from typing import Any
 
 import orjson
 import pytest
-import redis
 
 from tests.conftest import require_service
 from tests.ingestion.server import ROOT, free_port, kill, manage, server_env, start_server
-from tests.ops.scale import queue_drained
+from tests.ops.scale import queue_drained, redis_client
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_processes]
 REDIS_DB = 14  # distinct from the other Celery tests (ingestion 13, scale mode 12 and 11)
@@ -52,10 +51,11 @@ def _wait_for_embedded_ingestion(port: int, keys: dict[str, Any]) -> None:
     count = {"query": {"kind": "HogQLQuery", "query": "SELECT count() FROM events"}, "refresh": "force_blocking"}
     url = f"/api/projects/{keys['project_id']}/query/"
     deadline = time.monotonic() + 60
-    while (answer := _http(port, "POST", url, keys["personal_api_key"], count))[0] != 200 or orjson.loads(
-        answer[1]
-    ).get("results") != [[5]]:
-        assert time.monotonic() < deadline, f"the embedded worker never wrote the events: {answer}"
+    while True:
+        status, body = _http(port, "POST", url, keys["personal_api_key"], count)
+        if status == 200 and orjson.loads(body).get("results") == [[5]]:
+            return
+        assert time.monotonic() < deadline, f"the embedded worker never wrote the events: {status} {body[:500]!r}"
         time.sleep(0.3)
 
 
@@ -89,7 +89,7 @@ def _bootstrap(env: dict[str, str]) -> dict[str, Any]:
 
 def test_celery_worker_builds_exports_from_the_exports_queue(tmp_path: Path) -> None:
     require_service("redis", "127.0.0.1", 6379)
-    redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB).flushdb()
+    redis_client(REDIS_DB).flushdb()
     port = free_port()
     env = server_env(
         tmp_path, port, CELERY_BROKER_URL=f"redis://127.0.0.1:6379/{REDIS_DB}", CLICKHOUSE_MIGRATE_ON_START="false"

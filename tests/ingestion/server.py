@@ -53,8 +53,8 @@ def clickhouse_rows(env: dict[str, str], sql: str, out: Path) -> list[list]:
 
 
 def start_server(env: dict[str, str]) -> subprocess.Popen:
-    """`manage.py serve` in ``env``; its output is appended to ``server_log(env)``."""
-    with server_log(env).open("ab") as log:
+    """`manage.py serve` in ``env``; its output is appended to ``VAR_DIR/server.log``."""
+    with (Path(env["VAR_DIR"]) / "server.log").open("ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "manage.py", "serve"],
             cwd=ROOT,
@@ -64,14 +64,6 @@ def start_server(env: dict[str, str]) -> subprocess.Popen:
             start_new_session=True,
         )
     return wait_healthy(proc, env["PORT"])
-
-
-def server_log(env: dict[str, str]) -> Path:
-    return Path(env["VAR_DIR"]) / "server.log"
-
-
-def log_tail(path: Path, chars: int = 3000) -> str:
-    return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
 
 
 def wait_healthy(proc: subprocess.Popen, port: str | int, timeout: float = 60) -> subprocess.Popen:

@@ -17,17 +17,11 @@ import pytest
 
 from tests.conftest import require_service
 from tests.ingestion.server import ROOT, clickhouse_rows, free_port, kill, manage, server_env, start_server
-from tests.ops.scale import queue_drained
+from tests.ops.scale import queue_drained, redis_client
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_processes]
 REDIS_DB = 13
 MESSAGES = 100
-
-
-def _redis():
-    import redis
-
-    return redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
 
 
 def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -52,7 +46,7 @@ def _post(port: int, token: str, uuids: list[str]) -> None:
 
 def test_celery_worker_writes_posted_events_and_a_killed_worker_loses_nothing(tmp_path):
     require_service("redis", "127.0.0.1", 6379)
-    _redis().flushdb()
+    redis_client(REDIS_DB).flushdb()
     port = free_port()
     env = server_env(
         tmp_path, port, CELERY_BROKER_URL=f"redis://127.0.0.1:6379/{REDIS_DB}", CLICKHOUSE_MIGRATE_ON_START="false",
@@ -71,7 +65,7 @@ def test_celery_worker_writes_posted_events_and_a_killed_worker_loses_nothing(tm
             sent.extend(uuids)
         worker = _start_worker(env, tmp_path / "worker.log")
         deadline = time.monotonic() + 60
-        while _redis().llen("ingestion") > MESSAGES - 10 and time.monotonic() < deadline:
+        while redis_client(REDIS_DB).llen("ingestion") > MESSAGES - 10 and time.monotonic() < deadline:
             time.sleep(0.02)
         kill(worker)  # mid-stream: some messages written, prefetched ones unacknowledged
         assert not queue_drained(REDIS_DB)

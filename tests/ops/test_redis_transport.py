@@ -53,9 +53,29 @@ def broker() -> Iterator[Broker]:
         client.delete(key)
 
 
+def _queue(name: str) -> Queue:
+    return Queue(name, Exchange(name, "direct"), routing_key=name)
+
+
 def _publish(conn: Connection, queue: str, body: dict) -> None:
-    q = Queue(queue, Exchange(queue, "direct"), routing_key=queue)
+    q = _queue(queue)
     Producer(conn.channel()).publish(body, exchange=q.exchange, routing_key=queue, declare=[q], serializer="json")
+
+
+def _consume(conn: Connection, names: list[str], count: int) -> list[dict]:
+    """Bodies of the first ``count`` messages a blocking consumer of ``names`` receives (each acknowledged)."""
+    received: list[dict] = []
+
+    def on_message(body, message):
+        received.append(body)
+        message.ack()
+
+    with Consumer(conn, [_queue(name) for name in names], callbacks=[on_message], accept=["json"]):
+        deadline = time.monotonic() + 10
+        while len(received) < count and time.monotonic() < deadline:
+            with contextlib.suppress(TimeoutError):
+                conn.drain_events(timeout=1)
+    return received
 
 
 def test_a_redis_url_selects_this_transport():
@@ -102,23 +122,11 @@ def test_a_no_ack_get_leaves_nothing_in_flight(broker):
 
 
 def test_a_blocking_consumer_of_two_queues_receives_from_both_and_acks_clean(broker):
-    received: list[dict] = []
     with broker.connection() as conn:
         for n in range(3):
             _publish(conn, broker.q("a"), {"q": "a", "n": n})
             _publish(conn, broker.q("b"), {"q": "b", "n": n})
-        names = [broker.q(name) for name in "ab"]
-        queues = [Queue(name, Exchange(name, "direct"), routing_key=name) for name in names]
-
-        def on_message(body, message):
-            received.append(body)
-            message.ack()
-
-        with Consumer(conn, queues, callbacks=[on_message], accept=["json"]):
-            deadline = time.monotonic() + 10
-            while len(received) < 6 and time.monotonic() < deadline:
-                with contextlib.suppress(TimeoutError):
-                    conn.drain_events(timeout=1)
+        received = _consume(conn, [broker.q(name) for name in "ab"], 6)
     assert sorted((m["q"], m["n"]) for m in received) == [(q, n) for q in "ab" for n in range(3)]
     assert broker.counts("a") == broker.counts("b") == (0, 0, 0)
 
@@ -134,23 +142,11 @@ def test_a_consumer_of_two_queues_never_waits_on_the_empty_one_while_the_other_h
         return real_send(self, *args, **kwargs)
 
     monkeypatch.setattr(redis.connection.Connection, "send_command", send)
-    received: list[dict] = []
     with broker.connection() as conn:
         for n in range(20):
             _publish(conn, broker.q("busy"), {"n": n})
-        names = [broker.q("busy"), broker.q("idle")]
-        queues = [Queue(name, Exchange(name, "direct"), routing_key=name) for name in names]
-
-        def on_message(body, message):
-            received.append(body)
-            message.ack()
-
-        with Consumer(conn, queues, callbacks=[on_message], accept=["json"]):
-            deadline = time.monotonic() + 10
-            while len(received) < 20 and time.monotonic() < deadline:
-                with contextlib.suppress(TimeoutError):
-                    conn.drain_events(timeout=1)
-            takes = [c for c in sent if c in ("BLMOVE", "EVAL")]
+        received = _consume(conn, [broker.q("busy"), broker.q("idle")], 20)
+        takes = [c for c in sent if c in ("BLMOVE", "EVAL")]
     assert sorted(m["n"] for m in received) == list(range(20))
     assert takes[:20] == ["EVAL"] * 20  # each message came from the non-blocking pass, no 0.2 s wait on "idle"
     assert broker.counts("busy") == (0, 0, 0)
