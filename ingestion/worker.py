@@ -89,3 +89,8 @@ def start_background_worker() -> threading.Thread:
             _thread = threading.Thread(target=_loop, name="ingestion-worker", daemon=True)
             _thread.start()
         return _thread
+
+
+def stop_background_worker(timeout: float) -> None:
+    """Before the process exits: wait for the batch being written, if any, and start no other."""
+    _drain_lock.acquire(timeout=timeout)

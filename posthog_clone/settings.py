@@ -119,6 +119,9 @@ CLICKHOUSE_DATABASE = env_str(
 )
 CLICKHOUSE_CLUSTER = env_str("CLICKHOUSE_CLUSTER", "")
 CLICKHOUSE_MIGRATE_ON_START = env_bool("CLICKHOUSE_MIGRATE_ON_START", True)
+# Set by `manage.py serve` for its web processes when chDB is the store: the socket of the engine process
+# that owns the chDB directory (posthog_clone/clickhouse/engine.py). Empty: this process opens ClickHouse.
+CLICKHOUSE_ENGINE_ADDRESS = ""
 
 # Queue: unset CELERY_BROKER_URL = the embedded spool drained by a worker thread in the server process.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")

@@ -94,6 +94,27 @@ print(len(rows) / (time.perf_counter() - t))
 """
 
 
+def _cpu_by_process(pgid: int) -> dict[str, tuple[float, int]]:
+    """CPU seconds (user + system) and the largest peak RSS (MB) of the server's processes, by role."""
+    tick, out = os.sysconf("SC_CLK_TCK"), {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            status = (stat.parent / "status").read_text()
+        except OSError:
+            continue
+        if int(fields[2]) != pgid:
+            continue
+        role = "engine (chDB, worker)" if "clickhouse_engine" in cmdline else "web (capture)"
+        if int(stat.parent.name) == pgid:
+            role = "serve (gunicorn master)"
+        peak_mb = int(status.split("VmHWM:", 1)[1].split()[0]) // 1024 if "VmHWM:" in status else 0
+        seconds, peak = out.get(role, (0.0, 0))
+        out[role] = (seconds + (int(fields[11]) + int(fields[12])) / tick, max(peak, peak_mb))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -140,6 +161,7 @@ def main() -> None:
         while spool.depth():
             time.sleep(0.1)
         e2e_s = time.perf_counter() - started
+        cpu = _cpu_by_process(server.pid)
         if spy is not None:
             spy.send_signal(2)
             spy.wait(timeout=60)
@@ -169,6 +191,11 @@ def main() -> None:
         print(f"end to end:        {e2e_s:.1f}s  {e2e:,.0f} events/s")
         print(f"raw chDB insert:   {raw:,.0f} events/s (same rows, JSONEachRow, 10k per insert)")
         print(f"ratio:             {e2e / raw:.3f}")
+        for role, (seconds, peak_mb) in sorted(cpu.items()):
+            print(
+                f"CPU {role + ':':<26} {seconds:6.1f}s  {seconds * 1e6 / args.events:5.1f} µs/event,"
+                f" peak RSS {peak_mb} MB"
+            )
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
 

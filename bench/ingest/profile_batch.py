@@ -65,10 +65,14 @@ def main() -> None:
 
             profiler = Profiler(interval=0.0005)
             profiler.start()
-        started, cpu = time.perf_counter(), time.thread_time()
+        started, cpu, process_cpu = time.perf_counter(), time.thread_time(), time.process_time()
         n = worker.drain_once(args.size)
         took, cpu = time.perf_counter() - started, time.thread_time() - cpu
-        print(f"batch {i}: {n} events in {took:.3f}s = {n / took:,.0f} events/s; this thread's CPU {cpu:.3f}s")
+        process_cpu = time.process_time() - process_cpu
+        print(
+            f"batch {i}: {n} events in {took:.3f}s = {n / took:,.0f} events/s; this thread's CPU {cpu:.3f}s,"
+            f" the process's (with chDB's threads) {process_cpu:.3f}s"
+        )
     if profiler is not None:
         profiler.stop()
         print(profiler.output_text(unicode=True, color=False, show_all=False))

@@ -1,19 +1,73 @@
-"""Run the production server (gunicorn, threaded) with start-up tasks and the embedded worker.
+"""Run the production server: gunicorn (WEB_CONCURRENCY processes of WEB_THREADS threads) and, when chDB
+is the store, the engine process that owns it.
 
-Embedded default: one process (it owns chDB) with WEB_THREADS threads and the ingestion worker.
-Scale mode: WEB_CONCURRENCY processes; ingestion runs in Celery workers.
+Embedded default: `manage.py clickhouse_engine` owns the chDB directory (chDB allows one process per
+directory) and runs the migrations, the ingestion worker and the export scheduler; the web processes
+capture into the spool and reach chDB through it. serve restarts the engine if it dies and stops it
+on exit; the engine also dies with serve (PDEATHSIG), so a killed server never leaves chDB locked.
+Scale mode (a ClickHouse server): no engine; ingestion runs in Celery workers, or in the one web
+process when INGEST_WORKER_IN_PROCESS is set. Celery on chDB: the Celery worker owns chDB, one web process.
 """
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import os
+import signal
+import subprocess
+import sys
+import threading
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from gunicorn.app.base import BaseApplication
 
+from posthog_clone.clickhouse.engine import engine_address
 from posthog_clone.env import env_int
+
+logger = logging.getLogger("serve")
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class EngineSupervisor:
+    """Keep one `manage.py clickhouse_engine` running beside gunicorn."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen | None = None
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="engine-supervisor", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:  # one thread spawns every engine: PDEATHSIG follows the thread that forked
+        manage = [sys.executable, sys.argv[0] if sys.argv[0].endswith("manage.py") else "manage.py"]
+        while not self._stopping.is_set():
+            try:  # the engine finds its address from the same chDB path
+                self._proc = subprocess.Popen([*manage, "clickhouse_engine"], preexec_fn=_die_with_parent)
+                code = self._proc.wait()
+            except OSError as exc:
+                code = str(exc)
+            if not self._stopping.is_set():
+                logger.error("clickhouse engine exited; restarting it", extra={"returncode": code})
+                self._stopping.wait(1.0)
+
+    def stop(self, timeout: float = 40.0) -> None:
+        self._stopping.set()
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 class _Gunicorn(BaseApplication):
@@ -45,8 +99,26 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=env_int("PORT", 8000, minimum=1))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        embedded = settings.INGEST_WORKER_IN_PROCESS or settings.CLICKHOUSE.backend.value == "chdb"
-        workers = 1 if embedded else env_int("WEB_CONCURRENCY", 2, minimum=1)
+        engine, chdb = None, settings.CLICKHOUSE.backend.value == "chdb"
+        if chdb and settings.INGEST_QUEUE == "spool":
+            # the web processes (forked below, with these settings) reach chDB through the engine
+            settings.CLICKHOUSE_ENGINE_ADDRESS = engine_address(settings.CLICKHOUSE.path)
+            engine = EngineSupervisor()
+            engine.start()
+            workers = env_int("WEB_CONCURRENCY", 2, minimum=1)
+        elif chdb or settings.INGEST_WORKER_IN_PROCESS:
+            # chDB with Celery: the Celery worker owns it; one web process, opening it only if asked to.
+            # An in-process worker must be alone too.
+            workers = 1
+        else:
+            workers = env_int("WEB_CONCURRENCY", 2, minimum=1)
+        try:
+            self._gunicorn(options, workers)
+        finally:
+            if engine is not None:
+                engine.stop()
+
+    def _gunicorn(self, options: dict[str, Any], workers: int) -> None:
         _Gunicorn(
             {
                 "bind": f"{options['host']}:{options['port']}",

@@ -1,0 +1,48 @@
+"""Own the chDB directory for `manage.py serve` (started by it; see posthog_clone/clickhouse/engine.py).
+
+Runs the ClickHouse migrations, the embedded ingestion worker and the export scheduler, and answers the
+web processes' ClickHouse calls. SIGTERM stops it between two ingestion batches.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from posthog_clone.clickhouse import get_client
+from posthog_clone.clickhouse.engine import engine_address, engine_authkey, run_engine
+from posthog_clone.startup import on_engine_start
+
+logger = logging.getLogger("engine")
+
+
+class Command(BaseCommand):
+    help = "Own the chDB directory for the web processes of `serve` (serve starts it)."
+    requires_system_checks: list[str] = []  # serve ran them; they cost the engine a second at every start
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.CLICKHOUSE.backend.value != "chdb":
+            raise SystemExit("clickhouse_engine serves an embedded chDB directory; CLICKHOUSE_URL is a server")
+        address = engine_address(settings.CLICKHOUSE.path)
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        parent = os.getppid()
+        server = run_engine(get_client(), address, engine_authkey(settings.SECRET_KEY), on_engine_start)
+        logger.info("clickhouse engine ready", extra={"path": settings.CLICKHOUSE.path, "pid": os.getpid()})
+        while not stop.wait(0.5):
+            if os.getppid() != parent:  # serve died without stopping us (PDEATHSIG covers most of this)
+                logger.warning("serve is gone; the engine stops")
+                break
+        server.stop()
+        from ingestion import worker
+
+        # between two batches (a batch cut short is replayed with the same token anyway, but needlessly)
+        worker.stop_background_worker(timeout=30)
+        logger.info("clickhouse engine stopped")
