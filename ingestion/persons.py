@@ -373,10 +373,10 @@ def _mirror(persons: list[_Person], deleted: list[_Person], mappings: list[_Mapp
     client = get_client()
     rows = [_person_row(p, is_deleted=0) for p in persons] + [_person_row(p, is_deleted=1) for p in deleted]
     if rows:
-        client.insert_json_rows(table("person"), b"\n".join(orjson.dumps(r) for r in rows))
+        client.insert_json_rows(table("person"), orjson.dumps(rows))  # JSONEachRow takes an array of rows
     if mappings:
-        body = b"\n".join(
-            orjson.dumps(
+        body = orjson.dumps(
+            [
                 {
                     "team_id": m.team_id,
                     "distinct_id": m.distinct_id,
@@ -384,8 +384,8 @@ def _mirror(persons: list[_Person], deleted: list[_Person], mappings: list[_Mapp
                     "is_deleted": 0,
                     "version": m.version,
                 }
-            )  # fmt: skip
-            for m in mappings
+                for m in mappings
+            ]
         )
         client.insert_json_rows(table("person_distinct_id2"), body)
 

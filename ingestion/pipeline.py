@@ -3,20 +3,19 @@ one batched JSONEachRow insert into ``events`` (with an insert deduplication tok
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+from definitions.enforcement import team_rules, violations
 from definitions.ingestion import SeenEvent, definitions_ingest
 from ingestion.envelope import CapturedEvent
 from ingestion.models import DeadLetter, IngestionWarning
 from ingestion.persons import persons_process
-from ingestion.processing import NormalizedEvent, normalize, rows_build
+from ingestion.processing import EVENT_COLUMNS, NormalizedEvent, body_rows, normalize, rows_build
 from posthog_clone.accounts.models import Team
 from posthog_clone.clickhouse import get_client, table
 from posthog_clone.clickhouse.errors import ClickHouseError
@@ -24,25 +23,17 @@ from posthog_clone.metrics import EVENTS_WRITTEN, INSERT_LATENCY
 
 logger = logging.getLogger("ingestion")
 _seen_teams: set[int] = set()
-
-
-def _schema_violations() -> Callable[[int, str, dict[str, Any]], list[dict[str, Any]]] | None:
-    """The schema-enforcement hook (``definitions.enforcement.violations``) once that module exists."""
-    if importlib.util.find_spec("definitions.enforcement") is None:
-        return None
-    from definitions import enforcement  # type: ignore[attr-defined]
-
-    return enforcement.violations
+_NO_PROPERTIES: dict[str, Any] = {}  # shared, never changed
 
 
 def enforce_schemas(events: list[NormalizedEvent]) -> list[NormalizedEvent]:
     """Drop events violating an enforced schema, recording a `schema_validation_failed` warning each."""
-    check = _schema_violations()
-    if check is None:
+    enforcing = {team_id for team_id in {ev.team_id for ev in events} if team_rules(team_id)}
+    if not enforcing:  # the usual case: one cached lookup per project, nothing per event
         return events
     kept, warnings = [], []
     for ev in events:
-        errors = check(ev.team_id, ev.event, ev.properties)
+        errors = violations(ev.team_id, ev.event, ev.properties) if ev.team_id in enforcing else None
         if errors:
             details = {"eventUuid": ev.uuid, "eventName": ev.event, "distinctId": ev.distinct_id, "errors": errors}
             warnings.append(IngestionWarning(team_id=ev.team_id, type="schema_validation_failed", details=details))
@@ -59,15 +50,22 @@ def _mark_teams_ingested(team_ids: set[int]) -> None:
         _seen_teams.update(new)
 
 
-def build_rows(envelopes: list[CapturedEvent]) -> bytes:
-    """Run persons, definitions and enforcement for a batch; the JSONEachRow body of its events."""
+def build_rows(envelopes: list[CapturedEvent]) -> tuple[bytes, int]:
+    """Run persons, definitions and enforcement for a batch; the ``rows_build`` body of the events kept,
+    and how many they are."""
     started = time.perf_counter()
     events = enforce_schemas([normalize(e) for e in envelopes])
     people = persons_process(events)
     t_persons = time.perf_counter()
     definitions_ingest(
         events=[
-            SeenEvent(ev.team_id, ev.event, ev.timestamp, ev.properties, {**ev.set_once_props, **ev.set_props})
+            SeenEvent(
+                ev.team_id,
+                ev.event,
+                ev.timestamp,
+                ev.properties,
+                {**ev.set_once_props, **ev.set_props} if ev.set_props or ev.set_once_props else _NO_PROPERTIES,
+            )
             for ev in events
         ]
     )
@@ -84,18 +82,18 @@ def build_rows(envelopes: list[CapturedEvent]) -> bytes:
             "rows_s": round(time.perf_counter() - t_defs, 4),
         },  # fmt: skip
     )
-    return body
+    return body, len(events)
 
 
-def insert_events(body: bytes, *, token: str, attempts: int = 5) -> None:
-    """Insert with backoff on retryable errors; non-retryable errors propagate at once."""
+def insert_events(body: bytes, *, token: str, rows: int, attempts: int = 5) -> None:
+    """Insert a ``rows_build`` body with backoff on retryable errors; non-retryable errors propagate at once."""
     delay = 0.2
     for attempt in range(1, attempts + 1):
         try:
             if body:
-                seconds = get_client().insert_json_rows(table("events"), body, dedup_token=token)
+                seconds = get_client().insert_json_rows(table("events"), body, dedup_token=token, columns=EVENT_COLUMNS)
                 INSERT_LATENCY.observe(seconds)
-                EVENTS_WRITTEN.inc(body.count(b"\n") + 1)
+                EVENTS_WRITTEN.inc(rows)
             return
         except ClickHouseError as exc:
             if not exc.retryable or attempt == attempts:
@@ -113,19 +111,19 @@ def dead_letter(envelopes: list[CapturedEvent], error: str) -> None:
 def ingest_batch(envelopes: list[CapturedEvent], *, token: str) -> None:
     """Process and write one batch. If ClickHouse rejects the batch for good, rows are retried one by one
     (each with its own token) and only the rows it can never take become dead letters."""
-    body = build_rows(envelopes)
+    body, rows = build_rows(envelopes)
     try:
-        insert_events(body, token=token)
+        insert_events(body, token=token, rows=rows)
     except ClickHouseError as exc:
         if exc.retryable:
             raise
         logger.error("batch rejected, writing rows one by one", extra={"error": str(exc)})
         by_uuid = {e.uuid: e for e in envelopes}
-        for i, line in enumerate(body.split(b"\n")):
+        for i, line in enumerate(body_rows(body)):
             try:
-                insert_events(line, token=f"{token}-{i}")
+                insert_events(line, token=f"{token}-{i}", rows=1)
             except ClickHouseError as row_exc:
                 if row_exc.retryable:
                     raise
-                uuid = orjson.loads(line).get("uuid")
+                uuid = orjson.loads(line)[0]  # EVENT_COLUMNS starts with uuid
                 dead_letter([by_uuid[uuid]] if uuid in by_uuid else [], str(row_exc))

@@ -32,16 +32,34 @@ class NormalizedEvent:
     set_props: dict[str, Any] = field(default_factory=dict)
     set_once_props: dict[str, Any] = field(default_factory=dict)
     unset_keys: list[str] = field(default_factory=list)
+    timestamp_text: str = ""  # ``timestamp`` in ClickHouse text form when known without formatting it
+
+
+# capture's own envelope form (``capture.parsing.iso``): its ClickHouse text is a slice, no formatting
+_CAPTURE_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 
 
 def parse_iso(value: str | None) -> datetime | None:
     if not value or not isinstance(value, str):
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)  # `Z` included (Python 3.11)
     except ValueError:
         return None
+    if parsed.tzinfo is UTC:  # what capture writes: no conversion (astimezone is most of the cost)
+        return parsed
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _timestamp(envelope: CapturedEvent) -> tuple[datetime, str]:
+    """The event time, and its ClickHouse text when the envelope has capture's form (else "")."""
+    text = envelope.timestamp
+    parsed = parse_iso(text)
+    if parsed is not None:
+        if _CAPTURE_TIMESTAMP.fullmatch(text):
+            return parsed, f"{text[:10]} {text[11:23]}000"
+        return parsed, ""
+    return parse_iso(envelope.now) or datetime.now(UTC), ""
 
 
 def ch_datetime(value: datetime) -> str:
@@ -118,7 +136,7 @@ def normalize(envelope: CapturedEvent) -> NormalizedEvent:
         unset = properties.get("$unset") or data.get("$unset") or []
         unset_keys = [str(k) for k in unset] if isinstance(unset, list) else [str(k) for k in _dict(unset)]
     chain = elements_chain(properties) if "$elements_chain" in properties or "$elements" in properties else ""
-    timestamp = parse_iso(envelope.timestamp) or parse_iso(envelope.now) or datetime.now(UTC)
+    timestamp, timestamp_text = _timestamp(envelope)
     return NormalizedEvent(
         uuid=envelope.uuid,
         team_id=envelope.team_id,
@@ -131,6 +149,7 @@ def normalize(envelope: CapturedEvent) -> NormalizedEvent:
         set_props=set_props or {},
         set_once_props=set_once_props or {},
         unset_keys=unset_keys,
+        timestamp_text=timestamp_text,
     )
 
 
@@ -149,9 +168,16 @@ class ResolvedPerson:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+# the columns of a row as ``rows_build`` writes them (JSONCompactEachRow: positional, no keys to write or parse)
+EVENT_COLUMNS = (
+    "uuid", "event", "properties", "timestamp", "team_id", "distinct_id", "elements_chain", "created_at",
+    "person_id", "person_created_at", "person_properties", "person_mode", "_timestamp",
+)  # fmt: skip
+
+
 def to_row(event: NormalizedEvent, person: ResolvedPerson | None, *, ingested_at: datetime) -> dict[str, Any]:
     """The JSONEachRow dict for the ``events`` table; ``_timestamp`` (the version) is the ingest time."""
-    return _Rows(ingested_at).row(event, person)
+    return dict(zip(EVENT_COLUMNS, _Rows(ingested_at).row(event, person), strict=True))
 
 
 class _Rows:
@@ -162,7 +188,8 @@ class _Rows:
         self.version = self.created_at[:19]
         self.persons: dict[int, tuple[str, str]] = {}  # id(ResolvedPerson) → (created_at text, properties JSON)
 
-    def row(self, event: NormalizedEvent, person: ResolvedPerson | None) -> dict[str, Any]:
+    def row(self, event: NormalizedEvent, person: ResolvedPerson | None) -> list[Any]:
+        """The values of ``EVENT_COLUMNS``, in order."""
         if person is None:
             person_id, person_created, person_props = _NIL_UUID, "1970-01-01 00:00:00.000", ""
         else:
@@ -175,27 +202,34 @@ class _Rows:
             person_id, person_created, person_props = person.person_id, texts[0], texts[1]
             if event.personless:
                 person_props = ""
-        return {
-            "uuid": event.uuid,
-            "event": event.event,
-            "properties": orjson.dumps(event.properties).decode(),
-            "timestamp": ch_datetime(event.timestamp),
-            "team_id": event.team_id,
-            "distinct_id": event.distinct_id,
-            "elements_chain": event.elements_chain,
-            "created_at": self.created_at,
-            "person_id": person_id,
-            "person_created_at": person_created,
-            "person_properties": person_props,
-            "person_mode": "propertyless" if event.personless else "full",
-            "_timestamp": self.version,
-        }
+        return [
+            event.uuid,
+            event.event,
+            orjson.dumps(event.properties).decode(),
+            event.timestamp_text or ch_datetime(event.timestamp),
+            event.team_id,
+            event.distinct_id,
+            event.elements_chain,
+            self.created_at,
+            person_id,
+            person_created,
+            person_props,
+            "propertyless" if event.personless else "full",
+            self.version,
+        ]
 
 
 def rows_build(events: list[NormalizedEvent], people: list[ResolvedPerson | None], *, ingested_at: datetime) -> bytes:
-    """The JSONEachRow body of a batch (the ``to_row`` of every event, serialised)."""
-    rows, dumps = _Rows(ingested_at), orjson.dumps
-    return b"\n".join([dumps(rows.row(ev, person)) for ev, person in zip(events, people, strict=True)])
+    """The JSONCompactEachRow body of a batch: one array of ``EVENT_COLUMNS`` values per event, comma
+    separated (which the format accepts). Serialised as one array and unwrapped: ten thousand small
+    ``orjson.dumps`` results kept alive for a join cost ~2 µs each in allocation, one array 0.1 µs a row."""
+    rows = _Rows(ingested_at)
+    return orjson.dumps([rows.row(ev, person) for ev, person in zip(events, people, strict=True)])[1:-1]
+
+
+def body_rows(body: bytes) -> list[bytes]:
+    """A ``rows_build`` body split into one body per row (the slow path for a batch ClickHouse refused)."""
+    return [orjson.dumps(row) for row in orjson.loads(b"[" + body + b"]")] if body else []
 
 
 def rows_body(rows: list[dict[str, Any]]) -> bytes:

@@ -161,8 +161,10 @@ class EngineClient:
     def command(self, sql: str, params: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> Any:
         return self._call("command", sql, params, settings)
 
-    def insert_json_rows(self, table: str, body: bytes, *, dedup_token: str | None = None) -> float:
-        return self._call("insert_json_rows", table, body, dedup_token=dedup_token)
+    def insert_json_rows(
+        self, table: str, body: bytes, *, dedup_token: str | None = None, columns: Sequence[str] | None = None
+    ) -> float:
+        return self._call("insert_json_rows", table, body, dedup_token=dedup_token, columns=columns)
 
     def insert(self, table: str, rows: Sequence[Sequence[Any]], column_names: Sequence[str]) -> None:
         return self._call("insert", table, [tuple(r) for r in rows], list(column_names))

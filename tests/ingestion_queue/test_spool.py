@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 
+import orjson
 import pytest
 
 from ingestion.envelope import CapturedEvent
@@ -32,6 +33,25 @@ def test_envelope_round_trips(tmp_path):
     spool.append([event(1), event(2)])
     assert spool.all_events() == [event(1), event(2)]
     assert spool.depth() == 2
+
+
+def test_every_envelope_field_survives_the_spool_in_its_place(tmp_path):
+    distinct = CapturedEvent(
+        uuid="00000000-0000-7000-8000-000000000009", distinct_id="d", ip="10.0.0.9", data='{"event":"x"}',
+        now="2024-01-01T00:00:01.000Z", sent_at="2024-01-01T00:00:02.000Z", token="phc_t", team_id=42,
+        event="x", timestamp="2024-01-01T00:00:03.000Z", historical_migration=True,
+    )  # fmt: skip
+    spool = Spool(tmp_path / "s.sqlite3")
+    spool.append([distinct, event(1)])
+    assert spool.next_batch(10).events == [distinct, event(1)]
+
+
+def test_rows_written_as_keyed_objects_by_an_earlier_version_still_replay(tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    old_payload = orjson.dumps([event(1).to_dict(), event(2).to_dict()])
+    spool._conn().execute("INSERT INTO spool (n, payload) VALUES (2, ?)", (old_payload,))
+    spool.append([event(3)])
+    assert spool.next_batch(10).events == [event(1), event(2), event(3)]
 
 
 def test_batches_are_bounded_by_event_count_but_never_split_a_request(tmp_path):
