@@ -1,5 +1,5 @@
 """The one processing path both workers share: envelopes → persons, definitions, schema enforcement →
-one batched JSONEachRow insert into ``events`` (with an insert deduplication token)."""
+one batched JSONCompactEachRow insert into ``events`` (with an insert deduplication token)."""
 
 from __future__ import annotations
 

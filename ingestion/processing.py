@@ -1,7 +1,8 @@
 """Pure functions turning queued envelopes into `events` rows (capture reference §11–§13).
 
-No database, no ClickHouse: ``normalize`` gives the merged, normalised event; ``to_row`` gives the
-JSONEachRow dict once the person is resolved. Both worker kinds (embedded, Celery) share this path.
+No database, no ClickHouse: ``normalize`` gives the merged, normalised event; once the person is
+resolved ``rows_build`` gives a batch's JSONCompactEachRow body (``to_row``: one row as a keyed dict).
+Both worker kinds (embedded, Celery) share this path.
 """
 
 from __future__ import annotations
