@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from definitions.models import EventDefinition, EventProperty, PropertyDefinition
 from definitions.type_detection import detect_property_type
@@ -24,6 +24,19 @@ SKIPPED_EVENTS = frozenset({"$$plugin_metrics"})
 MAX_PROPERTIES_PER_EVENT = 10_000
 MAX_SHAPES = 100_000  # the shape cache starts over past this (high-cardinality property names)
 EVENT, PERSON = PropertyDefinition.Type.EVENT, PropertyDefinition.Type.PERSON
+
+
+class Seen(Protocol):
+    """What definitions need of an ingested event (ingestion's ``NormalizedEvent`` is one)."""
+
+    @property
+    def team_id(self) -> int: ...
+    @property
+    def event(self) -> str: ...
+    @property
+    def properties(self) -> dict[str, Any]: ...
+    @property
+    def person_properties(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +73,7 @@ def _props(items: Iterable[tuple[str, Any]]) -> Iterable[tuple[str, Any]]:
     return ((k, v) for k, v in items if k not in SKIPPED_KEYS and 0 < len(k) <= 400)
 
 
-def definitions_ingest(*, events: list[SeenEvent]) -> int:
+def definitions_ingest(*, events: Iterable[Seen]) -> int:
     """Upsert the definitions a batch implies; returns the number of database statements issued."""
     now_hour = _hour(datetime.now(UTC))
     hours: dict[tuple[int, str], datetime] = {}
@@ -74,11 +87,12 @@ def definitions_ingest(*, events: list[SeenEvent]) -> int:
         hours[key] = max(hours.get(key, now_hour), now_hour)
         if len(ev.properties) > MAX_PROPERTIES_PER_EVENT:
             continue
-        shape = (ev.team_id, ev.event, tuple(ev.properties), tuple(ev.person_properties))
+        person_properties = ev.person_properties
+        shape = (ev.team_id, ev.event, tuple(ev.properties), tuple(person_properties))
         if shape in _done_shapes:
             continue
         shapes.add(shape)
-        for parent, items in ((EVENT, ev.properties.items()), (PERSON, ev.person_properties.items())):
+        for parent, items in ((EVENT, ev.properties.items()), (PERSON, person_properties.items())):
             for name, value in _props(items):
                 pkey = (ev.team_id, name, int(parent))
                 if types.get(pkey) is None:

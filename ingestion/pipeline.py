@@ -6,12 +6,11 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 import orjson
 
 from definitions.enforcement import team_rules, violations
-from definitions.ingestion import SeenEvent, definitions_ingest
+from definitions.ingestion import definitions_ingest
 from ingestion.envelope import CapturedEvent
 from ingestion.models import DeadLetter, IngestionWarning
 from ingestion.persons import persons_process
@@ -23,7 +22,6 @@ from posthog_clone.metrics import EVENTS_WRITTEN, INSERT_LATENCY
 
 logger = logging.getLogger("ingestion")
 _seen_teams: set[int] = set()
-_NO_PROPERTIES: dict[str, Any] = {}  # shared, never changed
 
 
 def enforce_schemas(events: list[NormalizedEvent]) -> list[NormalizedEvent]:
@@ -57,18 +55,7 @@ def build_rows(envelopes: list[CapturedEvent]) -> tuple[bytes, int]:
     events = enforce_schemas([normalize(e) for e in envelopes])
     people = persons_process(events)
     t_persons = time.perf_counter()
-    definitions_ingest(
-        events=[
-            SeenEvent(
-                ev.team_id,
-                ev.event,
-                ev.timestamp,
-                ev.properties,
-                {**ev.set_once_props, **ev.set_props} if ev.set_props or ev.set_once_props else _NO_PROPERTIES,
-            )
-            for ev in events
-        ]
-    )
+    definitions_ingest(events=events)
     t_defs = time.perf_counter()
     _mark_teams_ingested({ev.team_id for ev in events})
     now = datetime.now(UTC)

@@ -35,6 +35,13 @@ class NormalizedEvent:
     unset_keys: list[str] = field(default_factory=list)
     timestamp_text: str = ""  # ``timestamp`` in ClickHouse text form when known without formatting it
 
+    @property
+    def person_properties(self) -> dict[str, Any]:
+        """What the event sets on its person: ``$set_once``, then ``$set`` over it (shared empty if nothing)."""
+        if self.set_props or self.set_once_props:
+            return {**self.set_once_props, **self.set_props}
+        return _EMPTY
+
 
 # capture's own envelope form (``capture.parsing.iso``): its ClickHouse text is a slice, no formatting
 _CAPTURE_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
@@ -147,8 +154,8 @@ def normalize(envelope: CapturedEvent) -> NormalizedEvent:
         properties=properties,
         elements_chain=chain,
         personless=properties.get("$process_person_profile") is False,
-        set_props=set_props or {},
-        set_once_props=set_once_props or {},
+        set_props=set_props,  # the shared empty dict when the event sets nothing (read, never changed)
+        set_once_props=set_once_props,
         unset_keys=unset_keys,
         timestamp_text=timestamp_text,
     )

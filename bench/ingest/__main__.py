@@ -94,8 +94,8 @@ print(len(rows) / (time.perf_counter() - t))
 """
 
 
-def _cpu_by_process(pgid: int) -> dict[str, tuple[float, int]]:
-    """CPU seconds (user + system) and the largest peak RSS (MB) of the server's processes, by role."""
+def _cpu_by_process(pgid: int) -> dict[str, tuple[float, float, int]]:
+    """User and system CPU seconds and the largest peak RSS (MB) of the server's processes, by role."""
     tick, out = os.sysconf("SC_CLK_TCK"), {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -110,8 +110,8 @@ def _cpu_by_process(pgid: int) -> dict[str, tuple[float, int]]:
         if int(stat.parent.name) == pgid:
             role = "serve (gunicorn master)"
         peak_mb = int(status.split("VmHWM:", 1)[1].split()[0]) // 1024 if "VmHWM:" in status else 0
-        seconds, peak = out.get(role, (0.0, 0))
-        out[role] = (seconds + (int(fields[11]) + int(fields[12])) / tick, max(peak, peak_mb))
+        user, system, peak = out.get(role, (0.0, 0.0, 0))
+        out[role] = (user + int(fields[11]) / tick, system + int(fields[12]) / tick, max(peak, peak_mb))
     return out
 
 
@@ -142,7 +142,7 @@ def main() -> None:
 
         spool = Spool(var_dir / "spool.sqlite3")
         progress = [0]
-        started = time.perf_counter()
+        started, client_cpu = time.perf_counter(), time.process_time()
         poster = threading.Thread(target=_post_all, args=(port, bodies, args.clients, progress))
         poster.start()
         while poster.is_alive():
@@ -151,6 +151,7 @@ def main() -> None:
                 f"  posted {progress[0]:,}  queued {spool.depth():,}  {time.perf_counter() - started:.1f}s", flush=True
             )
         posted_s = time.perf_counter() - started
+        client_cpu = time.process_time() - client_cpu
         if args.capture_only:
             if spy is not None:
                 spy.send_signal(2)
@@ -191,10 +192,11 @@ def main() -> None:
         print(f"end to end:        {e2e_s:.1f}s  {e2e:,.0f} events/s")
         print(f"raw chDB insert:   {raw:,.0f} events/s (same rows, JSONEachRow, 10k per insert)")
         print(f"ratio:             {e2e / raw:.3f}")
-        for role, (seconds, peak_mb) in sorted(cpu.items()):
+        print(f"CPU bench client:              {client_cpu:6.1f}s  {client_cpu * 1e6 / args.events:5.1f} µs/event")
+        for role, (user, system, peak_mb) in sorted(cpu.items()):
             print(
-                f"CPU {role + ':':<26} {seconds:6.1f}s  {seconds * 1e6 / args.events:5.1f} µs/event,"
-                f" peak RSS {peak_mb} MB"
+                f"CPU {role + ':':<26} {user + system:6.1f}s  {(user + system) * 1e6 / args.events:5.1f} µs/event"
+                f" ({system * 1e6 / args.events:.1f} system), peak RSS {peak_mb} MB"
             )
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)

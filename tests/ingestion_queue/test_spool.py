@@ -54,6 +54,32 @@ def test_rows_written_as_keyed_objects_by_an_earlier_version_still_replay(tmp_pa
     assert spool.next_batch(10).events == [event(1), event(2), event(3)]
 
 
+def test_uncompressed_rows_written_by_an_earlier_version_still_replay(tmp_path):
+    from ingestion.envelope import dumps
+
+    spool = Spool(tmp_path / "s.sqlite3")
+    spool._conn().execute("INSERT INTO spool (n, payload) VALUES (2, ?)", (dumps([event(1), event(2)]),))
+    spool.append([event(3)])
+    assert spool.next_batch(10).events == [event(1), event(2), event(3)]
+
+
+def test_payloads_are_checksummed_lz4_frames_a_quarter_of_the_json(tmp_path):
+    import lz4.frame
+
+    from ingestion.envelope import dumps
+
+    events = [event(i) for i in range(100)]
+    spool = Spool(tmp_path / "s.sqlite3")
+    spool.append(events)
+    (payload,) = spool._conn().execute("SELECT payload FROM spool").fetchone()
+    assert lz4.frame.decompress(payload) == dumps(events)
+    assert len(payload) * 4 < len(dumps(events))
+    damaged = payload[:40] + bytes([payload[40] ^ 0xFF]) + payload[41:]
+    spool._conn().execute("UPDATE spool SET payload = ?", (damaged,))
+    with pytest.raises(RuntimeError):  # a damaged row is refused, never replayed as other events
+        spool.next_batch(1000)
+
+
 def test_batches_are_bounded_by_event_count_but_never_split_a_request(tmp_path):
     spool = Spool(tmp_path / "s.sqlite3")
     for i in range(5):
