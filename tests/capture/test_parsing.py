@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -195,3 +195,34 @@ def test_build_resolves_team_through_the_injected_lookup_and_keeps_set_fields():
         "2024-05-01T12:00:00.000Z",
     )
     assert '"$set":{"a":1}' in event.data
+
+
+@pytest.mark.parametrize(
+    "moment, expected",
+    [
+        (datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC), "2024-01-02T03:04:05.000Z"),  # no microseconds
+        (datetime(2024, 1, 2, 3, 4, 5, 999, tzinfo=UTC), "2024-01-02T03:04:05.000Z"),  # truncated, not rounded
+        (datetime(2024, 1, 2, 3, 4, 5, 123999, tzinfo=UTC), "2024-01-02T03:04:05.123Z"),
+        (datetime(2024, 1, 2, 0, 30, tzinfo=timezone(timedelta(hours=2))), "2024-01-01T22:30:00.000Z"),
+        (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), "9999-12-31T23:59:59.999Z"),
+    ],
+)
+def test_iso_is_utc_milliseconds_with_z(moment, expected):
+    assert iso(moment) == expected
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2024-01-01T10:00:00.123456+02:00", "2024-01-01T08:00:00.123Z"),
+        ("2024-01-01T10:00:00", "2024-01-01T10:00:00.000Z"),  # no zone: UTC
+        ("2024/01/01 10:00", "2024-01-01T10:00:00.000Z"),
+        ("2024-01-01T10:00:00Z ", "2024-01-01T10:00:00.000Z"),  # spaces around
+        ("2024-01-01T10:00:00.1/+02:00", None),  # a slash is only a date separator
+        ("Mon, 01 Jan 2024 10:00:00 GMT", "2024-01-01T10:00:00.000Z"),
+        ("1704103200", "2024-01-01T10:00:00.000Z"),
+    ],
+)
+def test_timestamps_in_every_accepted_form_parse_to_utc(value, expected):
+    parsed = parse_timestamp(value)
+    assert (iso(parsed) if parsed else None) == expected
