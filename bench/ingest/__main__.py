@@ -4,7 +4,8 @@ JSONEachRow insert rate of the same rows measured in the same run.
     .venv/bin/python -m bench.ingest [--events 1000000] [--clients 4] [--profile]
 
 A throwaway VAR_DIR; `manage.py serve` in the embedded default (in-process worker, batches of
-INGEST_BATCH_SIZE). Bodies (100 events, gzip, /batch/) are built before the clock starts. End to end =
+INGEST_BATCH_SIZE). Bodies (100 events, gzip, /batch/) are built before the clock starts, which starts once
+/_readyz answers 200. End to end =
 first request → spool empty (the worker deletes a batch only after ClickHouse took it); the count in
 `events` is then checked. Raw = the same rows (processed by ingestion's pure functions) inserted into a
 fresh chDB in 10,000-row JSONEachRow inserts, in a subprocess. --profile runs the server under py-spy.
@@ -94,6 +95,23 @@ print(len(rows) / (time.perf_counter() - t))
 """
 
 
+def _wait_ready(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            conn.request("GET", "/_readyz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        finally:
+            conn.close()
+        if time.monotonic() > deadline:
+            raise SystemExit("the server never became ready (/_readyz)")
+        time.sleep(0.2)
+
+
 def _cpu_by_process(pgid: int) -> dict[str, tuple[float, float, int]]:
     """User and system CPU seconds and the largest peak RSS (MB) of the server's processes, by role."""
     tick, out = os.sysconf("SC_CLK_TCK"), {}
@@ -133,6 +151,7 @@ def main() -> None:
         if args.profile:
             env["PYSPY_OUT"] = str(var_dir / "profile.txt")
         server = start_server(env)
+        _wait_ready(port)  # the clock starts once the engine has migrated ClickHouse, as a load balancer would
         spy = None
         if args.profile:
             out = str(ROOT / "var/bench-ingest-profile.txt")
