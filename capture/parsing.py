@@ -82,7 +82,8 @@ def capture_events_build(
         properties = _properties(event)
         distinct_id = distinct_id_extract(event=event, properties=properties)
         event_uuid = uuid_resolve(event.get("uuid"))
-        _check_snapshot(name, properties)
+        if name == "$snapshot":
+            _check_snapshot(name, properties)
         timestamp = timestamp_resolve(event=event, properties=properties, now=now, sent_at=sent_at)
         data: dict[str, Any] = {"event": name, "distinct_id": distinct_id, "properties": properties}
         data["uuid"] = event_uuid
@@ -229,6 +230,9 @@ def _properties(event: dict[str, Any]) -> dict[str, Any]:
 
 def distinct_id_extract(*, event: dict[str, Any], properties: dict[str, Any]) -> str:
     """Top-level distinct_id / $distinct_id, else properties.distinct_id; non-strings as JSON text (§5)."""
+    value = event.get("distinct_id")
+    if type(value) is str and len(value) <= MAX_DISTINCT_ID_CHARS and "\x00" not in value and value.strip():
+        return value  # what SDKs send: kept as it is
     present = False
     value: Any = None
     for source, key in ((event, "distinct_id"), (event, "$distinct_id"), (properties, "distinct_id")):

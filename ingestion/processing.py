@@ -62,10 +62,13 @@ def parse_iso(value: str | None) -> datetime | None:
 def _timestamp(envelope: CapturedEvent) -> tuple[datetime, str]:
     """The event time, and its ClickHouse text when the envelope has capture's form (else "")."""
     text = envelope.timestamp
+    if isinstance(text, str) and _CAPTURE_TIMESTAMP.fullmatch(text):  # the usual case, without parse_iso's checks
+        try:
+            return datetime.fromisoformat(text), f"{text[:10]} {text[11:23]}000"  # `Z`: tzinfo is UTC
+        except ValueError:  # digits in place but no such date (2024-02-30)
+            pass
     parsed = parse_iso(text)
     if parsed is not None:
-        if _CAPTURE_TIMESTAMP.fullmatch(text):
-            return parsed, f"{text[:10]} {text[11:23]}000"
         return parsed, ""
     return parse_iso(envelope.now) or datetime.now(UTC), ""
 
@@ -188,6 +191,24 @@ def to_row(event: NormalizedEvent, person: ResolvedPerson | None, *, ingested_at
     return dict(zip(EVENT_COLUMNS, _Rows(ingested_at).row(event, person), strict=True))
 
 
+# person uuid → (created_at, properties, their texts), across batches: a known person's texts are reused
+# while its created_at and properties are the very same objects (properties are replaced, never changed in
+# place; holding them here keeps their identity from being reused).
+_person_texts: dict[str, tuple[datetime, dict[str, Any], tuple[str, str]]] = {}
+_PERSON_TEXTS_MAX = 100_000
+
+
+def _person_texts_for(person: ResolvedPerson) -> tuple[str, str]:
+    known = _person_texts.get(person.person_id)
+    if known is not None and known[0] is person.created_at and known[1] is person.properties:
+        return known[2]
+    texts = (ch_datetime(person.created_at)[:23], orjson.dumps(person.properties).decode())
+    if len(_person_texts) >= _PERSON_TEXTS_MAX:
+        _person_texts.clear()
+    _person_texts[person.person_id] = (person.created_at, person.properties, texts)
+    return texts
+
+
 class _Rows:
     """Row building for one batch: the batch-wide texts once, each person's texts once."""
 
@@ -203,10 +224,7 @@ class _Rows:
         else:
             texts = self.persons.get(id(person))
             if texts is None:
-                texts = self.persons[id(person)] = (
-                    ch_datetime(person.created_at)[:23],
-                    orjson.dumps(person.properties).decode(),
-                )
+                texts = self.persons[id(person)] = _person_texts_for(person)
             person_id, person_created, person_props = person.person_id, texts[0], texts[1]
             if event.personless:
                 person_props = ""

@@ -61,6 +61,7 @@ def test_envelope_fields_win_over_the_clients():
         ("2026-W48-2T10:00:00.123Z", "2026-11-24 10:00:00.123000"),  # ISO week date: formatted
         ("2026-11-24T12:00:00+02:00", "2026-11-24 10:00:00.000000"),
         ("2026-11-24T10:00:00", "2026-11-24 10:00:00.000000"),
+        ("2026-02-30T10:00:00.123Z", "2026-11-24 10:00:01.000000"),  # no such day: the receive time
     ],
 )
 def test_timestamps_are_written_in_clickhouse_text_form(timestamp, expected):
@@ -79,6 +80,16 @@ def test_process_person_profile_false_is_personless(flag, mode, person_propertie
     assert ev.personless is (flag is False)
     assert (row["person_mode"], row["person_properties"]) == (mode, person_properties)
     assert row["person_id"] == PERSON.person_id
+
+
+def test_a_persons_texts_follow_its_properties_across_batches():
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    before = ResolvedPerson("0190a6b1-0000-7000-8000-0000000000aa", {"plan": "free"}, created)
+    after = ResolvedPerson(before.person_id, {"plan": "pro"}, created)  # a later batch: properties replaced
+    ev = normalize(envelope(TEAM, "e", "d1"))
+    for person, expected in ((before, '{"plan":"free"}'), (after, '{"plan":"pro"}'), (before, '{"plan":"free"}')):
+        row = to_row(ev, person, ingested_at=datetime.now(UTC))
+        assert (row["person_properties"], row["person_created_at"]) == (expected, "2026-01-01 00:00:00.000")
 
 
 def test_unset_keys_are_read():
