@@ -230,9 +230,9 @@ def _properties(event: dict[str, Any]) -> dict[str, Any]:
 
 def distinct_id_extract(*, event: dict[str, Any], properties: dict[str, Any]) -> str:
     """Top-level distinct_id / $distinct_id, else properties.distinct_id; non-strings as JSON text (§5)."""
-    value = event.get("distinct_id")
-    if type(value) is str and len(value) <= MAX_DISTINCT_ID_CHARS and "\x00" not in value and value.strip():
-        return value  # what SDKs send: kept as it is
+    given = event.get("distinct_id")
+    if type(given) is str and len(given) <= MAX_DISTINCT_ID_CHARS and "\x00" not in given and given.strip():
+        return given  # what SDKs send: kept as it is
     present = False
     value: Any = None
     for source, key in ((event, "distinct_id"), (event, "$distinct_id"), (properties, "distinct_id")):

@@ -96,21 +96,26 @@ def dead_letter(envelopes: list[CapturedEvent], error: str) -> None:
 
 
 def ingest_batch(envelopes: list[CapturedEvent], *, token: str) -> None:
-    """Process and write one batch. If ClickHouse rejects the batch for good, rows are retried one by one
-    (each with its own token) and only the rows it can never take become dead letters."""
+    """Process and write one batch (``build_rows`` then ``write_rows``)."""
     body, rows = build_rows(envelopes)
     try:
         insert_events(body, token=token, rows=rows)
     except ClickHouseError as exc:
         if exc.retryable:
             raise
-        logger.error("batch rejected, writing rows one by one", extra={"error": str(exc)})
-        by_uuid = {e.uuid: e for e in envelopes}
-        for i, line in enumerate(body_rows(body)):
-            try:
-                insert_events(line, token=f"{token}-{i}", rows=1)
-            except ClickHouseError as row_exc:
-                if row_exc.retryable:
-                    raise
-                uuid = orjson.loads(line)[0]  # EVENT_COLUMNS starts with uuid
-                dead_letter([by_uuid[uuid]] if uuid in by_uuid else [], str(row_exc))
+        insert_one_by_one(envelopes, body, token=token, error=exc)
+
+
+def insert_one_by_one(envelopes: list[CapturedEvent], body: bytes, *, token: str, error: ClickHouseError) -> None:
+    """After ClickHouse rejected a whole batch for good: its rows one by one (each with its own token); only
+    the rows it can never take become dead letters."""
+    logger.error("batch rejected, writing rows one by one", extra={"error": str(error)})
+    by_uuid = {e.uuid: e for e in envelopes}
+    for i, line in enumerate(body_rows(body)):
+        try:
+            insert_events(line, token=f"{token}-{i}", rows=1)
+        except ClickHouseError as row_exc:
+            if row_exc.retryable:
+                raise
+            uuid = orjson.loads(line)[0]  # EVENT_COLUMNS starts with uuid
+            dead_letter([by_uuid[uuid]] if uuid in by_uuid else [], str(row_exc))

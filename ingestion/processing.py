@@ -210,22 +210,19 @@ def _person_texts_for(person: ResolvedPerson) -> tuple[str, str]:
 
 
 class _Rows:
-    """Row building for one batch: the batch-wide texts once, each person's texts once."""
+    """Row building for one batch: the batch-wide texts once, each person's texts once (``_person_texts``)."""
 
     def __init__(self, ingested_at: datetime):
         self.created_at = ch_datetime(ingested_at)
         self.version = self.created_at[:19]
-        self.persons: dict[int, tuple[str, str]] = {}  # id(ResolvedPerson) → (created_at text, properties JSON)
 
     def row(self, event: NormalizedEvent, person: ResolvedPerson | None) -> list[Any]:
         """The values of ``EVENT_COLUMNS``, in order."""
         if person is None:
             person_id, person_created, person_props = _NIL_UUID, "1970-01-01 00:00:00.000", ""
         else:
-            texts = self.persons.get(id(person))
-            if texts is None:
-                texts = self.persons[id(person)] = _person_texts_for(person)
-            person_id, person_created, person_props = person.person_id, texts[0], texts[1]
+            person_created, person_props = _person_texts_for(person)
+            person_id = person.person_id
             if event.personless:
                 person_props = ""
         return [

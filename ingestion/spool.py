@@ -4,8 +4,9 @@
 200 survives ``kill -9``. One row holds one request's envelopes. Appends are group-committed: requests
 arriving while a commit is under way are written together by the next one (one fsync for all of them),
 each caller still returning only after its own row is committed. A batch being written to ClickHouse is
-recorded first (``inflight``) so that after a crash exactly the same rows are replayed with the same
-deduplication token.
+recorded first (``inflight_batches``; the worker has up to two in flight: one inserting, the next being
+processed) so that after a crash exactly the same batches are replayed, each with its own deduplication
+token. The single-row ``inflight`` table of earlier versions is carried over when a spool is opened.
 
 A row's payload is its envelopes (``envelope.dumps``) as an LZ4 frame with a content checksum: a quarter
 of the bytes to write, checkpoint and free, which costs less CPU than the compression (measured on 100-event
@@ -58,7 +59,18 @@ class Batch:
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS spool (id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL, payload BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS inflight (only INTEGER PRIMARY KEY CHECK (only = 1), first_id INTEGER, last_id INTEGER);
+CREATE TABLE IF NOT EXISTS inflight_batches (first_id INTEGER PRIMARY KEY, last_id INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+# an earlier version's one in-flight batch becomes a row of inflight_batches (idempotent, one transaction)
+_CARRY_OVER_INFLIGHT = """
+BEGIN IMMEDIATE;
+INSERT OR IGNORE INTO inflight_batches (first_id, last_id)
+    SELECT first_id, last_id FROM inflight WHERE first_id IS NOT NULL AND last_id IS NOT NULL;
+DELETE FROM inflight;
+COMMIT;
 """
 
 
@@ -79,6 +91,7 @@ class Spool:
         self._commit_lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn().executescript(_SCHEMA)
+        self._conn().executescript(_CARRY_OVER_INFLIGHT)
         self._conn().execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('spool_id', ?)", (uuid.uuid4().hex,))
         self.spool_id = self._conn().execute("SELECT value FROM meta WHERE key = 'spool_id'").fetchone()[0]
 
@@ -122,23 +135,28 @@ class Spool:
             for pending in group:
                 pending.error, pending.done = error, True
 
-    def depth(self) -> int:
-        row = self._conn().execute("SELECT COALESCE(SUM(n), 0) FROM spool").fetchone()
+    def depth(self, *, after_id: int = 0) -> int:
+        """Events queued (past row ``after_id``)."""
+        row = self._conn().execute("SELECT COALESCE(SUM(n), 0) FROM spool WHERE id > ?", (after_id,)).fetchone()
         return int(row[0])
 
-    def next_batch(self, max_events: int) -> Batch | None:
-        """The in-flight batch if a crash left one, else the oldest rows up to ``max_events`` events."""
+    def next_batch(self, max_events: int, *, after_id: int = 0) -> Batch | None:
+        """The next batch past row ``after_id`` (0: from the start): a recorded in-flight batch if a crash
+        left one there (replayed exactly), else the oldest rows up to ``max_events`` events, recorded as in
+        flight until ``complete``."""
         conn = self._conn()
-        inflight = conn.execute("SELECT first_id, last_id FROM inflight").fetchone()
-        if inflight:
-            rows = conn.execute(
-                "SELECT id, payload FROM spool WHERE id BETWEEN ? AND ? ORDER BY id", inflight
-            ).fetchall()
-            if rows:
-                return Batch(inflight[0], inflight[1], [e for _, p in rows for e in decode(p)], self.spool_id)
-            conn.execute("DELETE FROM inflight")
+        recorded = conn.execute(
+            "SELECT first_id, last_id FROM inflight_batches WHERE first_id > ? ORDER BY first_id", (after_id,)
+        ).fetchall()
+        for first_id, last_id in recorded:
+            rows = conn.execute("SELECT payload FROM spool WHERE id BETWEEN ? AND ? ORDER BY id", (first_id, last_id))
+            events = [e for (p,) in rows for e in decode(p)]
+            if events:
+                return Batch(first_id, last_id, events, self.spool_id)
+            conn.execute("DELETE FROM inflight_batches WHERE first_id = ?", (first_id,))
+        start = max([after_id, *(last_id for _, last_id in recorded)])
         rows, total = [], 0
-        for row_id, n, payload in conn.execute("SELECT id, n, payload FROM spool ORDER BY id"):
+        for row_id, n, payload in conn.execute("SELECT id, n, payload FROM spool WHERE id > ? ORDER BY id", (start,)):
             if rows and total + n > max_events:
                 break
             rows.append((row_id, payload))
@@ -146,10 +164,7 @@ class Spool:
         if not rows:
             return None
         batch = Batch(rows[0][0], rows[-1][0], [e for _, p in rows for e in decode(p)], self.spool_id)
-        conn.execute(
-            "INSERT OR REPLACE INTO inflight (only, first_id, last_id) VALUES (1, ?, ?)",
-            (batch.first_id, batch.last_id),
-        )
+        conn.execute("INSERT INTO inflight_batches (first_id, last_id) VALUES (?, ?)", (batch.first_id, batch.last_id))
         return batch
 
     def complete(self, batch: Batch) -> None:
@@ -158,7 +173,7 @@ class Spool:
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.execute("DELETE FROM spool WHERE id BETWEEN ? AND ?", (batch.first_id, batch.last_id))
-            conn.execute("DELETE FROM inflight")
+            conn.execute("DELETE FROM inflight_batches WHERE first_id = ?", (batch.first_id,))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -1,5 +1,11 @@
 """The embedded ingestion worker: a daemon thread in the server process draining the spool in batches
-(at INGEST_BATCH_SIZE events or INGEST_FLUSH_INTERVAL_MS, whichever comes first)."""
+(at INGEST_BATCH_SIZE events or INGEST_FLUSH_INTERVAL_MS, whichever comes first).
+
+While a backlog lasts, the ClickHouse insert of one batch runs on a second thread beside the processing
+(persons, definitions, rows) of the next: the insert holds no GIL, so the two overlap. A batch is completed
+in the spool only after its insert returned, in order; both are recorded as in flight until then, so a
+crash replays each with its own deduplication token.
+"""
 
 from __future__ import annotations
 
@@ -7,41 +13,86 @@ import gc
 import logging
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import close_old_connections
 
-from ingestion.pipeline import ingest_batch
+from ingestion.pipeline import build_rows, insert_events, insert_one_by_one
 from ingestion.queue import get_spool
+from ingestion.spool import Batch, Spool
 from posthog_clone.clickhouse.errors import ClickHouseError
 
 logger = logging.getLogger("ingestion")
 _thread: threading.Thread | None = None
 _start_lock = threading.Lock()
 _drain_lock = threading.Lock()
+_stopping = threading.Event()
+_inserter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestion-insert")
+
+
+class _Writing:
+    """A batch whose events insert is under way on the insert thread."""
+
+    def __init__(self, batch: Batch, body: bytes, rows: int):
+        self.batch, self.body, self.rows = batch, body, rows
+        self.insert: Future = _inserter.submit(insert_events, body, token=batch.token, rows=rows)
+
+    def finish(self, spool: Spool) -> int:
+        """Wait for the insert (a batch ClickHouse refuses for good goes row by row here, on the caller's
+        thread and database connection), then forget the batch; the number of events handled."""
+        try:
+            self.insert.result()
+        except ClickHouseError as exc:
+            if exc.retryable:
+                raise
+            insert_one_by_one(self.batch.events, self.body, token=self.batch.token, error=exc)
+        spool.complete(self.batch)
+        return len(self.batch.events)
+
+
+def drain(max_events: int | None = None, *, max_batches: int | None = None, whole: bool = False) -> int:
+    """Write the batches queued now (crash-left in-flight batches first, each replayed as it was), the insert
+    of each beside the processing of the next; stops early once the worker is stopping. ``whole``: after the
+    first batch, only whole ones (a batch's cost per event grows as it shrinks: the rest waits for more).
+    Events handled."""
+    spool, size, total, taken = get_spool(), max_events or settings.INGEST_BATCH_SIZE, 0, 0
+    with _drain_lock:
+        writing: _Writing | None = None
+        try:
+            while not _stopping.is_set() and (max_batches is None or taken < max_batches):
+                after_id = writing.batch.last_id if writing else 0
+                if whole and taken and spool.depth(after_id=after_id) < size:
+                    break
+                batch = spool.next_batch(size, after_id=after_id)
+                if batch is None:
+                    break
+                taken += 1
+                body, rows = build_rows(batch.events)
+                if writing is not None:
+                    done, writing = writing, None
+                    total += done.finish(spool)
+                writing = _Writing(batch, body, rows)
+        finally:
+            if writing is not None:  # also after an error: a batch ClickHouse took is forgotten
+                total += writing.finish(spool)
+    return total
 
 
 def drain_once(max_events: int | None = None) -> int:
     """Write one batch (the crash-left in-flight batch first); the number of events handled."""
-    spool = get_spool()
-    with _drain_lock:
-        batch = spool.next_batch(max_events or settings.INGEST_BATCH_SIZE)
-        if batch is None:
-            return 0
-        ingest_batch(batch.events, token=batch.token)
-        spool.complete(batch)
-        return len(batch.events)
+    return drain(max_events, max_batches=1)
 
 
 def flush() -> int:
     """Drain everything queued now, synchronously (tests, bench, `manage.py ingest_flush`): the spool, or
     in scale mode the broker's ingestion queue (run it where ClickHouse is writable: with chDB, the owner)."""
     if settings.INGEST_QUEUE == "celery":
-        from ingestion.broker import drain
+        from ingestion import broker
 
-        return drain()
+        return broker.drain()
     total = 0
-    while n := drain_once():
+    while n := drain():  # until a pass finds nothing (events queued during one are taken by the next)
         total += n
     return total
 
@@ -50,13 +101,12 @@ def _loop() -> None:
     spool = get_spool()
     interval = settings.INGEST_FLUSH_INTERVAL_MS / 1000
     backoff = 0.2
-    while True:
+    while not _stopping.is_set():
         deadline = time.monotonic() + interval
         while time.monotonic() < deadline and spool.depth() < settings.INGEST_BATCH_SIZE:
             time.sleep(min(0.05, interval))
         try:
-            while drain_once():
-                pass
+            drain(whole=True)
             backoff = 0.2
         except ClickHouseError as exc:
             logger.warning("ingestion batch failed, will retry", extra={"error": str(exc), "backoff_s": backoff})
@@ -92,5 +142,6 @@ def start_background_worker() -> threading.Thread:
 
 
 def stop_background_worker(timeout: float) -> None:
-    """Before the process exits: wait for the batch being written, if any, and start no other."""
+    """Before the process exits: start no other batch and wait for the ones being written, if any."""
+    _stopping.set()
     _drain_lock.acquire(timeout=timeout)

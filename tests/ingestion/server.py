@@ -66,12 +66,15 @@ def start_server(env: dict[str, str]) -> subprocess.Popen:
     return wait_healthy(proc, env["PORT"])
 
 
-def wait_healthy(proc: subprocess.Popen, port: str | int, timeout: float = 60) -> subprocess.Popen:
-    """Return ``proc`` once /_health answers on ``port``; kill its process group and fail if it never does."""
+def wait_healthy(
+    proc: subprocess.Popen, port: str | int, timeout: float = 60, *, path: str = "/_health"
+) -> subprocess.Popen:
+    """Return ``proc`` once ``path`` answers 200 on ``port`` (/_readyz: its dependencies too); kill its process
+    group and fail if it never does."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_health", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1)
             return proc
         except OSError:
             time.sleep(0.2)

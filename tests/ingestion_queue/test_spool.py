@@ -105,6 +105,54 @@ def test_inflight_batch_is_replayed_identically_after_a_crash(tmp_path):
     assert [e.uuid for e in reopened.next_batch(max_events=100).events] == [event(3).uuid]
 
 
+def test_two_inflight_batches_are_replayed_each_as_it_was_after_a_crash(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    spool = Spool(path)
+    for i in range(1, 5):
+        spool.append([event(i)])
+    first = spool.next_batch(max_events=2)  # inserting
+    second = spool.next_batch(max_events=1, after_id=first.last_id)  # being processed meanwhile
+    assert [e.uuid for e in second.events] == [event(3).uuid]
+    spool.append([event(5)])
+    reopened = Spool(path)  # kill -9 with both in flight
+    replay = reopened.next_batch(max_events=100)
+    assert (replay.first_id, replay.last_id, replay.token, replay.events) == (
+        first.first_id, first.last_id, first.token, first.events)  # fmt: skip
+    replay_2 = reopened.next_batch(max_events=100, after_id=replay.last_id)
+    assert (replay_2.first_id, replay_2.last_id, replay_2.token) == (second.first_id, second.last_id, second.token)
+    reopened.complete(replay)
+    reopened.complete(replay_2)
+    assert [e.uuid for e in reopened.next_batch(max_events=100).events] == [event(4).uuid, event(5).uuid]
+
+
+def test_a_batch_taken_after_one_in_flight_starts_past_it(tmp_path):
+    spool = Spool(tmp_path / "s.sqlite3")
+    for i in range(1, 4):
+        spool.append([event(i)])
+    first = spool.next_batch(max_events=1)
+    later = spool.next_batch(max_events=100, after_id=first.last_id)
+    assert [e.uuid for e in later.events] == [event(2).uuid, event(3).uuid]
+    assert spool.next_batch(max_events=100, after_id=later.last_id) is None
+
+
+def test_an_earlier_versions_single_inflight_batch_is_carried_over_and_replayed(tmp_path):
+    path = tmp_path / "s.sqlite3"
+    spool = Spool(path)
+    for i in range(1, 4):
+        spool.append([event(i)])
+    first = spool.next_batch(max_events=2)
+    conn = spool._conn()  # as the previous version recorded it: one row in `inflight`, no inflight_batches
+    conn.execute("DELETE FROM inflight_batches")
+    conn.execute("INSERT INTO inflight (only, first_id, last_id) VALUES (1, ?, ?)", (first.first_id, first.last_id))
+    reopened = Spool(path)
+    replay = reopened.next_batch(max_events=1)  # the recorded batch whole, whatever the batch size now
+    assert (replay.first_id, replay.last_id, replay.token) == (first.first_id, first.last_id, first.token)
+    assert reopened._conn().execute("SELECT COUNT(*) FROM inflight").fetchone() == (0,)
+    Spool(path)  # opening it again carries nothing twice
+    reopened.complete(replay)
+    assert [e.uuid for e in reopened.next_batch(max_events=100).events] == [event(3).uuid]
+
+
 def test_append_survives_sigkill(tmp_path):
     path = tmp_path / "s.sqlite3"
     code = textwrap.dedent(

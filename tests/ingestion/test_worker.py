@@ -1,0 +1,87 @@
+"""The embedded worker's drain: batches written in order, the insert of one beside the processing of the
+next; a failed insert leaves every batch it had taken in flight, and the retry writes each event once."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingestion import worker
+from ingestion.queue import enqueue, get_spool
+from posthog_clone.clickhouse import get_client, table
+from posthog_clone.clickhouse.client import ClickHouseClient
+from posthog_clone.clickhouse.errors import ClickHouseError
+from tests.ingestion.conftest import envelope
+
+pytestmark = [pytest.mark.clickhouse, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _on_the_spool(settings, tmp_path):
+    settings.INGEST_QUEUE = "spool"  # also in the CI run whose queue is the broker: this is the spool's worker
+    settings.SPOOL_PATH = tmp_path / "spool.sqlite3"
+    settings.INGEST_BATCH_SIZE = 4
+
+
+def _counts(team_id: int) -> tuple[int, int]:
+    sql = f"SELECT count(), uniqExact(uuid) FROM {table('events')} WHERE team_id = {{t:Int64}}"
+    return get_client().query(sql, {"t": team_id}).rows[0]
+
+
+def _inflight() -> int:
+    return get_spool()._conn().execute("SELECT COUNT(*) FROM inflight_batches").fetchone()[0]
+
+
+def test_drain_writes_every_batch_and_leaves_nothing_in_flight(team):
+    for r in range(5):
+        enqueue([envelope(team, "e", f"u{r}-{i}") for i in range(3)])  # 5 requests → 5 batches of at most 4
+
+    assert worker.drain() == 15
+    assert _counts(team.pk) == (15, 15)
+    assert get_spool().depth() == 0 and _inflight() == 0
+    assert worker.drain() == 0
+
+
+def test_drain_once_writes_one_batch(team):
+    for r in range(3):
+        enqueue([envelope(team, "e", f"u{r}-{i}") for i in range(2)])
+
+    assert worker.drain_once() == 4
+    assert _counts(team.pk) == (4, 4)
+    assert get_spool().depth() == 2 and _inflight() == 0
+
+
+def test_an_insert_failing_while_the_next_batch_is_processed_is_replayed_with_it_each_event_once(team, monkeypatch):
+    sent = [[envelope(team, "e", f"u{r}-{i}") for i in range(4)] for r in range(3)]
+    for events in sent:
+        enqueue(events)
+    real, calls = ClickHouseClient.insert_json_rows, []
+
+    def first_events_insert_lands_then_fails(self, target, body, **kwargs):  # ClickHouse is the edge
+        if target != table("events"):
+            return real(self, target, body, **kwargs)  # the persons mirror
+        calls.append(kwargs["dedup_token"])
+        real(self, target, body, **kwargs)  # it reached ClickHouse, but the answer is lost
+        raise ClickHouseError("Timeout exceeded", code=159, retryable=True)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ClickHouseClient, "insert_json_rows", first_events_insert_lands_then_fails)
+        patch.setattr("ingestion.pipeline.time.sleep", lambda s: None)
+        with pytest.raises(ClickHouseError):
+            worker.drain()
+    assert len(set(calls)) == 1  # the first batch only: the second was processed, never sent
+    assert _inflight() == 2 and get_spool().depth() == 12  # both recorded, nothing forgotten
+
+    assert worker.drain() == 12
+    assert _counts(team.pk) == (12, 12)  # the first batch, written twice under one token, is there once
+    assert get_spool().depth() == 0 and _inflight() == 0
+
+
+def test_a_stopping_worker_takes_no_further_batch(team):
+    for r in range(3):
+        enqueue([envelope(team, "e", f"u{r}-{i}") for i in range(4)])
+    worker._stopping.set()
+    try:
+        assert worker.drain() == 0
+    finally:
+        worker._stopping.clear()
+    assert get_spool().depth() == 12
