@@ -96,7 +96,7 @@ def dead_letter(envelopes: list[CapturedEvent], error: str) -> None:
 
 
 def ingest_batch(envelopes: list[CapturedEvent], *, token: str) -> None:
-    """Process and write one batch (``build_rows`` then ``write_rows``)."""
+    """Process and write one batch (``build_rows``, ``insert_events``, ``insert_one_by_one`` if refused)."""
     body, rows = build_rows(envelopes)
     try:
         insert_events(body, token=token, rows=rows)

@@ -2,15 +2,19 @@
 (at INGEST_BATCH_SIZE events or INGEST_FLUSH_INTERVAL_MS, whichever comes first).
 
 While a backlog lasts, the ClickHouse insert of one batch runs on a second thread beside the processing
-(persons, definitions, rows) of the next: the insert holds no GIL, so the two overlap. A batch is completed
-in the spool only after its insert returned, in order; both are recorded as in flight until then, so a
-crash replays each with its own deduplication token.
+(persons, definitions, rows) of the next: the insert holds no GIL, so the two overlap (the persons mirror's
+own chDB inserts wait for it: one chDB handle takes one call at a time). A batch is completed in the spool
+only after its insert returned, in order; both are recorded as in flight until then, so a crash replays
+each with its own deduplication token. The next batch's persons are applied before the insert of the one
+before is known to have landed: if that insert fails, both batches replay and their person updates are
+applied again in order (as after a crash), converging on the same persons.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
+import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,7 +32,15 @@ _thread: threading.Thread | None = None
 _start_lock = threading.Lock()
 _drain_lock = threading.Lock()
 _stopping = threading.Event()
-_inserter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestion-insert")
+_inserters: dict[int, ThreadPoolExecutor] = {}  # by process id: an executor used before a fork is dead in the child
+
+
+def _inserter() -> ThreadPoolExecutor:
+    with _start_lock:
+        executor = _inserters.get(os.getpid())
+        if executor is None:
+            executor = _inserters[os.getpid()] = ThreadPoolExecutor(1, thread_name_prefix="ingestion-insert")
+        return executor
 
 
 class _Writing:
@@ -36,7 +48,7 @@ class _Writing:
 
     def __init__(self, batch: Batch, body: bytes, rows: int):
         self.batch, self.body, self.rows = batch, body, rows
-        self.insert: Future = _inserter.submit(insert_events, body, token=batch.token, rows=rows)
+        self.insert: Future = _inserter().submit(insert_events, body, token=batch.token, rows=rows)
 
     def finish(self, spool: Spool) -> int:
         """Wait for the insert (a batch ClickHouse refuses for good goes row by row here, on the caller's
@@ -73,9 +85,15 @@ def drain(max_events: int | None = None, *, max_batches: int | None = None, whol
                     done, writing = writing, None
                     total += done.finish(spool)
                 writing = _Writing(batch, body, rows)
-        finally:
-            if writing is not None:  # also after an error: a batch ClickHouse took is forgotten
-                total += writing.finish(spool)
+        except BaseException:
+            if writing is not None:  # a batch ClickHouse took is forgotten all the same; the first error wins
+                try:
+                    writing.finish(spool)
+                except Exception:
+                    logger.exception("the batch being inserted failed too; both stay in flight")
+            raise
+        if writing is not None:
+            total += writing.finish(spool)
     return total
 
 
@@ -136,6 +154,7 @@ def start_background_worker() -> threading.Thread:
     global _thread
     with _start_lock:
         if _thread is None or not _thread.is_alive():
+            _stopping.clear()
             _thread = threading.Thread(target=_loop, name="ingestion-worker", daemon=True)
             _thread.start()
         return _thread

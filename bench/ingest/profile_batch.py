@@ -70,8 +70,8 @@ def main() -> None:
         took, cpu = time.perf_counter() - started, time.thread_time() - cpu
         process_cpu = time.process_time() - process_cpu
         print(
-            f"batch {i}: {n} events in {took:.3f}s = {n / took:,.0f} events/s; this thread's CPU {cpu:.3f}s,"
-            f" the process's (with chDB's threads) {process_cpu:.3f}s"
+            f"batch {i}: {n} events in {took:.3f}s = {n / took:,.0f} events/s; this thread's CPU {cpu:.3f}s"
+            f" (processing), the process's {process_cpu:.3f}s (with the insert thread and chDB's)"
         )
     if profiler is not None:
         profiler.stop()

@@ -22,6 +22,14 @@ def _on_the_spool(settings, tmp_path):
     settings.INGEST_BATCH_SIZE = 4
 
 
+@pytest.fixture
+def merges_stopped():
+    """Duplicates stay visible: a background merge of the ReplacingMergeTree would hide a failed dedup."""
+    get_client().command(f"SYSTEM STOP MERGES {table('events')}")
+    yield
+    get_client().command(f"SYSTEM START MERGES {table('events')}")
+
+
 def _counts(team_id: int) -> tuple[int, int]:
     sql = f"SELECT count(), uniqExact(uuid) FROM {table('events')} WHERE team_id = {{t:Int64}}"
     return get_client().query(sql, {"t": team_id}).rows[0]
@@ -50,7 +58,9 @@ def test_drain_once_writes_one_batch(team):
     assert get_spool().depth() == 2 and _inflight() == 0
 
 
-def test_an_insert_failing_while_the_next_batch_is_processed_is_replayed_with_it_each_event_once(team, monkeypatch):
+def test_an_insert_failing_while_the_next_batch_is_processed_is_replayed_with_it_each_event_once(
+    team, monkeypatch, merges_stopped
+):
     sent = [[envelope(team, "e", f"u{r}-{i}") for i in range(4)] for r in range(3)]
     for events in sent:
         enqueue(events)
@@ -72,8 +82,56 @@ def test_an_insert_failing_while_the_next_batch_is_processed_is_replayed_with_it
     assert _inflight() == 2 and get_spool().depth() == 12  # both recorded, nothing forgotten
 
     assert worker.drain() == 12
-    assert _counts(team.pk) == (12, 12)  # the first batch, written twice under one token, is there once
+    assert _counts(team.pk) == (12, 12)  # the first batch, sent 6 times under one token, is there once
     assert get_spool().depth() == 0 and _inflight() == 0
+
+
+def test_a_batch_failing_to_process_while_one_is_inserted_lets_that_one_complete(team, monkeypatch, merges_stopped):
+    for r in range(3):
+        enqueue([envelope(team, "e", f"u{r}-{i}") for i in range(4)])
+    real, built = worker.build_rows, []
+
+    def second_fails(envelopes):
+        built.append(len(envelopes))
+        if len(built) == 2:
+            raise RuntimeError("the database went away")
+        return real(envelopes)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(worker, "build_rows", second_fails)
+        with pytest.raises(RuntimeError, match="went away"):  # the processing error, not hidden
+            worker.drain()
+    assert _counts(team.pk) == (4, 4)  # the first batch was written and forgotten
+    assert _inflight() == 1 and get_spool().depth() == 8  # the second stays recorded
+
+    assert worker.drain() == 8
+    assert _counts(team.pk) == (12, 12)
+    assert get_spool().depth() == 0 and _inflight() == 0
+
+
+def test_a_batch_refused_for_good_while_the_next_is_processed_is_written_row_by_row(team, monkeypatch):
+    import dataclasses
+
+    from ingestion.models import DeadLetter
+
+    bad = dataclasses.replace(envelope(team, "bad", "u-bad"), uuid="not-a-uuid")
+    enqueue([envelope(team, "ok", "u1"), bad, envelope(team, "ok", "u2")])
+    enqueue([envelope(team, "ok", f"u{i}") for i in range(3, 6)])
+
+    assert worker.drain() == 6
+    assert _counts(team.pk) == (5, 5)
+    assert [letter.payload["uuid"] for letter in DeadLetter.objects.all()] == ["not-a-uuid"]
+    assert get_spool().depth() == 0 and _inflight() == 0
+
+
+def test_whole_batches_only_leaves_a_partial_one_for_later(team):
+    for r in range(3):
+        enqueue([envelope(team, "e", f"u{r}-{i}") for i in range(3)])  # 9 events, batches of at most 4
+
+    # a batch never splits a request: 3 events each; after the first, 6 queued still fill a batch, 3 do not
+    assert worker.drain(whole=True) == 6
+    assert get_spool().depth() == 3 and _inflight() == 0
+    assert worker.drain() == 3
 
 
 def test_a_stopping_worker_takes_no_further_batch(team):
