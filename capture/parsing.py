@@ -381,12 +381,13 @@ def _from_epoch(seconds: float) -> datetime | None:
 
 
 def iso(moment: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds (truncated) and Z. Sliced from the plain ``isoformat()``: asking it
-    for milliseconds costs a third more, ``astimezone`` on a UTC value another tenth (1.42 → 0.95 µs)."""
+    """ISO 8601 in UTC with milliseconds (truncated) and Z. %-formatted from the fields: ``isoformat()`` asks
+    the tzinfo for its offset even on UTC (1.1 µs sliced, 0.74 µs this way; ``astimezone`` only off UTC)."""
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
-    text = moment.isoformat()  # microseconds unless they are zero, then +00:00
-    return f"{text[:23]}Z" if moment.microsecond else f"{text[:19]}.000Z"
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031 (format specs: 1.34 µs)
+        moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second, moment.microsecond // 1000
+    )  # fmt: skip
 
 
 def _dump_event(data: dict[str, Any], max_event_bytes: int) -> str:

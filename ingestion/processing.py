@@ -148,19 +148,19 @@ def normalize(envelope: CapturedEvent) -> NormalizedEvent:
         unset_keys = [str(k) for k in unset] if isinstance(unset, list) else [str(k) for k in _dict(unset)]
     chain = elements_chain(properties) if "$elements_chain" in properties or "$elements" in properties else ""
     timestamp, timestamp_text = _timestamp(envelope)
-    return NormalizedEvent(
-        uuid=envelope.uuid,
-        team_id=envelope.team_id,
-        event=(envelope.event or str(data.get("event") or ""))[:400],
-        distinct_id=str(envelope.distinct_id),
-        timestamp=timestamp,
-        properties=properties,
-        elements_chain=chain,
-        personless=properties.get("$process_person_profile") is False,
-        set_props=set_props,  # the shared empty dict when the event sets nothing (read, never changed)
-        set_once_props=set_once_props,
-        unset_keys=unset_keys,
-        timestamp_text=timestamp_text,
+    return NormalizedEvent(  # positional, in field order: keywords cost 0.67 µs an event, this 0.29
+        envelope.uuid,
+        envelope.team_id,
+        (envelope.event or str(data.get("event") or ""))[:400],
+        str(envelope.distinct_id),
+        timestamp,
+        properties,
+        chain,  # elements_chain
+        properties.get("$process_person_profile") is False,  # personless
+        set_props,  # the shared empty dict when the event sets nothing (read, never changed)
+        set_once_props,
+        unset_keys,
+        timestamp_text,
     )
 
 
