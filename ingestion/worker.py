@@ -47,7 +47,7 @@ class _Writing:
     """A batch whose events insert is under way on the insert thread."""
 
     def __init__(self, batch: Batch, body: bytes, rows: int):
-        self.batch, self.body, self.rows = batch, body, rows
+        self.batch, self.body = batch, body
         self.insert: Future = _inserter().submit(insert_events, body, token=batch.token, rows=rows)
 
     def finish(self, spool: Spool) -> int:
