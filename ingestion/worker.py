@@ -109,10 +109,7 @@ def flush() -> int:
         from ingestion import broker
 
         return broker.drain()
-    total = 0
-    while n := drain():  # until a pass finds nothing (events queued during one are taken by the next)
-        total += n
-    return total
+    return drain()  # it runs until the spool has nothing past the batches it took
 
 
 def _loop() -> None:
