@@ -25,9 +25,9 @@ from exports.serializers import (
     ExportedAssetSerializer,
 )
 from exports.services import exported_asset_create
-from openapi.validation import validated_request
 from posthog_clone.api.base import TeamScopedViewSet
 from posthog_clone.api.decorators import required_scopes
+from posthog_clone.api.validation import validated_request
 
 
 class FileRenderer(BaseRenderer):

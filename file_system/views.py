@@ -29,10 +29,10 @@ from file_system.serializers import (
     ViewLogQuerySerializer,
     ViewLogSerializer,
 )
-from openapi.validation import validated_request
 from posthog_clone.accounts.models import PersonalAPIKey
 from posthog_clone.accounts.serializers import UserBasicSerializer
 from posthog_clone.api.base import TeamScopedViewSet
+from posthog_clone.api.validation import validated_request
 
 # POSTs that take no body: documented as an empty JSON object (spectacular drops a field-less serializer).
 NO_BODY = extend_schema(request={"application/json": {"type": "object", "description": "No body."}})

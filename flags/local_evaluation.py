@@ -19,12 +19,12 @@ from rest_framework.views import APIView
 
 from flags.selectors import local_evaluation_payload
 from flags.serializers import LocalEvaluationQuerySerializer, LocalEvaluationSerializer
-from openapi.validation import validated_request
 from posthog_clone.accounts.models import Team
 from posthog_clone.api.authentication import PersonalAPIKeyAuthentication
 from posthog_clone.api.base import check_membership
 from posthog_clone.api.permissions import APIScopePermission
 from posthog_clone.api.throttling import LocalEvaluationThrottle
+from posthog_clone.api.validation import validated_request
 
 
 @dataclass(frozen=True)

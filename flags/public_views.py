@@ -31,8 +31,8 @@ from flags.public_serializers import (
 from flags.requests import FlagsRequest, FlagsRequestError, parse_flags_request
 from flags.responses import decide_config, decide_flags, flags_legacy, flags_v2, minimal_config, remote_config
 from flags.selectors import flags_evaluate
-from openapi.validation import validated_request
 from posthog_clone.api.exceptions import error_body
+from posthog_clone.api.validation import validated_request
 
 CORS_METHODS = "GET, POST, OPTIONS"
 PUBLIC = {"x-public": True}

@@ -22,9 +22,9 @@ from flags.serializers import (
     LocalEvaluationSerializer,
 )
 from flags.services import feature_flag_create, feature_flag_delete, feature_flag_update
-from openapi.validation import validated_request
 from posthog_clone.api.base import TeamScopedViewSet
 from posthog_clone.api.throttling import LocalEvaluationThrottle
+from posthog_clone.api.validation import validated_request
 
 
 class FeatureFlagViewSet(TeamScopedViewSet):

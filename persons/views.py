@@ -10,7 +10,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ingestion.models import Person
-from openapi.validation import validated_request
 from persons.selectors import person_get, person_list, person_property_values
 from persons.serializers import (
     PersonListQuerySerializer,
@@ -21,6 +20,7 @@ from persons.serializers import (
 from persons.services import person_delete
 from posthog_clone.api.base import TeamScopedViewSet
 from posthog_clone.api.throttling import ANALYTICS_THROTTLES
+from posthog_clone.api.validation import validated_request
 from posthog_clone.clickhouse import ClickHouseError
 
 

@@ -205,7 +205,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_RATES": THROTTLE_RATES,
     "EXCEPTION_HANDLER": "posthog_clone.api.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "openapi.schema.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "posthog_clone.api.schema.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",

@@ -9,11 +9,11 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from openapi.schema import AutoSchema
-from openapi.validation import validated_request
 from posthog_clone.api.base import TeamScopedViewSet
 from posthog_clone.api.decorators import required_scopes
+from posthog_clone.api.schema import AutoSchema
 from posthog_clone.api.throttling import BurstRateThrottle, QueryRateThrottle
+from posthog_clone.api.validation import validated_request
 from posthog_clone.clickhouse import ClickHouseError
 from query import services
 from query.exceptions import as_api_exception

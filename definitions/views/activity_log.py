@@ -15,8 +15,8 @@ from definitions.serializers.activity_log import (
     ActivityLogQuerySerializer,
     ActivityLogSerializer,
 )
-from openapi.validation import validated_request
 from posthog_clone.api.base import TeamScopedViewSet
+from posthog_clone.api.validation import validated_request
 
 
 class ActivityLogPagination(CursorPagination):

@@ -43,8 +43,8 @@ from definitions.services.event_definitions import (
     event_definitions_bulk_verified,
 )
 from definitions.views.common import UUIDLookupMixin
-from openapi.validation import validated_request
 from posthog_clone.api.base import TeamScopedViewSet
+from posthog_clone.api.validation import validated_request
 
 Out = EventDefinitionSerializer
 

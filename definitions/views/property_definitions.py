@@ -25,8 +25,8 @@ from definitions.serializers.property_definitions import (
 )
 from definitions.services.property_definitions import property_definition_delete, property_definition_update
 from definitions.views.common import UUIDLookupMixin
-from openapi.validation import validated_request
 from posthog_clone.api.base import TeamScopedViewSet
+from posthog_clone.api.validation import validated_request
 
 Out = PropertyDefinitionSerializer
 SEEN_TOGETHER_SCHEMA = {"type": "object", "additionalProperties": {"type": "boolean"}}

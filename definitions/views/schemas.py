@@ -30,8 +30,8 @@ from definitions.services.schemas import (
     schema_property_group_update,
 )
 from definitions.views.common import UUIDLookupMixin
-from openapi.validation import validated_request
 from posthog_clone.api.base import TeamScopedViewSet
+from posthog_clone.api.validation import validated_request
 
 Group = SchemaPropertyGroupSerializer
 Schema = EventSchemaSerializer

@@ -8,11 +8,11 @@ from rest_framework import exceptions, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from openapi.validation import validated_request
 from posthog_clone.accounts.models import Organization, PersonalAPIKey, Team
 from posthog_clone.accounts.serializers import MeSerializer, OrganizationSerializer, TeamSerializer
 from posthog_clone.api.base import TeamScopedViewSet
 from posthog_clone.api.permissions import APIScopePermission
+from posthog_clone.api.validation import validated_request
 
 
 class UserViewSet(viewsets.GenericViewSet):

@@ -14,7 +14,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from openapi.validation import ResponseSchemaError
+from posthog_clone.api.validation import ResponseSchemaError
 
 logger = logging.getLogger(__name__)
 
