@@ -12,10 +12,10 @@ from django.conf import settings
 
 from capture.decoding import decode_request
 from capture.errors import unavailable
+from capture.metrics import EVENTS_ACCEPTED
 from capture.parsing import capture_events_build
 from capture.tokens import team_id_for_token
 from ingestion.queue import QueueUnavailable, enqueue
-from posthog_clone.metrics import EVENTS_ACCEPTED
 
 BATCH_KIND = "batch"
 LEGACY_KINDS = frozenset({"e", "capture", "track", "engage"})

@@ -12,13 +12,13 @@ import orjson
 from definitions.enforcement import team_rules, violations
 from definitions.ingestion import definitions_ingest
 from ingestion.envelope import CapturedEvent
+from ingestion.metrics import EVENTS_WRITTEN, INSERT_LATENCY
 from ingestion.models import DeadLetter, IngestionWarning
 from ingestion.persons import persons_process
 from ingestion.processing import EVENT_COLUMNS, NormalizedEvent, body_rows, normalize, rows_build
 from posthog_clone.accounts.models import Team
 from posthog_clone.clickhouse import get_client, table
 from posthog_clone.clickhouse.errors import ClickHouseError
-from posthog_clone.metrics import EVENTS_WRITTEN, INSERT_LATENCY
 
 logger = logging.getLogger("ingestion")
 _seen_teams: set[int] = set()

@@ -1,13 +1,18 @@
-"""Liveness (/_health) and readiness (/_readyz): every dependency checked, reported truthfully, JSON detail."""
+"""Liveness (/_health) and readiness (/_readyz): every dependency checked, reported truthfully, JSON detail.
+
+The database and ClickHouse are checked here; apps add theirs (the ingestion queue, …) through
+``posthog_clone.registry.readiness_check``.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
+
+from posthog_clone import registry
+from posthog_clone.clickhouse.migrations import pending_migrations
 
 
 def check_database() -> dict:
@@ -19,34 +24,21 @@ def check_database() -> dict:
 
 
 def check_clickhouse() -> dict:
-    from posthog_clone.clickhouse.migrations import pending_migrations
-
     pending = pending_migrations()
     return {"ok": not pending, "pending_migrations": len(pending), "backend": settings.CLICKHOUSE.backend.value}
 
 
-def check_broker() -> dict:
-    if not settings.CELERY_BROKER_URL:
-        from ingestion.queue import get_spool
-
-        return {"ok": True, "kind": "spool", "depth": get_spool().depth()}
-    from kombu import Connection
-
-    with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
-    return {"ok": True, "kind": "celery"}
+CHECKS = {"database": check_database, "clickhouse": check_clickhouse}
 
 
-CHECKS: dict[str, Callable[[], dict]] = {
-    "database": check_database,
-    "clickhouse": check_clickhouse,
-    "queue": check_broker,
-}
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Readiness (dependencies) is /_readyz."""
+    return JsonResponse({"status": "ok"})
 
 
 def readyz(request: HttpRequest) -> JsonResponse:
     results: dict[str, dict] = {}
-    for name, check in CHECKS.items():
+    for name, check in {**CHECKS, **registry.READINESS_CHECKS}.items():
         try:
             results[name] = check()
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", reported as such

@@ -1,39 +1,36 @@
-"""Prometheus metrics, exposed at /_metrics in the text format.
+"""Prometheus metrics at /_metrics, in the text format, for the whole server in one scrape.
 
-Counters for requests and events, the ingestion queue depth, and ClickHouse insert latency. Each
-process has its own registry (the embedded default is one process); in scale mode scrape every web
-process and worker.
+With ``PROMETHEUS_MULTIPROC_DIR`` set (``manage.py serve`` sets it for its web processes and the engine;
+the compose file shares one directory between the web and worker containers), every process writes its
+values to files there and a scrape reads them all (prometheus_client's multiprocess mode): counters are
+summed over processes, gauges take the value most recently set. Without it, the scrape shows this process.
+
+The plumbing defines the HTTP metrics; apps define their own (``capture/metrics.py``,
+``ingestion/metrics.py``) and register scrape hooks (``posthog_clone.registry.scrape_hook``) for gauges read
+at scrape time.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from posthog_clone import registry
 
 logger = logging.getLogger(__name__)
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
 REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["method", "status"])
 REQUEST_LATENCY = Histogram(
     "http_request_duration_seconds",
     "HTTP request latency",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
-)
-EVENTS_ACCEPTED = Counter("capture_events_accepted_total", "Events acknowledged with a 200 by capture")
-EVENTS_REJECTED = Counter("capture_events_rejected_total", "Capture requests refused", ["status"])
-EVENTS_WRITTEN = Counter("ingestion_events_written_total", "Events written to ClickHouse")
-EVENTS_DROPPED = Counter("ingestion_events_dropped_total", "Events dropped by ingestion", ["reason"])
-QUEUE_DEPTH = Gauge("ingestion_queue_depth", "Events waiting in the embedded spool")
-QUEUE_MESSAGES = Gauge(
-    "ingestion_queue_messages", "Messages (one capture request's events each) waiting on the broker's ingestion queue"
-)
-WORKER_LAG = Gauge("ingestion_worker_lag_seconds", "Age of the oldest event in the last batch written")
-INSERT_LATENCY = Histogram(
-    "clickhouse_insert_duration_seconds",
-    "ClickHouse insert latency",
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
 )
 
 
@@ -49,19 +46,18 @@ class RequestMetricsMiddleware:
         return response
 
 
-def metrics_view(request: HttpRequest) -> HttpResponse:
-    from django.conf import settings
-
-    if settings.INGEST_QUEUE == "spool":
-        from ingestion.queue import get_spool
-
-        QUEUE_DEPTH.set(get_spool().depth())
-    else:
-        from ingestion.broker import depth
-
+def metrics_text() -> bytes:
+    for name, hook in registry.SCRAPE_HOOKS.items():
         try:
-            QUEUE_MESSAGES.set(depth())
-        except Exception as exc:  # a broker that is down must not take the metrics page with it (/_readyz says why)
-            logger.warning("broker queue depth unavailable", extra={"error": str(exc)})
-            QUEUE_MESSAGES.set(float("nan"))
-    return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+            hook()
+        except Exception as exc:  # noqa: BLE001 - a dependency that is down must not take the page with it
+            logger.warning("metrics scrape hook failed", extra={"hook": name, "error": f"{type(exc).__name__}: {exc}"})
+    if os.environ.get(MULTIPROCESS_ENV):
+        every_process = CollectorRegistry()
+        MultiProcessCollector(every_process)
+        return generate_latest(every_process)
+    return generate_latest()
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(metrics_text(), content_type=CONTENT_TYPE_LATEST)

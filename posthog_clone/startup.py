@@ -1,54 +1,54 @@
-"""What a server process does once before serving.
+"""What a server process does once before serving, and before it exits.
 
-Three roles: the engine process of the embedded default (`manage.py clickhouse_engine`: it owns chDB,
-so ClickHouse migrations, the ingestion worker and the export scheduler live there); a web process of
-`serve` on chDB (only GC tuning: it reaches chDB through the engine); and a web process with a
-ClickHouse server (migrations, and the in-process worker when INGEST_WORKER_IN_PROCESS asks for it).
+Three roles: the engine process of the embedded default (`manage.py clickhouse_engine`: it owns chDB, so
+the ClickHouse migrations and the apps' background workers run there); a web process of `serve` on chDB
+(only GC tuning: it reaches chDB through the engine); and a web process with a ClickHouse server
+(migrations, and the background workers that are enabled there). The workers are the ones apps register in
+``posthog_clone.registry`` (the ingestion worker, the export scheduler, …).
 """
 
 from __future__ import annotations
 
-import logging
-from importlib import import_module
+import gc
 
 from django.conf import settings
 
-logger = logging.getLogger(__name__)
+from posthog_clone import registry
+from posthog_clone.clickhouse.migrations import migrate
+
+# Fewer collections: a 100-event capture request allocates thousands of objects and the ingestion worker ~10
+# per event; at Python's default first threshold (700) the collector ran hundreds of times a batch and its
+# older generations walked the whole app: measured 40% of a batch's CPU.
+GC_THRESHOLDS = (50_000, 20, 100)
 
 
-def _tune_gc() -> None:
-    # Every server process, once, before its threads start: the start-up heap frozen out of collections and
-    # fewer young-generation collections (a 100-event capture request allocates thousands of objects; the
-    # worker ~10 per event).
-    import_module("ingestion.worker").tune_gc()
-
-
-def _background_work() -> None:
-    if settings.INGEST_WORKER_IN_PROCESS:
-        import_module("ingestion.worker").start_background_worker()
-        logger.info("embedded ingestion worker started")
-    if not settings.CELERY_BROKER_URL:  # scale mode runs the expiry job on Celery beat instead
-        import_module("exports.worker").start_scheduler()
+def tune_gc() -> None:
+    """Every server process, once, before its threads start: the start-up heap frozen out of collections
+    and fewer collections."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def on_engine_start() -> None:
-    """The process owning chDB: migrations, then the worker and the scheduler."""
+    """The process owning chDB: migrations, then the background workers."""
     if settings.CLICKHOUSE_MIGRATE_ON_START:
-        from posthog_clone.clickhouse.migrations import migrate
-
         migrate()
-    _tune_gc()
-    _background_work()
+    tune_gc()
+    registry.start_background_workers()
+
+
+def on_engine_stop(timeout: float = 30) -> None:
+    """Between two batches: start no new work, finish what was started (a batch cut short is replayed with
+    the same token anyway, but needlessly)."""
+    registry.stop_background_workers(timeout)
 
 
 def on_server_start() -> None:
     """A gunicorn web process."""
-    if settings.CLICKHOUSE_ENGINE_ADDRESS:  # the engine process migrates, ingests and schedules
-        _tune_gc()
+    if settings.CLICKHOUSE_ENGINE_ADDRESS:  # the engine process migrates and runs the workers
+        tune_gc()
         return
     if settings.CLICKHOUSE_MIGRATE_ON_START:
-        from posthog_clone.clickhouse.migrations import migrate
-
         migrate()
-    _tune_gc()
-    _background_work()
+    tune_gc()
+    registry.start_background_workers()

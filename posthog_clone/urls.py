@@ -1,31 +1,45 @@
 """URL configuration. Project resources are mounted twice: /api/projects/:id/ and /api/environments/:id/.
 
-Each app exposes ``PROJECT_ROUTES`` (prefix, viewset, basename) in its ``routes.py`` and plain Django
-views in its ``urls.py``.
+Every installed app may have a ``routes.py`` with ``PROJECT_ROUTES`` (prefix, viewset, basename), mounted
+under both project prefixes, and a ``urls.py`` with ``urlpatterns`` of plain paths; they are found by
+looking (this project's apps, in ``INSTALLED_APPS`` order), so this module names no app. Any other
+``/api/`` path, whatever the method, is PostHog's JSON 404.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from importlib import import_module
+from pathlib import Path
+from types import ModuleType
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
+from django.utils.module_loading import module_has_submodule
+from django.views.decorators.csrf import csrf_exempt
 
 from posthog_clone.accounts.views import OrganizationViewSet, ProjectViewSet, UserViewSet
 from posthog_clone.api.exceptions import error_body
 from posthog_clone.api.routers import OptionalSlashRouter
-from posthog_clone.health import readyz
+from posthog_clone.health import health, readyz
 from posthog_clone.metrics import metrics_view
 
-APPS_WITH_ROUTES = ["definitions", "query", "exports", "file_system", "flags", "persons", "ingestion"]
-APPS_WITH_URLS = ["openapi", "capture", "flags", "exports", "ingestion", "persons"]
+
+def app_modules(name: str) -> Iterator[ModuleType]:
+    """``<app>.<name>`` of each of this project's installed apps (not Django's or a library's)."""
+    for config in apps.get_app_configs():
+        ours = Path(config.path).is_relative_to(settings.BASE_DIR) and "site-packages" not in Path(config.path).parts
+        if ours and module_has_submodule(config.module, name):
+            yield import_module(f"{config.name}.{name}")
 
 
 def project_router() -> OptionalSlashRouter:
     router = OptionalSlashRouter()
-    for app in APPS_WITH_ROUTES:
-        for prefix, viewset, basename in getattr(import_module(f"{app}.routes"), "PROJECT_ROUTES", []):
+    for routes in app_modules("routes"):
+        for prefix, viewset, basename in routes.PROJECT_ROUTES:
             router.register(prefix, viewset, basename=basename)
     return router
 
@@ -36,11 +50,7 @@ root_router.register("projects", ProjectViewSet, basename="projects")
 root_router.register("organizations", OrganizationViewSet, basename="organizations")
 
 
-def health(request: HttpRequest) -> JsonResponse:
-    """Liveness: the process answers. Readiness (dependencies) is /_readyz."""
-    return JsonResponse({"status": "ok"})
-
-
+@csrf_exempt  # no session-authenticated form posts here: an unknown path is a 404 for every method
 def endpoint_not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
     return JsonResponse(error_body("invalid_request", "not_found", "Endpoint not found."), status=404)
 
@@ -52,7 +62,7 @@ urlpatterns = [
         r"^api/environments/(?P<project_id>[^/]+)/", include((_project_urls, "environment"), namespace="environment")
     ),
     path("api/", include(root_router.urls)),
-    *[p for app in APPS_WITH_URLS for p in getattr(import_module(f"{app}.urls"), "urlpatterns", [])],
+    *[pattern for urls in app_modules("urls") for pattern in urls.urlpatterns],
     path("_health", health),
     path("_readyz", readyz),
     path("_metrics", metrics_view),

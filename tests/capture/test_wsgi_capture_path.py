@@ -13,7 +13,8 @@ from django.core import signals
 from django.db import close_old_connections
 
 from posthog_clone.metrics import REQUESTS
-from posthog_clone.wsgi import CAPTURE_KINDS, application
+from posthog_clone.registry import FAST_PATHS
+from posthog_clone.wsgi import application
 from tests.capture.conftest import queued
 
 
@@ -58,8 +59,8 @@ def call(method: str, path: str, body: bytes = b"", **headers: str) -> tuple[int
 
 def test_every_capture_path_with_and_without_slash_takes_the_capture_handler():
     for path in ("e", "i/v0/e", "capture", "track", "engage", "batch"):
-        assert CAPTURE_KINDS[f"/{path}"] == CAPTURE_KINDS[f"/{path}/"] == path
-    assert "/flags" not in CAPTURE_KINDS and "/flags/" not in CAPTURE_KINDS
+        assert FAST_PATHS[f"/{path}"].keywords == FAST_PATHS[f"/{path}/"].keywords == {"kind": path}
+    assert "/flags" not in FAST_PATHS and "/flags/" not in FAST_PATHS
 
 
 @pytest.mark.django_db

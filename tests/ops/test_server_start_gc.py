@@ -8,8 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ingestion.worker import GC_THRESHOLDS
-from posthog_clone.startup import on_server_start
+from posthog_clone.startup import GC_THRESHOLDS, on_server_start
 
 
 @pytest.fixture

@@ -1,3 +1,0 @@
-"""Plain URLs of this app (outside /api/projects/:id/)."""
-
-urlpatterns: list = []
