@@ -37,6 +37,7 @@ lint: $(STAMP)
 
 lint-check: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 schema: $(STAMP) var/secret_key
 	$(PY) manage.py spectacular --validate --fail-on-warn --file var/schema.yml

@@ -21,8 +21,8 @@ from django.urls import include, path, re_path
 from django.utils.module_loading import module_has_submodule
 from django.views.decorators.csrf import csrf_exempt
 
-from posthog_clone.accounts.views import OrganizationViewSet, ProjectViewSet, UserViewSet
 from posthog_clone.api.exceptions import error_body
+from posthog_clone.api.root_views import OrganizationViewSet, ProjectViewSet, UserViewSet
 from posthog_clone.api.routers import OptionalSlashRouter
 from posthog_clone.health import health, readyz
 from posthog_clone.metrics import metrics_view

@@ -1,4 +1,4 @@
-"""Whoami, projects and the current organization."""
+"""The root resources: /api/users/@me/ (whoami), /api/projects/ and /api/organizations/ (mounted by urls.py)."""
 
 from __future__ import annotations
 
