@@ -8,13 +8,11 @@ class IngestionConfig(AppConfig):
     name = "ingestion"
 
     def ready(self) -> None:
-        from ingestion import monitoring, worker
-
-        registry.readiness_check("queue", monitoring.queue_ready)
-        registry.scrape_hook("ingestion_queue", monitoring.queue_depth_refresh)
+        registry.readiness_check("queue", "ingestion.monitoring.queue_ready")
+        registry.scrape_hook("ingestion_queue", "ingestion.monitoring.queue_depth_refresh")
         registry.background_worker(
             "ingestion",
-            start=worker.start_background_worker,
-            stop=worker.stop_background_worker,
+            start="ingestion.worker.start_background_worker",
+            stop="ingestion.worker.stop_background_worker",
             enabled=lambda: settings.INGEST_WORKER_IN_PROCESS,
         )

@@ -21,6 +21,8 @@ django_application = get_wsgi_application()
 
 from posthog_clone.registry import FAST_PATHS  # noqa: E402  (filled by the apps' ready(), after setup)
 
+FAST_VIEWS = {path: hook.resolve() for path, hook in FAST_PATHS.items()}
+
 FAST_MIDDLEWARE = (
     "posthog_clone.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -39,7 +41,7 @@ class FastPathHandler(WSGIHandler):
 
 def _fast_path(request: HttpRequest) -> HttpResponse:
     request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware does for every other path (DisallowedHost → 400)
-    response = FAST_PATHS[request.path_info](request)
+    response = FAST_VIEWS[request.path_info](request)
     response.headers["Content-Length"] = str(len(response.content))
     return response
 
@@ -48,6 +50,6 @@ fast_path_application = FastPathHandler()
 
 
 def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-    if environ.get("PATH_INFO") in FAST_PATHS:
+    if environ.get("PATH_INFO") in FAST_VIEWS:
         return fast_path_application(environ, start_response)
     return django_application(environ, start_response)
