@@ -17,7 +17,7 @@ RUN pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 VAR_DIR=/var/lib/posthog-clone
-RUN useradd --create-home --uid 10001 app && mkdir -p /var/lib/posthog-clone && chown app /var/lib/posthog-clone
+RUN useradd --create-home --uid 10001 app && mkdir -p /var/lib/posthog-clone/metrics && chown -R app /var/lib/posthog-clone
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/* && rm -rf /wheels
 WORKDIR /app
