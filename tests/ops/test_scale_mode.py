@@ -1,7 +1,8 @@
 """Issue 9, acceptance 4: scale mode end to end. Gunicorn with two worker processes (Celery mode: they only
 publish to Redis and never open chDB) and a real `celery worker` process over the real Redis; events are
 posted concurrently so both web processes answer, the Celery worker is SIGKILLed once mid-stream, and
-every 200-acknowledged event is in ClickHouse exactly once afterwards. chDB allows one process per data
+every 200-acknowledged event is in ClickHouse exactly once afterwards; one scrape of /_metrics counts every
+process (web and Celery, sharing PROMETHEUS_MULTIPROC_DIR). chDB allows one process per data
 directory, so it is read once the worker has stopped. On PostgreSQL (CI's second run) the Django side is
 a fresh PostgreSQL database."""
 
@@ -61,8 +62,9 @@ def test_two_web_processes_and_a_celery_worker_store_every_acknowledged_event_on
         env = server_env(
             tmp_path, port, DATABASE_URL=database_url, CELERY_BROKER_URL=f"redis://127.0.0.1:6379/{BROKER_DB}",
             CACHE_URL=f"redis://127.0.0.1:6379/{CACHE_DB}", CLICKHOUSE_MIGRATE_ON_START="false",
-            CELERY_VISIBILITY_TIMEOUT="3",
+            CELERY_VISIBILITY_TIMEOUT="3", PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
         )  # fmt: skip
+        (tmp_path / "metrics").mkdir()
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "migrate_clickhouse")
         token = orjson.loads(manage(env, "bootstrap", "--json"))["project_api_key"]
@@ -87,6 +89,7 @@ def test_two_web_processes_and_a_celery_worker_store_every_acknowledged_event_on
             while not queue_drained(BROKER_DB) and time.monotonic() < deadline:
                 time.sleep(0.5)
             assert queue_drained(BROKER_DB)
+            metrics = _scrape(port)  # one web process answers for both, and for the Celery workers
         finally:
             kill(worker, 15)  # warm shutdown: the worker closes chDB
             kill(web, 15)
@@ -99,3 +102,12 @@ def test_two_web_processes_and_a_celery_worker_store_every_acknowledged_event_on
         stored = {u for [u] in clickhouse_rows(env, "SELECT toString(uuid) FROM EVENTS", tmp_path / "u.json")}
     assert set(acked) <= stored, f"{len(set(acked) - stored)} acknowledged events lost"
     assert count == unique == len(acked)
+    assert metrics["capture_events_accepted_total"] == len(acked)
+    # the killed worker's counts stay; a message it wrote but had not acknowledged is written (and counted) again
+    assert metrics["ingestion_events_written_total"] >= len(acked)
+
+
+def _scrape(port: int) -> dict[str, float]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_metrics", timeout=10) as response:
+        lines = response.read().decode().splitlines()
+    return {name: float(value) for name, value in (line.rsplit(" ", 1) for line in lines if not line.startswith("#"))}
