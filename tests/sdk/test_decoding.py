@@ -1,4 +1,4 @@
-"""capture.decoding, table-driven (vectors 25 and 26, lz-string parity, the §2 order)."""
+"""posthog_clone.sdk.decoding, table-driven (capture vectors 25 and 26, lz-string parity, the §2 order)."""
 
 from __future__ import annotations
 
