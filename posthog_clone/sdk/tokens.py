@@ -1,8 +1,11 @@
 """Project API key (token) → team id, from an in-process cache (no database query per SDK request).
 
 Hits live for TTL seconds, misses (unknown tokens) for NEGATIVE_TTL; any save or delete of a Team clears the
-cache in this process (``token_cache_connect``, called by the accounts app's ``ready()``), so a rotated token
-stops working at once here and within TTL in other processes.
+cache in this process, so a rotated token stops working at once here and within TTL in other processes.
+
+The cache connects its own invalidation when this module is imported: a process that never imported it has no
+cache to clear, and no app (nor the accounts app below this module) has to know about it. Import it only once
+the app registry is ready (it imports the accounts models), as every SDK view module does.
 """
 
 from __future__ import annotations
@@ -43,7 +46,5 @@ def token_cache_clear(**_kwargs: Any) -> None:
         _cache.clear()
 
 
-def token_cache_connect() -> None:
-    """Clear the cache on every Team save or delete in this process (idempotent: fixed dispatch uids)."""
-    post_save.connect(token_cache_clear, sender=Team, dispatch_uid="sdk_token_cache_save")
-    post_delete.connect(token_cache_clear, sender=Team, dispatch_uid="sdk_token_cache_delete")
+post_save.connect(token_cache_clear, sender=Team, dispatch_uid="sdk_token_cache_save")
+post_delete.connect(token_cache_clear, sender=Team, dispatch_uid="sdk_token_cache_delete")

@@ -1,5 +1,5 @@
-"""posthog_clone.sdk.tokens: the project-API-key → team cache, cleared by any Team save or delete (wired by the
-accounts app, not by any endpoint app)."""
+"""posthog_clone.sdk.tokens: the project-API-key → team cache, cleared by any Team save or delete (receivers the
+module connects itself, not any endpoint app)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def test_a_new_token_resolves_at_once_after_a_save(team) -> None:
     assert team_id_for_token("phc_brand_new_token_value") == team.pk
 
 
-def test_the_receivers_are_connected_once_from_app_loading() -> None:
+def test_the_receivers_are_connected_once() -> None:
     for signal in (post_save, post_delete):
         receivers = [r for r in signal._live_receivers(Team)[0] if r is token_cache_clear]
         assert len(receivers) == 1
