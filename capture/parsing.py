@@ -1,7 +1,7 @@
 """From decoded JSON to queue envelopes (capture reference §3–§5, §8, §9). Pure: no Django, no database.
 
 ``capture_events_build`` takes the decoded payload and the request facts (path kind, query, form, now,
-client ip) and returns the envelopes, or raises CaptureError for the whole request: one bad event fails
+client ip) and returns the envelopes, or raises SDKError for the whole request: one bad event fails
 it. The project is resolved through the injected ``team_for_token`` so the function stays pure.
 """
 
@@ -18,9 +18,10 @@ from typing import Any
 
 import orjson
 
-from capture.decoding import parse_json, unwrap_base64
-from capture.errors import (
-    CaptureError,
+from ingestion.envelope import CapturedEvent
+from posthog_clone.sdk.decoding import parse_json, unwrap_base64
+from posthog_clone.sdk.errors import (
+    SDKError,
     bad_token_shape,
     invalid_payload,
     invalid_token,
@@ -29,7 +30,6 @@ from capture.errors import (
     no_data,
     too_large,
 )
-from ingestion.envelope import CapturedEvent
 from posthog_clone.utils import uuid7
 
 MAX_DISTINCT_ID_CHARS = 200
@@ -64,7 +64,7 @@ def capture_events_build(
     max_event_bytes: int,
     team_for_token: Callable[[str], int | None],
 ) -> list[CapturedEvent]:
-    """The envelopes of one capture request; raises CaptureError (400/401/413) for the whole request."""
+    """The envelopes of one capture request; raises SDKError (400/401/413) for the whole request."""
     raw = request_shape_read(payload=payload, engage=engage)
     events = [event for event in raw.events if event.get("event") not in DROPPED_EVENTS]
     token = capture_token_extract(raw=raw, events=events, query=query, form=form)
@@ -287,10 +287,8 @@ def sent_at_resolve(*, body_sent_at: Any, query: Mapping[str, str], form: Mappin
     return None
 
 
-def malformed_sent_at(value: Any) -> CaptureError:
-    return CaptureError(
-        400, "validation_error", "invalid_payload", f"Malformed request data, invalid sent at: {value!r}"
-    )
+def malformed_sent_at(value: Any) -> SDKError:
+    return SDKError(400, "validation_error", "invalid_payload", f"Malformed request data, invalid sent at: {value!r}")
 
 
 def timestamp_resolve(

@@ -10,12 +10,12 @@ from functools import lru_cache
 
 from django.conf import settings
 
-from capture.decoding import decode_request
-from capture.errors import unavailable
 from capture.metrics import EVENTS_ACCEPTED
 from capture.parsing import capture_events_build
-from capture.tokens import team_id_for_token
 from ingestion.queue import QueueUnavailable, enqueue
+from posthog_clone.sdk.decoding import decode_request
+from posthog_clone.sdk.errors import unavailable
+from posthog_clone.sdk.tokens import team_id_for_token
 
 BATCH_KIND = "batch"
 LEGACY_KINDS = frozenset({"e", "capture", "track", "engage"})
@@ -30,7 +30,7 @@ def capture_request_ingest(
     content_encoding: str,
     ip: str | None,
 ) -> int:
-    """Queue a capture request's events durably; returns how many. Raises CaptureError (4xx/503)."""
+    """Queue a capture request's events durably; returns how many. Raises SDKError (4xx/503)."""
     now = datetime.now(UTC)
     decoded = decode_request(
         body=body,

@@ -2,7 +2,7 @@
 
 Definitions are dropped on every write in this process (signals) and refreshed after FLAGS_CACHE_TTL
 seconds in any case, so other worker processes see changes within that time. (Token → project comes
-from capture's cache, `capture.tokens.team_id_for_token`.)
+from the SDK endpoints' cache, `posthog_clone.sdk.tokens.team_id_for_token`.)
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The public SDK endpoints: /flags, /decide and the remote config under /array/<token>/.
 
-Thin DRF views without authentication, throttling or body parsing (they are hit on every page load):
-the project API key (phc_) in the body selects the project; flag definitions come from the in-process
-cache; bodies are decoded by hand (JSON, gzip, base64 form) because posthog-js sends gzip as text/plain.
+Thin DRF views on the shared public-endpoint base (``posthog_clone.sdk.views.PublicSDKView``: no
+authentication, throttling or body parsing, CORS on every answer; they are hit on every page load): the
+project API key (phc_) in the body selects the project; flag definitions come from the in-process cache.
+/flags and /decide share one answer builder (``_flags_answer``) and differ only in the shape of its flags part.
 """
 
 from __future__ import annotations
@@ -14,11 +15,8 @@ from typing import Any
 import orjson
 from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import extend_schema
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
-from rest_framework.views import APIView
 
-from capture.tokens import team_id_for_token
 from flags.cache import team_flags_get
 from flags.public_serializers import (
     CONFIG_RESPONSE,
@@ -28,68 +26,38 @@ from flags.public_serializers import (
     FlagsBodySerializer,
     FlagsQuerySerializer,
 )
-from flags.requests import FlagsRequest, FlagsRequestError, parse_flags_request
-from flags.responses import decide_config, decide_flags, flags_legacy, flags_v2, minimal_config, remote_config
+from flags.requests import FlagsRequest, parse_flags_request, unknown_token
+from flags.responses import Shape, decide_config, decide_shape, flags_shape, minimal_config, remote_config
 from flags.selectors import flags_evaluate
 from posthog_clone.api.exceptions import error_body
 from posthog_clone.api.validation import validated_request
+from posthog_clone.sdk.http import json_response
+from posthog_clone.sdk.tokens import team_id_for_token
+from posthog_clone.sdk.views import PublicSDKView
 
-CORS_METHODS = "GET, POST, OPTIONS"
 PUBLIC = {"x-public": True}
+REMOTE_CONFIG_MAX_AGE = 60
+NOT_FOUND = error_body("invalid_request", "not_found", "Not found.")
+CONFIG_SUMMARY = "Minimal config (no evaluation)"
 
 
-def with_cors(response: HttpResponse, request: HttpRequest) -> HttpResponse:
-    """Mirror the Origin (with credentials) as PostHog does; any origin may call these endpoints."""
-    origin = request.headers.get("Origin")
-    if origin:
-        response["Access-Control-Allow-Origin"] = origin
-        response["Access-Control-Allow-Credentials"] = "true"
-        response["Vary"] = "Origin"
-    else:
-        response["Access-Control-Allow-Origin"] = "*"
-    response["Access-Control-Allow-Methods"] = CORS_METHODS
-    requested = request.headers.get("Access-Control-Request-Headers")
-    response["Access-Control-Allow-Headers"] = requested or "Content-Type, Authorization"
-    response["Access-Control-Max-Age"] = "86400"
-    return response
-
-
-class AnyAccept(BaseContentNegotiation):
-    """Answer whatever the client's Accept says: these endpoints have one representation each."""
-
-    def select_parser(self, request: Request, parsers: list) -> Any:
-        return parsers[0] if parsers else None
-
-    def select_renderer(self, request: Request, renderers: list, format_suffix: str | None = None) -> tuple:
-        return renderers[0], renderers[0].media_type
-
-
-class PublicSDKView(APIView):
-    """No credentials, no throttling, CORS on every answer, OPTIONS → 204, HEAD → 200 without a body."""
-
-    authentication_classes: list = []
-    permission_classes: list = []
-    throttle_classes: list = []
-    content_negotiation_class = AnyAccept
-    openapi_tag = "Feature flags"
-
-    def options(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
-        return HttpResponse(status=204)
-
-    def head(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
-        return HttpResponse(status=200)
-
-    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        return with_cors(response, request)
-
-
-def json_response(data: Any, status: int = 200) -> HttpResponse:
-    return HttpResponse(orjson.dumps(data), status=status, content_type="application/json")
-
-
-def _error(exc: FlagsRequestError) -> HttpResponse:
-    return json_response(error_body(exc.error_type, exc.code, exc.detail), status=exc.status)
+def _flags_answer(request: HttpRequest, shape: Shape) -> HttpResponse:
+    """Resolve the token, evaluate, and answer in ``shape`` (raises SDKError for a bad request or token)."""
+    parsed = parse_flags_request(request)
+    team_id = team_id_for_token(parsed.token)
+    if team_id is None:
+        raise unknown_token()
+    has_flags, results = _evaluate(parsed, team_id)
+    flags_part, with_config = shape(results, request.GET.get("v"), request.GET.get("config"))
+    body = {
+        **flags_part,
+        "errorsWhileComputingFlags": False,
+        "requestId": str(uuid.uuid4()),
+        "evaluatedAt": int(time.time() * 1000),
+    }
+    if with_config:
+        body = {**decide_config(token=parsed.token, has_feature_flags=has_flags), **body}
+    return json_response(body)
 
 
 def _evaluate(parsed: FlagsRequest, team_id: int) -> tuple[bool, dict[str, Any]]:
@@ -108,61 +76,6 @@ def _evaluate(parsed: FlagsRequest, team_id: int) -> tuple[bool, dict[str, Any]]
     return any(f.active for f in team_flags.flags), results
 
 
-def _envelope(flags_part: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **flags_part,
-        "errorsWhileComputingFlags": False,
-        "requestId": str(uuid.uuid4()),
-        "evaluatedAt": int(time.time() * 1000),
-    }
-
-
-def _resolve(request: HttpRequest) -> tuple[FlagsRequest, int]:
-    """The request and its project id (capture's in-process token cache)."""
-    parsed = parse_flags_request(request)
-    team_id = team_id_for_token(parsed.token)
-    if team_id is None:
-        raise FlagsRequestError.unknown_token()
-    return parsed, team_id
-
-
-def _flags_answer(request: HttpRequest) -> HttpResponse:
-    """No `v` and no `config` means v=2 with config; v=1 (or only `config`) the legacy shape."""
-    version_param, config_param = request.GET.get("v"), request.GET.get("config")
-    try:
-        parsed, team_id = _resolve(request)
-    except FlagsRequestError as exc:
-        return _error(exc)
-    has_flags, results = _evaluate(parsed, team_id)
-    if version_param is None and config_param is None:
-        version, with_config = 2, True
-    else:
-        version, with_config = _int(version_param, default=1), (config_param or "").lower() in ("true", "1")
-    body = _envelope(flags_v2(results) if version >= 2 else flags_legacy(results))
-    if with_config:
-        body = {**decide_config(token=parsed.token, has_feature_flags=has_flags), **body}
-    return json_response(body)
-
-
-def _decide_answer(request: HttpRequest) -> HttpResponse:
-    """Config always; flags shaped by `v` (1 keys list, 2 map, 3 legacy, 4+ like /flags v2)."""
-    try:
-        parsed, team_id = _resolve(request)
-    except FlagsRequestError as exc:
-        return _error(exc)
-    has_flags, results = _evaluate(parsed, team_id)
-    flags_part = decide_flags(results, _int(request.GET.get("v"), default=1))
-    body = {**decide_config(token=parsed.token, has_feature_flags=has_flags), **_envelope(flags_part)}
-    return json_response(body)
-
-
-def _int(value: str | None, *, default: int) -> int:
-    try:
-        return int(value) if value is not None else default
-    except ValueError:
-        return default
-
-
 def _remote_config_for(token: str) -> dict[str, Any] | None:
     team_id = team_id_for_token(token)
     if team_id is None:
@@ -176,12 +89,11 @@ def _cacheable(response: HttpResponse) -> HttpResponse:
     return response
 
 
-REMOTE_CONFIG_MAX_AGE = 60
-NOT_FOUND = error_body("invalid_request", "not_found", "Not found.")
-CONFIG_SUMMARY = "Minimal config (no evaluation)"
+class FlagsPublicView(PublicSDKView):
+    openapi_tag = "Feature flags"
 
 
-class FlagsView(PublicSDKView):
+class FlagsView(FlagsPublicView):
     @validated_request(query=FlagsQuerySerializer, responses={200: CONFIG_RESPONSE}, summary=CONFIG_SUMMARY)
     @extend_schema(operation_id="flags_config_retrieve", extensions=PUBLIC, auth=[])
     def get(self, request: Request) -> HttpResponse:
@@ -196,10 +108,10 @@ class FlagsView(PublicSDKView):
         "JSON, gzip (any content type) or a base64 `data=` form.",
     )
     def post(self, request: Request) -> HttpResponse:
-        return _flags_answer(request._request)
+        return _flags_answer(request._request, flags_shape)
 
 
-class DecideView(PublicSDKView):
+class DecideView(FlagsPublicView):
     @validated_request(query=FlagsQuerySerializer, responses={200: CONFIG_RESPONSE}, summary=CONFIG_SUMMARY)
     @extend_schema(operation_id="decide_config_retrieve", extensions=PUBLIC, auth=[])
     def get(self, request: Request) -> HttpResponse:
@@ -214,10 +126,10 @@ class DecideView(PublicSDKView):
         "(v3), or /flags' v2 `flags` (v4+).",
     )
     def post(self, request: Request) -> HttpResponse:
-        return _decide_answer(request._request)
+        return _flags_answer(request._request, decide_shape)
 
 
-class RemoteConfigView(PublicSDKView):
+class RemoteConfigView(FlagsPublicView):
     @validated_request(
         responses={200: CONFIG_RESPONSE, 404: None},
         summary="Remote config (JSON)",
@@ -231,7 +143,7 @@ class RemoteConfigView(PublicSDKView):
         return _cacheable(json_response(config))
 
 
-class RemoteConfigScriptView(PublicSDKView):
+class RemoteConfigScriptView(FlagsPublicView):
     @validated_request(
         responses={200: SCRIPT_RESPONSE, 404: None},
         summary="Remote config (script)",

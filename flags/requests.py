@@ -1,4 +1,4 @@
-"""Reading a /flags or /decide request: decode the body (capture's decoder), then pick out the fields."""
+"""Reading a /flags or /decide request: decode the body (the SDK endpoints' decoder), then pick out the fields."""
 
 from __future__ import annotations
 
@@ -7,45 +7,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 
-from capture.decoding import decode_payload
-from capture.errors import CaptureError
+from posthog_clone.sdk.errors import SDKError, invalid_token, malformed, missing_api_key
+from posthog_clone.sdk.http import request_decode
 
 MAX_DISTINCT_ID_CHARS = 200
 
 
-class FlagsRequestError(Exception):
-    def __init__(self, status: int, error_type: str, code: str, detail: str):
-        super().__init__(detail)
-        self.status, self.error_type, self.code, self.detail = status, error_type, code, detail
+def missing_distinct_id() -> SDKError:
+    return SDKError(400, "validation_error", "missing_distinct_id", "The distinct_id field is required.")
 
-    @classmethod
-    def missing_token(cls) -> FlagsRequestError:
-        return cls(
-            401,
-            "authentication_error",
-            "missing_api_key",
-            "API key not provided. You can find your project API key in PostHog project settings.",
-        )
 
-    @classmethod
-    def unknown_token(cls) -> FlagsRequestError:
-        return cls(
-            401,
-            "authentication_error",
-            "invalid_api_key",
-            "Project API key invalid. You can find your project API key in PostHog project settings.",
-        )
-
-    @classmethod
-    def bad_body(cls, why: str) -> FlagsRequestError:
-        return cls(400, "validation_error", "invalid_payload", f"Malformed request data: {why}")
-
-    @classmethod
-    def missing_distinct_id(cls) -> FlagsRequestError:
-        return cls(400, "validation_error", "missing_distinct_id", "The distinct_id field is required.")
+def unknown_token() -> SDKError:
+    """/flags and /decide name an unknown project API key `invalid_api_key` (capture: `invalid_token`)."""
+    return invalid_token(code="invalid_api_key")
 
 
 @dataclass(frozen=True)
@@ -85,15 +61,15 @@ def _distinct_id(value: Any) -> str | None:
 
 
 def flags_request_from_payload(payload: Any, query: Mapping[str, str]) -> FlagsRequest:
-    """Pure: the decoded body (and query string) → a FlagsRequest, or a FlagsRequestError."""
+    """Pure: the decoded body (and query string) → a FlagsRequest, or an SDKError."""
     if not isinstance(payload, dict):
-        raise FlagsRequestError.bad_body("the body must be a JSON object")
+        raise malformed("the body must be a JSON object")
     token = _first(payload, "token", "$token", "api_key") or query.get("token") or query.get("api_key")
     if not isinstance(token, str) or not token.strip():
-        raise FlagsRequestError.missing_token()
+        raise missing_api_key()
     distinct_id = _distinct_id(_first(payload, "distinct_id", "$distinct_id"))
     if distinct_id is None:
-        raise FlagsRequestError.missing_distinct_id()
+        raise missing_distinct_id()
     groups = {str(k): str(v) for k, v in _dict(payload.get("groups")).items() if v is not None}
     group_properties = {str(k): _dict(v) for k, v in _dict(payload.get("group_properties")).items()}
     flag_keys = payload.get("flag_keys")
@@ -111,20 +87,9 @@ def flags_request_from_payload(payload: Any, query: Mapping[str, str]) -> FlagsR
 
 
 def decode_flags_body(request: HttpRequest) -> Any:
-    """JSON, gzip (hinted or by magic bytes, any content type), base64, lz64 or a `data=` form: capture's
-    decoder (capture.md §2), so /flags accepts exactly what the event endpoints accept."""
-    try:
-        return decode_payload(
-            body=request.body,
-            query=request.GET,
-            form=None,
-            content_type=request.content_type or "",
-            content_encoding=request.headers.get("Content-Encoding", ""),
-            legacy=False,
-            max_bytes=settings.CAPTURE_MAX_DECOMPRESSED_BYTES,
-        )
-    except CaptureError as exc:
-        raise FlagsRequestError(exc.status, exc.type, exc.code, exc.detail) from exc
+    """JSON, gzip (hinted or by magic bytes, any content type), base64, lz64 or a `data=` form: the decoder of
+    every SDK endpoint (capture.md §2), so /flags accepts exactly what the event endpoints accept."""
+    return request_decode(request).payload
 
 
 def parse_flags_request(request: HttpRequest) -> FlagsRequest:

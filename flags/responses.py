@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flags.evaluation import FlagResult
@@ -95,3 +96,29 @@ def decide_flags(results: dict[str, FlagResult], version: int) -> dict[str, Any]
     if version == 2:
         return {"featureFlags": enabled}
     return {"featureFlags": list(enabled)}
+
+
+FlagsPart = tuple[dict[str, Any], bool]
+# An endpoint's shape: (results, query `v`, query `config`) → (the flags part, whether config fields join it).
+Shape = Callable[[dict[str, FlagResult], str | None, str | None], FlagsPart]
+
+
+def flags_shape(results: dict[str, FlagResult], version: str | None, config: str | None) -> FlagsPart:
+    """/flags: no `v` and no `config` means v=2 with config; v=1 (or only `config`) the legacy shape."""
+    if version is None and config is None:
+        number, with_config = 2, True
+    else:
+        number, with_config = _int(version, default=1), (config or "").lower() in ("true", "1")
+    return (flags_v2(results) if number >= 2 else flags_legacy(results)), with_config
+
+
+def decide_shape(results: dict[str, FlagResult], version: str | None, config: str | None) -> FlagsPart:
+    """/decide: config always; flags shaped by `v` (see ``decide_flags``)."""
+    return decide_flags(results, _int(version, default=1)), True
+
+
+def _int(value: str | None, *, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default

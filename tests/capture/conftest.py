@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from capture.tokens import token_cache_clear
 from ingestion.envelope import CapturedEvent
 from ingestion.queue import get_spool
 from ingestion.spool import Spool
+from posthog_clone.sdk.tokens import token_cache_clear
 from tests.queues import QueueProbe
 
 

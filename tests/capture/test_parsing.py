@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from capture.errors import CaptureError
 from capture.parsing import (
     capture_events_build,
     iso,
@@ -16,6 +15,7 @@ from capture.parsing import (
     timestamp_resolve,
     token_validate,
 )
+from posthog_clone.sdk.errors import SDKError
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -83,7 +83,7 @@ def test_v24_sent_at_sources(body_sent_at, query, form, expected):
 
 @pytest.mark.parametrize("bad", ["yesterday-ish", {"a": 1}, True])
 def test_unparseable_body_sent_at_is_400(bad):
-    with pytest.raises(CaptureError) as caught:
+    with pytest.raises(SDKError) as caught:
         sent_at_resolve(body_sent_at=bad, query={}, form={})
     assert caught.value.status == 400
     assert caught.value.detail.startswith("Malformed request data, invalid sent at:")
@@ -134,7 +134,7 @@ def test_unparseable_timestamps_are_none(value):
 def test_token_shapes(value, result):
     try:
         assert token_validate(value) == result
-    except CaptureError as error:
+    except SDKError as error:
         assert (error.status, error.code) == (401, result)
 
 
@@ -171,7 +171,7 @@ def test_body_shapes(payload, engage, count, token):
     ],
 )
 def test_bad_shapes(payload, detail):
-    with pytest.raises(CaptureError) as caught:
+    with pytest.raises(SDKError) as caught:
         request_shape_read(payload=payload, engage=False)
     assert caught.value.status == 400
     assert caught.value.detail.startswith(detail)

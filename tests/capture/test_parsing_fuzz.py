@@ -1,4 +1,4 @@
-"""Property test: any JSON value, in any event field, gives envelopes or a CaptureError (a 4xx), never
+"""Property test: any JSON value, in any event field, gives envelopes or a SDKError (a 4xx), never
 another exception (which would be a 500)."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from capture.errors import CaptureError
 from capture.parsing import capture_events_build
+from posthog_clone.sdk.errors import SDKError
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -63,7 +63,7 @@ def test_any_payload_gives_envelopes_or_a_capture_error(payload, engage, query_t
             max_event_bytes=100_000,
             team_for_token=lambda token: 1 if token else None,
         )
-    except CaptureError as error:
+    except SDKError as error:
         assert 400 <= error.status < 500
         return
     for event in built:
@@ -89,7 +89,7 @@ def test_any_payload_gives_envelopes_or_a_capture_error(payload, engage, query_t
     content_type=st.sampled_from(["", "text/plain", "application/json", "application/x-www-form-urlencoded"]),
 )
 def test_any_bytes_decode_or_give_a_capture_error(body, hint, where, query_data, legacy, content_type):
-    from capture.decoding import decode_payload
+    from posthog_clone.sdk.decoding import decode_payload
 
     query = {"compression": hint} if where == "query" else {}
     if query_data is not None:
@@ -104,5 +104,5 @@ def test_any_bytes_decode_or_give_a_capture_error(body, hint, where, query_data,
             legacy=legacy,
             max_bytes=10_000,
         )
-    except CaptureError as error:
+    except SDKError as error:
         assert error.status in (400, 413)

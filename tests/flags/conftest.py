@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from capture.tokens import token_cache_clear
 from flags.cache import caches_clear
+from posthog_clone.sdk.tokens import token_cache_clear
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 import pytest
 from django.test import RequestFactory
 
-from flags.requests import FlagsRequestError, decode_flags_body, flags_request_from_payload
+from flags.requests import decode_flags_body, flags_request_from_payload
+from posthog_clone.sdk.errors import SDKError
 
 PAYLOAD = {"token": "phc_x", "distinct_id": "d1", "person_properties": {"plan": "pro+"}}
 TEXT = json.dumps(PAYLOAD).encode()
@@ -57,9 +58,9 @@ def test_decodes_every_sdk_encoding(body: bytes, content_type: str, compression:
     ],
 )
 def test_undecodable_bodies_are_bad_requests(body: bytes, content_type: str, compression: str, code: str) -> None:
-    with pytest.raises(FlagsRequestError) as caught:
+    with pytest.raises(SDKError) as caught:
         decode_body(body, content_type=content_type, compression=compression)
-    assert (caught.value.status, caught.value.error_type, caught.value.code) == (400, "validation_error", code)
+    assert (caught.value.status, caught.value.type, caught.value.code) == (400, "validation_error", code)
 
 
 @pytest.mark.parametrize(
@@ -91,7 +92,7 @@ def test_token_and_distinct_id(payload: dict[str, Any], query: dict[str, str], t
     ],
 )
 def test_request_errors(payload: Any, status: int, code: str) -> None:
-    with pytest.raises(FlagsRequestError) as caught:
+    with pytest.raises(SDKError) as caught:
         flags_request_from_payload(payload, {})
     assert (caught.value.status, caught.value.code) == (status, code)
 

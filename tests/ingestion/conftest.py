@@ -9,10 +9,10 @@ from typing import Any
 import orjson
 import pytest
 
-from capture.tokens import token_cache_clear
 from definitions.ingestion import cache_clear
 from ingestion import pipeline
 from ingestion.envelope import CapturedEvent
+from posthog_clone.sdk.tokens import token_cache_clear
 from posthog_clone.utils import uuid7
 
 

@@ -1,4 +1,5 @@
-"""Turning a capture request's bytes into JSON (capture reference §2). Pure: no Django, no database.
+"""Turning the bytes of a public SDK request (capture, /flags, /decide, …) into JSON (capture reference §2).
+Pure: no Django, no database.
 
 Order: payload = query ``data`` if non-empty, else the body (a urlencoded form body gives its ``data``
 field, with the space-to-plus repair of base64); compression hint = query ``compression``, then form
@@ -22,7 +23,7 @@ from urllib.parse import parse_qsl
 import lz4.frame
 import orjson
 
-from capture.errors import CaptureError, malformed, no_data, too_large
+from posthog_clone.sdk.errors import malformed, no_data, too_large
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
@@ -69,7 +70,7 @@ def decode_payload(
     legacy: bool,
     max_bytes: int,
 ) -> Any:
-    """The JSON a capture-style request carries. Raises CaptureError (400 / 413)."""
+    """The JSON an SDK request carries. Raises SDKError (400 / 413)."""
     return decode_request(
         body=body,
         query=query,
@@ -334,7 +335,6 @@ def _parse_form(body: bytes) -> dict[str, str]:
 
 
 __all__ = [
-    "CaptureError",
     "DecodedRequest",
     "compression_name",
     "decode_payload",

@@ -1,4 +1,4 @@
-"""capture.decoding, table-driven (vectors 25 and 26, lz-string parity, the §2 order)."""
+"""posthog_clone.sdk.decoding, table-driven (capture vectors 25 and 26, lz-string parity, the §2 order)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,14 @@ import lz4.frame
 import pytest
 from lzstring import LZString
 
-from capture.decoding import compression_name, decode_payload, decode_request, gunzip, lz_string_decompress_base64
-from capture.errors import CaptureError
+from posthog_clone.sdk.decoding import (
+    compression_name,
+    decode_payload,
+    decode_request,
+    gunzip,
+    lz_string_decompress_base64,
+)
+from posthog_clone.sdk.errors import SDKError
 from tests.capture.helpers import js_string, lz64
 
 EVENT = {"event": "x", "properties": {"distinct_id": "a+b/c", "s": "ü😀"}}
@@ -54,12 +60,12 @@ def test_v25_compression_names(value, expected):
 
 def test_v26_gzip_bomb_stops_at_the_limit():
     bomb = gzip.compress(b"\0" * 64 * 1024)
-    with pytest.raises(CaptureError) as caught:
+    with pytest.raises(SDKError) as caught:
         gunzip(bomb, 1024)
     assert (caught.value.status, caught.value.code) == (413, "request_too_large")
     exact = gzip.compress(b"a" * 1024)
     assert gunzip(exact, 1024) == b"a" * 1024
-    with pytest.raises(CaptureError):
+    with pytest.raises(SDKError):
         gunzip(gzip.compress(b"a" * 1025), 1024)
 
 
@@ -152,7 +158,7 @@ def test_form_fields_next_to_data_are_returned():
     ],
 )
 def test_bad_payloads_are_4xx(kwargs, status, detail_start):
-    with pytest.raises(CaptureError) as caught:
+    with pytest.raises(SDKError) as caught:
         decode(**kwargs)
     assert caught.value.status == status
     assert caught.value.detail.startswith(detail_start)
