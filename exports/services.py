@@ -20,8 +20,7 @@ from exports.sources import ExportError, path_row_pages, query_pages, query_row_
 from exports.tabular import write_export
 from posthog_clone.accounts.models import Team, User
 from posthog_clone.clickhouse import ClickHouseError
-from query.exceptions import QueryTimeoutError
-from query.hogql.errors import ExposedHogQLError
+from query.exceptions import ExposedHogQLError, QueryTimeoutError
 
 logger = logging.getLogger(__name__)
 

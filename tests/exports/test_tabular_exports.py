@@ -14,7 +14,7 @@ import pytest
 
 from exports.models import ExportedAsset
 from exports.tabular import NO_DATA, header_for, neutralise
-from query.services import hogql_execute
+from query.runner import hogql_execute
 from tests.exports.conftest import CSV, XLSX, create, exports_url, hogql, insert_events
 
 pytestmark = [pytest.mark.clickhouse, pytest.mark.django_db(transaction=True)]
