@@ -13,17 +13,13 @@ import orjson
 from django.conf import settings
 from django.test import RequestFactory
 from django.urls import Resolver404, resolve
-from sqlglot import exp
 
 from posthog_clone.accounts.models import Team, User
 from posthog_clone.clickhouse import ClickHouseError
-from query.hogql.errors import ExposedHogQLError
-from query.hogql.parser import parse_select, to_hogql
-from query.hogql.passes.limits import CSV_EXPORT_LIMIT
-from query.services import hogql_execute
+from query.exceptions import ExposedHogQLError
+from query.runner import EXPORT_ROW_LIMIT, hogql_execute, stable_order, variable_values
 
 QUERY_PAGE_SIZE = 10_000
-EXPORT_ROW_LIMIT = CSV_EXPORT_LIMIT
 DISTINCT_IDS_SHOWN = 10
 
 
@@ -32,14 +28,6 @@ class ExportError(Exception):
 
 
 Row = dict[str, Any]
-
-
-def _variable_values(variables: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    for item in variables.values() if isinstance(variables, dict) else []:
-        if isinstance(item, dict) and isinstance(item.get("code_name"), str):
-            values[item["code_name"]] = None if item.get("isNull") else item.get("value")
-    return values
 
 
 def _trim_distinct_ids(value: Any) -> Any:
@@ -75,21 +63,6 @@ def hogql_source(source: Any) -> dict[str, Any]:
     return source
 
 
-def stable_order(query: str) -> str | None:
-    """The query with `ORDER BY 1, 2, …` when its top-level SELECT has none: LIMIT/OFFSET pages of an
-    unordered ClickHouse read overlap and miss rows. None when the query cannot be rewritten."""
-    try:
-        root = parse_select(query)
-        if not isinstance(root, exp.Select) or root.args.get("order") is not None:
-            return None
-        count = 1 if any(isinstance(e, exp.Star) for e in root.expressions) else len(root.expressions)
-        positions = [exp.Ordered(this=exp.Literal.number(i)) for i in range(1, count + 1)]
-        root.set("order", exp.Order(expressions=positions))
-        return to_hogql(root)
-    except Exception:
-        return None
-
-
 def query_pages(
     *, team: Team, source: Any, max_rows: int = EXPORT_ROW_LIMIT, page_size: int = QUERY_PAGE_SIZE
 ) -> Iterator[tuple[list[str], list[list[str]], list[list[Any]]]]:
@@ -104,7 +77,7 @@ def query_pages(
             query=query,
             values=source.get("values"),
             filters=source.get("filters"),
-            variables=_variable_values(source.get("variables")),
+            variables=variable_values(source.get("variables")),
             limit_context="export",
             limit=min(limit, max_rows - offset),
             offset=offset,

@@ -59,7 +59,7 @@ def save_content_from_file(asset: ExportedAsset, path: Path) -> None:
 def _write_content_postgres(asset: ExportedAsset) -> None:
     """Django's psycopg cursors bind parameters client-side: a 25 MB file became ~110 MB of query text and
     copies (measured: 112 MB peak). A server-side bound binary parameter costs one copy (25 MB)."""
-    import psycopg
+    import psycopg  # the PostgreSQL driver, loaded only where the database is PostgreSQL
 
     connection.ensure_connection()
     table = connection.ops.quote_name(ExportedAsset._meta.db_table)

@@ -1,11 +1,11 @@
-"""Celery entry points for exports (queue `exports`). The embedded worker calls the same task functions
-in-process, so both modes build files through one code path."""
+"""Celery entry points for exports (queue `exports`), thin wrappers around `exports.jobs`. The embedded worker
+calls the same task functions in-process, so both modes build files through one code path."""
 
 from __future__ import annotations
 
 from django.db import close_old_connections
 
-from exports.services import exported_asset_generate, exported_assets_delete_expired
+from exports.jobs import exported_asset_generate, exported_assets_delete_expired
 from posthog_clone.celery import app
 
 EXPORTS_QUEUE = "exports"  # producers name it explicitly (task-level queues are deprecated in Celery 5)

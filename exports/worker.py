@@ -8,6 +8,8 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
+from exports.tasks import delete_expired_assets, export_asset
+
 logger = logging.getLogger(__name__)
 
 WORKERS = 2
@@ -41,14 +43,10 @@ def _executor() -> ThreadPoolExecutor:
 
 
 def submit(asset_id: int) -> Job:
-    from exports.tasks import export_asset
-
     return Job(_executor().submit(export_asset, asset_id))
 
 
 def run_expiry_once() -> int:
-    from exports.tasks import delete_expired_assets
-
     return delete_expired_assets()
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from dateutil import parser as date_parser
 
+from posthog_clone.properties import PROPERTY_OPERATORS
+
 LONG_SCALE = float(0xFFFFFFFFFFFFFFF)
 
 CONDITION_MATCH = "condition_match"
@@ -24,24 +26,7 @@ OUT_OF_ROLLOUT_BOUND = "out_of_rollout_bound"
 NO_GROUP_TYPE = "no_group_type"
 FLAG_DISABLED = "flag_disabled"
 
-OPERATORS = frozenset(
-    {
-        "exact",
-        "is_not",
-        "icontains",
-        "not_icontains",
-        "regex",
-        "not_regex",
-        "gt",
-        "gte",
-        "lt",
-        "lte",
-        "is_set",
-        "is_not_set",
-        "is_date_before",
-        "is_date_after",
-    }
-)
+OPERATORS = frozenset(PROPERTY_OPERATORS)
 
 
 @dataclass(frozen=True)

@@ -9,21 +9,10 @@ from typing import Any
 from rest_framework import serializers
 
 from ingestion.models import Person
+from posthog_clone import properties
 
-PROPERTY_OPERATORS = (
-    "exact",
-    "is_not",
-    "icontains",
-    "not_icontains",
-    "regex",
-    "not_regex",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-    "is_set",
-    "is_not_set",
-)
+# The persons filter compares no dates (persons/selectors.py).
+PROPERTY_OPERATORS = tuple(op for op in properties.PROPERTY_OPERATORS if op not in properties.DATE_OPERATORS)
 
 
 class PropertyFilterSerializer(serializers.Serializer):

@@ -1,11 +1,25 @@
 """Query errors as API errors: HogQL and ClickHouse user errors → 400 `validation_error`; timeouts → 400
-`query_timeout` (a clean client error: the query must be narrowed; PostHog answers 504 here)."""
+`query_timeout` (a clean client error: the query must be narrowed; PostHog answers 504 here).
+
+The error types other apps catch live here: `ExposedHogQLError` (any error the user can fix, re-exported
+from `query.hogql.errors`), `QueryTimeoutError` and `ClickHouseUserError`."""
 
 from __future__ import annotations
 
 from rest_framework import exceptions, status
 
 from query.hogql.errors import ExposedHogQLError
+
+__all__ = [
+    "ClickHouseUnavailable",
+    "ClickHouseUserError",
+    "ExposedHogQLError",
+    "QueryTimeout",
+    "QueryTimeoutError",
+    "QueryValidationError",
+    "TooManyQueries",
+    "as_api_exception",
+]
 
 
 class ClickHouseUserError(ExposedHogQLError):

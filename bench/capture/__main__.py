@@ -16,19 +16,15 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench.server import ROOT, kill, manage, server_env, start_server
 
 LUA = """
 local f = io.open("{body}", "rb")
@@ -40,44 +36,14 @@ if f then f:close() end
 
 
 def _env(var_dir: Path, port: int) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "VAR_DIR": str(var_dir),
-        "SECRET_KEY": "bench-secret-key-not-for-production",
-        "DEBUG": "false",
-        "PORT": str(port),
-        "INGEST_WORKER_IN_PROCESS": "false",
-        "CLICKHOUSE_MIGRATE_ON_START": "false",
-    }
-    for name in ("DJANGO_SETTINGS_MODULE", "SPOOL_PATH", "CELERY_BROKER_URL"):
-        env.pop(name, None)
-    return env
-
-
-def _manage(env: dict[str, str], *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    ).stdout
-
-
-def _start(env: dict[str, str]) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    return server_env(
+        var_dir,
+        port,
+        SECRET_KEY="bench-secret-key-not-for-production",
+        DEBUG="false",
+        INGEST_WORKER_IN_PROCESS="false",
+        CLICKHOUSE_MIGRATE_ON_START="false",
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{env['PORT']}/_health", timeout=1)
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise SystemExit("server did not start")
 
 
 def _event(i: int) -> dict:
@@ -127,8 +93,8 @@ def main() -> None:
         var_dir = Path(tmp)
         env = _env(var_dir, args.port)
         print("[1/5] migrating and creating the project…", flush=True)
-        _manage(env, "migrate", "--noinput", "-v", "0")
-        token = json.loads(_manage(env, "bootstrap", "--json"))["project_api_key"]
+        manage(env, "migrate", "--noinput", "-v", "0")
+        token = json.loads(manage(env, "bootstrap", "--json"))["project_api_key"]
 
         single = var_dir / "single.json"
         single.write_bytes(json.dumps({**_event(0), "api_key": token}).encode())
@@ -155,7 +121,7 @@ def main() -> None:
             ),
         ]
         print(f"[2/5] starting manage.py serve on :{args.port} (worker off, spool fsync on)…", flush=True)
-        proc = _start(env)
+        proc = start_server(env)
         results = []
         try:
             for step, (name, path, body, method, headers, per_request) in enumerate(scenarios, start=3):
@@ -168,8 +134,7 @@ def main() -> None:
                 results.append((name, rps, total, bad, queued, per_request))
                 print(f"    {rps:,.0f} requests/s, {total} requests, {bad} non-2xx, {queued} events queued", flush=True)
         finally:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            kill(proc)
 
     baseline = results[0][1]
     print("\nscenario                         requests/s    events/s   vs /_health")

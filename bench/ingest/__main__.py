@@ -28,10 +28,7 @@ from pathlib import Path
 
 import orjson
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from tests.ingestion.server import free_port, kill, manage, server_env, start_server, wait_healthy  # noqa: E402
+from bench.server import ROOT, free_port, kill, manage, server_env, start_server, wait_healthy
 
 
 def _bodies(token: str, n: int) -> list[bytes]:

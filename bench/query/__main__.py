@@ -125,7 +125,7 @@ def main() -> None:
     from posthog_clone.accounts.services import organization_create, personal_api_key_create, team_create, user_create
     from posthog_clone.clickhouse import get_client
     from posthog_clone.clickhouse.migrations import migrate
-    from query.services import hogql_execute
+    from query.runner import hogql_execute
 
     migrate()
     user = user_create(email=f"bench-{time.time_ns()}@example.com")
@@ -176,8 +176,8 @@ def _raw_params(team: object, sql: str) -> tuple[dict, float]:
     from query.hogql.ast import HogQLContext
     from query.hogql.compiler import compile_hogql
     from query.hogql.passes.limits import LIMIT_CONTEXTS
+    from query.runner import query_settings
     from query.selectors import property_types_for_team
-    from query.services import _query_settings
 
     ctx = HogQLContext(
         team_id=team.pk,  # type: ignore[attr-defined]
@@ -187,7 +187,7 @@ def _raw_params(team: object, sql: str) -> tuple[dict, float]:
     )
     started = time.perf_counter()
     compiled = compile_hogql(
-        sql, ctx, limit_context=LIMIT_CONTEXTS["query"], paginate=(100, 0), settings=_query_settings("query")
+        sql, ctx, limit_context=LIMIT_CONTEXTS["query"], paginate=(100, 0), settings=query_settings("query")
     )
     return compiled.params, time.perf_counter() - started
 

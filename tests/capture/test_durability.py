@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.server import start_server
 from ingestion.spool import Spool
-from tests.ingestion.server import start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.own_processes]

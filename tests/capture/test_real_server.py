@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.server import start_server
 from ingestion.spool import Spool
 from tests.capture.test_durability import _env, _free_port, _manage
-from tests.ingestion.server import start_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_processes]
 

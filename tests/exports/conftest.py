@@ -7,9 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 
 from exports.models import ExportedAsset
+from exports.tasks import EXPORTS_QUEUE
+from posthog_clone.celery import app
 from tests.query.conftest import insert_events
 from tests.queues import broker_purge
 
@@ -24,15 +27,10 @@ def _exports_worker(django_db_setup: None) -> Iterator[None]:
     """Scale mode: a real Celery worker (Celery's embedded test worker, solo pool) consuming the `exports`
     queue of the real broker, in this process because the chDB directory the exports read belongs to it.
     The embedded default needs nothing: its export pool runs in this process already."""
-    from django.conf import settings
-
     if not settings.CELERY_BROKER_URL:
         yield
         return
-    from celery.contrib.testing.worker import start_worker
-
-    from exports.tasks import EXPORTS_QUEUE
-    from posthog_clone.celery import app
+    from celery.contrib.testing.worker import start_worker  # Celery's worker machinery, only in scale mode
 
     broker_purge(EXPORTS_QUEUE)
     with start_worker(app, pool="solo", perform_ping_check=False, queues=[EXPORTS_QUEUE], loglevel="WARNING"):

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from exports import worker
+from exports import tasks, worker
 from exports.models import ExportedAsset
 from exports.tasks import delete_expired_assets
 from tests.exports.conftest import exports_url, make_asset
@@ -64,8 +64,6 @@ def test_beat_schedules_the_same_task_on_the_exports_queue(settings) -> None:
 
 
 def test_the_embedded_worker_runs_the_celery_task_function(monkeypatch) -> None:
-    from exports import tasks
-
     seen: list[int] = []
     monkeypatch.setattr(tasks, "exported_asset_generate", lambda asset_id: seen.append(asset_id) or True)
     assert worker.submit(41).wait(5) and seen == [41]

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from exports.jobs import exported_asset_generate
 from exports.models import ExportedAsset
-from exports.services import exported_asset_generate
 from tests.exports.conftest import CSV, hogql, insert_events
 
 pytestmark = [pytest.mark.slow, pytest.mark.clickhouse]

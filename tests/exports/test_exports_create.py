@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from exports import worker
 from exports.models import ExportedAsset
 from tests.auth_matrix import assert_auth_matrix
 from tests.exports.conftest import CSV, create, exports_url, hogql, insert_events, wait_for_content
@@ -266,8 +267,6 @@ def _assert_recorded_as_not_queued(response: Any, exception_type: str) -> None:
 def test_a_job_the_worker_cannot_take_is_recorded_not_a_500(
     project: Any, monkeypatch: pytest.MonkeyPatch, settings
 ) -> None:
-    from exports import worker
-
     settings.CELERY_BROKER_URL = ""  # the embedded pool's failure; the broker's is the next test
 
     monkeypatch.setattr(worker, "_pool", None)

@@ -13,8 +13,9 @@ import orjson
 import pytest
 
 from exports.models import ExportedAsset
+from exports.sources import query_pages
 from exports.tabular import NO_DATA, header_for, neutralise
-from query.services import hogql_execute
+from query.runner import hogql_execute
 from tests.exports.conftest import CSV, XLSX, create, exports_url, hogql, insert_events
 
 pytestmark = [pytest.mark.clickhouse, pytest.mark.django_db(transaction=True)]
@@ -152,8 +153,6 @@ def test_header_rules_without_and_with_columns() -> None:
 
 
 def test_the_runner_is_read_in_pages_of_ten_thousand(project: Any) -> None:
-    from exports.sources import query_pages
-
     pages = query_pages(team=project.team, source=hogql("SELECT number FROM numbers(25001)")["source"])
     assert [len(rows) for _columns, _types, rows in pages] == [10_000, 10_000, 5_001]
 

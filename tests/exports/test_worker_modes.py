@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 import pytest
 
+from bench.server import ROOT, free_port, kill, manage, server_env, start_server
 from tests.conftest import require_service
-from tests.ingestion.server import ROOT, free_port, kill, manage, server_env, start_server
 from tests.ops.scale import queue_drained, redis_client
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_processes]

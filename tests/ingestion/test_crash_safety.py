@@ -14,8 +14,8 @@ import uuid
 import orjson
 import pytest
 
+from bench.server import clickhouse_rows, free_port, kill, manage, server_env, start_server
 from ingestion.spool import Spool
-from tests.ingestion.server import clickhouse_rows, free_port, kill, manage, server_env, start_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_processes]
 TARGET = 20_000

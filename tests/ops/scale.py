@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench.server import ROOT, wait_healthy
 from posthog_clone.redis_transport import inflight_key
-from tests.ingestion.server import ROOT, wait_healthy
 
 REDIS = ("127.0.0.1", 6379)
 

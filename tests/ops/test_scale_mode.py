@@ -17,8 +17,8 @@ import uuid
 import orjson
 import pytest
 
+from bench.server import clickhouse_rows, free_port, kill, manage, server_env
 from tests.conftest import require_service
-from tests.ingestion.server import clickhouse_rows, free_port, kill, manage, server_env
 from tests.ops.scale import (
     django_database,
     has_chdb_loaded,

@@ -13,7 +13,7 @@ import pytest
 
 from posthog_clone.clickhouse import get_client, table
 from query.hogql.errors import HogQLQueryError, HogQLSyntaxError
-from query.services import hogql_execute
+from query.runner import hogql_execute
 from tests.query.conftest import insert_events, insert_person
 
 UUID_A = "0b9b5a1e-0000-4000-8000-00000000000a"

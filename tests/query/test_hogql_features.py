@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from query.services import hogql_execute
+from query.runner import hogql_execute
 from tests.query.conftest import insert_events, insert_person
 
 T1 = dt.datetime(2024, 5, 6, 10, 0, tzinfo=dt.UTC)  # a Monday

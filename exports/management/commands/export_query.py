@@ -14,7 +14,7 @@ from exports.models import ExportFormat
 from exports.sources import EXPORT_ROW_LIMIT, ExportError, query_row_pages
 from exports.tabular import write_export
 from posthog_clone.accounts.models import Team
-from query.hogql.errors import ExposedHogQLError
+from query.exceptions import ExposedHogQLError
 
 FORMATS = {"csv": ExportFormat.CSV, "xlsx": ExportFormat.XLSX, "json": ExportFormat.JSON}
 BAR_WIDTH = 30

@@ -1,5 +1,6 @@
 """PostHog's limits on top-level SELECTs: a default when absent, a paginator (limit+1) for plain
-SELECTs without LIMIT, and a cap (constants above the max are lowered, expressions get `min2`)."""
+SELECTs without LIMIT, and a cap (constants above the max are lowered, expressions get `min2`); and the
+positional ORDER BY that makes pages of an unordered SELECT stable."""
 
 from __future__ import annotations
 
@@ -57,3 +58,14 @@ def apply_limits(root: exp.Expression, *, context: LimitContext, paginate: tuple
             limit = exp.Limit(expression=exp.Literal.number(context.default))
             select.set("limit", limit)
         limit.set("expression", _cap(limit.expression, context.maximum))
+
+
+def order_by_every_column(root: exp.Expression) -> bool:
+    """Give a top-level SELECT without ORDER BY an `ORDER BY 1, 2, …` over its columns (a `*` counts as one),
+    so LIMIT/OFFSET pages of it are stable. False, and `root` untouched, when it is not such a SELECT."""
+    if not isinstance(root, exp.Select) or root.args.get("order") is not None:
+        return False
+    count = 1 if any(isinstance(e, exp.Star) for e in root.expressions) else len(root.expressions)
+    positions = [exp.Ordered(this=exp.Literal.number(i)) for i in range(1, count + 1)]
+    root.set("order", exp.Order(expressions=positions))
+    return True

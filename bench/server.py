@@ -1,4 +1,7 @@
-"""Run `manage.py` commands and the real server (`manage.py serve`) as subprocesses in their own VAR_DIR."""
+"""Run `manage.py` commands and the real server (`manage.py serve`) as subprocesses in their own VAR_DIR.
+
+Tooling, not product and not a benchmark: the benchmarks here and the real-server tests in tests/ both start
+servers with it (tests may import bench/; bench/ never imports tests/)."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from pathlib import Path
 
 import orjson
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]  # the repository root, where manage.py is
 
 
 def free_port() -> int:

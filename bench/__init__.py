@@ -1,0 +1,1 @@
+"""Benchmarks, one command each (`python -m bench.<name>`), and `bench.server`: the real server in a subprocess."""
