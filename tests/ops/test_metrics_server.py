@@ -11,7 +11,7 @@ import orjson
 import pytest
 from prometheus_client.mmap_dict import MmapedDict
 
-from tests.ingestion.server import free_port, kill, manage, server_env, start_server
+from bench.server import free_port, kill, manage, server_env, start_server
 
 N = 600  # events, 3 per request, each request on its own connection so that both web processes take some
 
