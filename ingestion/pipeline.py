@@ -13,8 +13,8 @@ from definitions.enforcement import team_rules, violations
 from definitions.ingestion import definitions_ingest
 from ingestion.envelope import CapturedEvent
 from ingestion.models import DeadLetter, IngestionWarning
-from ingestion.persons import persons_process
 from ingestion.processing import EVENT_COLUMNS, NormalizedEvent, body_rows, normalize, rows_build
+from persons.ingestion import PersonWarning, persons_process
 from posthog_clone.accounts.models import Team
 from posthog_clone.clickhouse import get_client, table
 from posthog_clone.clickhouse.errors import ClickHouseError
@@ -41,6 +41,13 @@ def enforce_schemas(events: list[NormalizedEvent]) -> list[NormalizedEvent]:
     return kept
 
 
+def record_person_warnings(warnings: list[PersonWarning]) -> None:
+    """The persons step's warnings, written in the transaction of the persons they concern."""
+    IngestionWarning.objects.bulk_create(
+        [IngestionWarning(team_id=w.team_id, type=w.type, details=w.details) for w in warnings]
+    )
+
+
 def _mark_teams_ingested(team_ids: set[int]) -> None:
     new = team_ids - _seen_teams
     if new:
@@ -53,7 +60,7 @@ def build_rows(envelopes: list[CapturedEvent]) -> tuple[bytes, int]:
     and how many they are."""
     started = time.perf_counter()
     events = enforce_schemas([normalize(e) for e in envelopes])
-    people = persons_process(events)
+    people = persons_process(events, record_warnings=record_person_warnings)
     t_persons = time.perf_counter()
     definitions_ingest(events=events)
     t_defs = time.perf_counter()

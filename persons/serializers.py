@@ -8,7 +8,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ingestion.models import Person
+from persons.models import Person
 
 PROPERTY_OPERATORS = (
     "exact",
