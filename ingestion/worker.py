@@ -17,12 +17,12 @@ import logging
 import os
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import close_old_connections
 
-from ingestion.pipeline import build_rows, insert_events, insert_one_by_one
+from ingestion.pipeline import Insert, Processed, process_batch
 from ingestion.queue import get_spool
 from ingestion.spool import Batch, Spool
 from posthog_clone.clickhouse.errors import ClickHouseError
@@ -46,19 +46,14 @@ def _inserter() -> ThreadPoolExecutor:
 class _Writing:
     """A batch whose events insert is under way on the insert thread."""
 
-    def __init__(self, batch: Batch, body: bytes, rows: int):
-        self.batch, self.body = batch, body
-        self.insert: Future = _inserter().submit(insert_events, body, token=batch.token, rows=rows)
+    def __init__(self, batch: Batch, processed: Processed):
+        self.batch = batch
+        self.insert = Insert(processed, token=batch.token, executor=_inserter())
 
     def finish(self, spool: Spool) -> int:
         """Wait for the insert (a batch ClickHouse refuses for good goes row by row here, on the caller's
         thread and database connection), then forget the batch; the number of events handled."""
-        try:
-            self.insert.result()
-        except ClickHouseError as exc:
-            if exc.retryable:
-                raise
-            insert_one_by_one(self.batch.events, self.body, token=self.batch.token, error=exc)
+        self.insert.wait()
         spool.complete(self.batch)
         return len(self.batch.events)
 
@@ -80,11 +75,11 @@ def drain(max_events: int | None = None, *, max_batches: int | None = None, whol
                 if batch is None:
                     break
                 taken += 1
-                body, rows = build_rows(batch.events)
+                processed = process_batch(batch.events)
                 if writing is not None:
                     done, writing = writing, None
                     total += done.finish(spool)
-                writing = _Writing(batch, body, rows)
+                writing = _Writing(batch, processed)
         except BaseException:
             if writing is not None:  # a batch ClickHouse took is forgotten all the same; the first error wins
                 try:
