@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.db import close_old_connections
 
+from ingestion import tasks
 from ingestion.pipeline import Insert, Processed, process_batch
 from ingestion.queue import get_spool
 from ingestion.spool import Batch, Spool
@@ -101,9 +102,7 @@ def flush() -> int:
     """Drain everything queued now, synchronously (tests, bench, `manage.py ingest_flush`): the spool, or
     in scale mode the broker's ingestion queue (run it where ClickHouse is writable: with chDB, the owner)."""
     if settings.INGEST_QUEUE == "celery":
-        from ingestion import broker
-
-        return broker.drain()
+        return tasks.drain()
     return drain()  # it runs until the spool has nothing past the batches it took
 
 
