@@ -8,6 +8,9 @@ only after its insert returned, in order; both are recorded as in flight until t
 each with its own deduplication token. The next batch's persons are applied before the insert of the one
 before is known to have landed: if that insert fails, both batches replay and their person updates are
 applied again in order (as after a crash), converging on the same persons.
+
+The steps of a batch and its insert are the pipeline's (``process_batch``, ``Insert``), as for Celery and
+the broker drain; this module only schedules them and keeps the spool's books.
 """
 
 from __future__ import annotations
