@@ -8,7 +8,7 @@ from typing import Any
 from flags.cache import TeamFlags, team_flags_get
 from flags.evaluation import EvaluationContext, FlagResult, evaluate_flags
 from flags.models import FeatureFlag, GroupTypeMapping
-from ingestion.models import Person
+from persons.models import Person
 
 
 def local_evaluation_payload(*, team_id: int) -> dict[str, Any]:

@@ -1,15 +1,11 @@
-"""Scale mode's queue from outside a worker: how deep it is, and a synchronous drain of what it holds now.
-
-``drain`` is ``flush()`` on the broker (``manage.py ingest_flush``, tests, bench): it takes the messages
-of the ingestion queue one at a time, writes each through the same path as ``ingestion.tasks`` in the
-calling thread, and acknowledges a message only after its write. A failure puts the message back on the
-queue and propagates, so nothing is lost; a replay is deduplicated by the insert token. With chDB this
-must run in the process that owns the chDB directory, like a worker.
+"""Scale mode's queue, the broker side: capture's ``publish`` (one Celery message per request), how deep
+the ingestion queue is, and its messages read from outside a worker. The consumers (the Celery task and the
+synchronous ``drain``) are in ``ingestion.tasks``; this module names the task and needs none of them, so
+capture publishes without loading the pipeline.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -17,10 +13,15 @@ from kombu.exceptions import ChannelError
 from kombu.message import Message
 from kombu.simple import SimpleQueue
 
-from ingestion.tasks import ingest_events, ingest_payload
+from ingestion.envelope import CapturedEvent
 from posthog_clone.celery import app
 
-logger = logging.getLogger("ingestion")
+INGEST_TASK = "ingestion.tasks.ingest_events"  # ``ingestion.tasks.ingest_events`` is registered under this name
+
+
+def publish(events: list[CapturedEvent]) -> None:
+    """Send one task message for a request's events; raises if the broker did not take it (no retry)."""
+    app.send_task(INGEST_TASK, args=[[e.to_dict() for e in events]], retry=False)
 
 
 def queue_name() -> str:
@@ -45,26 +46,3 @@ def queued_messages() -> Iterator[Message]:
             except queue.Empty:
                 return
             yield message
-
-
-def drain() -> int:
-    """Write every message queued now; the number of events written."""
-    events = 0
-    for message in queued_messages():
-        task = app.tasks.get(message.headers.get("task"))
-        if task is None:  # as a worker does with a task it does not know
-            logger.error("unregistered task on the ingestion queue, rejected", extra={"task": message.headers})
-            message.reject(requeue=False)
-            continue
-        args, kwargs, _embed = message.decode()  # Celery task protocol 2
-        try:
-            if task.name == ingest_events.name:  # in this thread, without the task's connection clean-up
-                events += ingest_payload(*args, **kwargs)
-            else:
-                task(*args, **kwargs)
-        except Exception:
-            message.requeue()
-            logger.exception("broker drain failed; the message is back on the queue")
-            raise
-        message.ack()
-    return events

@@ -1,33 +1,8 @@
-"""Persons and their distinct ids (the source of truth, mirrored to ClickHouse), ingestion warnings and
-dead letters."""
+"""Ingestion warnings and dead letters."""
 
 from __future__ import annotations
 
 from django.db import models
-
-from posthog_clone.utils import uuid7
-
-
-class Person(models.Model):
-    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="persons")
-    uuid = models.UUIDField(default=uuid7, unique=True, editable=False)
-    properties = models.JSONField(default=dict)
-    is_identified = models.BooleanField(default=False)
-    created_at = models.DateTimeField()
-    version = models.BigIntegerField(default=0)
-
-    class Meta:
-        indexes = [models.Index(fields=["team", "created_at"])]
-
-
-class PersonDistinctId(models.Model):
-    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="distinct_ids")
-    distinct_id = models.CharField(max_length=400)
-    version = models.BigIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["team", "distinct_id"], name="unique_distinct_id_per_team")]
 
 
 class IngestionWarning(models.Model):

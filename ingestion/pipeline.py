@@ -1,11 +1,21 @@
-"""The one processing path both workers share: envelopes → persons, definitions, schema enforcement →
-one batched JSONCompactEachRow insert into ``events`` (with an insert deduplication token)."""
+"""The one ingestion pipeline, assembled here for every runner (the embedded worker, the Celery task, the
+broker drain): ``process_batch`` runs the steps of a batch in order (normalize, schema enforcement, persons,
+definitions, rows) and ``Insert`` writes the result into ``events`` with a deduplication token, or, when
+ClickHouse refuses the batch for good, row by row with dead letters for the rows it never takes.
+
+``ingest_batch`` is both at once. The embedded worker calls them apart to overlap the insert of one batch
+(on its insert thread) with the processing of the next.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
@@ -14,8 +24,8 @@ from definitions.ingestion import definitions_ingest
 from ingestion.envelope import CapturedEvent
 from ingestion.metrics import EVENTS_WRITTEN, INSERT_LATENCY
 from ingestion.models import DeadLetter, IngestionWarning
-from ingestion.persons import persons_process
 from ingestion.processing import EVENT_COLUMNS, NormalizedEvent, body_rows, normalize, rows_build
+from persons.ingestion import PersonWarning, persons_process
 from posthog_clone.accounts.models import Team
 from posthog_clone.clickhouse import get_client, table
 from posthog_clone.clickhouse.errors import ClickHouseError
@@ -41,6 +51,13 @@ def enforce_schemas(events: list[NormalizedEvent]) -> list[NormalizedEvent]:
     return kept
 
 
+def record_person_warnings(warnings: list[PersonWarning]) -> None:
+    """The persons step's warnings, written in the transaction of the persons they concern."""
+    IngestionWarning.objects.bulk_create(
+        [IngestionWarning(team_id=w.team_id, type=w.type, details=w.details) for w in warnings]
+    )
+
+
 def _mark_teams_ingested(team_ids: set[int]) -> None:
     new = team_ids - _seen_teams
     if new:
@@ -48,12 +65,21 @@ def _mark_teams_ingested(team_ids: set[int]) -> None:
         _seen_teams.update(new)
 
 
-def build_rows(envelopes: list[CapturedEvent]) -> tuple[bytes, int]:
-    """Run persons, definitions and enforcement for a batch; the ``rows_build`` body of the events kept,
-    and how many they are."""
+@dataclass(slots=True)
+class Processed:
+    """A batch ready to write: its envelopes (dead letters are made of them), the ``rows_build`` body of the
+    events kept, and how many they are."""
+
+    envelopes: list[CapturedEvent]
+    body: bytes
+    rows: int
+
+
+def process_batch(envelopes: list[CapturedEvent]) -> Processed:
+    """Run the steps of a batch before its insert: normalize, schema enforcement, persons, definitions, rows."""
     started = time.perf_counter()
     events = enforce_schemas([normalize(e) for e in envelopes])
-    people = persons_process(events)
+    people = persons_process(events, record_warnings=record_person_warnings)
     t_persons = time.perf_counter()
     definitions_ingest(events=events)
     t_defs = time.perf_counter()
@@ -69,7 +95,46 @@ def build_rows(envelopes: list[CapturedEvent]) -> tuple[bytes, int]:
             "rows_s": round(time.perf_counter() - t_defs, 4),
         },  # fmt: skip
     )
-    return body, len(events)
+    return Processed(envelopes, body, len(events))
+
+
+class _Here(Executor):
+    """Runs the insert at once on the calling thread (the Celery task, the broker drain)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+
+_HERE = _Here()
+
+
+class Insert:
+    """The insert of one processed batch into ``events`` under its deduplication token, started on
+    ``executor`` (by default at once, on the calling thread; the embedded worker passes its insert thread).
+    ``wait`` returns once ClickHouse holds the batch: a batch it refuses for good goes row by row there, on
+    the caller's thread and database connection; a retryable error propagates (the batch is replayed)."""
+
+    def __init__(self, batch: Processed, *, token: str, executor: Executor = _HERE):
+        self.batch, self.token = batch, token
+        self._insert = executor.submit(insert_events, batch.body, token=token, rows=batch.rows)
+
+    def wait(self) -> None:
+        try:
+            self._insert.result()
+        except ClickHouseError as exc:
+            if exc.retryable:
+                raise
+            insert_one_by_one(self.batch.envelopes, self.batch.body, token=self.token, error=exc)
+
+
+def ingest_batch(envelopes: list[CapturedEvent], *, token: str) -> None:
+    """Process and write one batch on the calling thread (the Celery task, the broker drain)."""
+    Insert(process_batch(envelopes), token=token).wait()
 
 
 def insert_events(body: bytes, *, token: str, rows: int, attempts: int = 5) -> None:
@@ -93,17 +158,6 @@ def insert_events(body: bytes, *, token: str, rows: int, attempts: int = 5) -> N
 def dead_letter(envelopes: list[CapturedEvent], error: str) -> None:
     DeadLetter.objects.bulk_create([DeadLetter(team_id=e.team_id, payload=e.to_dict(), error=error) for e in envelopes])
     logger.error("events dead-lettered", extra={"events": len(envelopes), "error": error})
-
-
-def ingest_batch(envelopes: list[CapturedEvent], *, token: str) -> None:
-    """Process and write one batch (``build_rows``, ``insert_events``, ``insert_one_by_one`` if refused)."""
-    body, rows = build_rows(envelopes)
-    try:
-        insert_events(body, token=token, rows=rows)
-    except ClickHouseError as exc:
-        if exc.retryable:
-            raise
-        insert_one_by_one(envelopes, body, token=token, error=exc)
 
 
 def insert_one_by_one(envelopes: list[CapturedEvent], body: bytes, *, token: str, error: ClickHouseError) -> None:

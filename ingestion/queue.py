@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from django.conf import settings
 
+from ingestion import broker
 from ingestion.envelope import CapturedEvent
 from ingestion.spool import Spool, SpoolUnavailable
 
@@ -34,10 +35,8 @@ def enqueue(events: list[CapturedEvent]) -> None:
     if not events:
         return
     if settings.INGEST_QUEUE == "celery":
-        from ingestion.tasks import publish  # imported lazily: Celery is only needed in scale mode
-
         try:
-            publish(events)
+            broker.publish(events)
         except Exception as exc:  # kombu/redis raise many types; all mean "not stored"
             raise QueueUnavailable(str(exc)) from exc
         return

@@ -8,21 +8,24 @@ only after its insert returned, in order; both are recorded as in flight until t
 each with its own deduplication token. The next batch's persons are applied before the insert of the one
 before is known to have landed: if that insert fails, both batches replay and their person updates are
 applied again in order (as after a crash), converging on the same persons.
+
+The steps of a batch and its insert are the pipeline's (``process_batch``, ``Insert``), as for Celery and
+the broker drain; this module only schedules them and keeps the spool's books.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import close_old_connections
 
-from ingestion.pipeline import build_rows, insert_events, insert_one_by_one
+from ingestion import tasks
+from ingestion.pipeline import Insert, Processed, process_batch
 from ingestion.queue import get_spool
 from ingestion.spool import Batch, Spool
 from posthog_clone.clickhouse.errors import ClickHouseError
@@ -46,19 +49,14 @@ def _inserter() -> ThreadPoolExecutor:
 class _Writing:
     """A batch whose events insert is under way on the insert thread."""
 
-    def __init__(self, batch: Batch, body: bytes, rows: int):
-        self.batch, self.body = batch, body
-        self.insert: Future = _inserter().submit(insert_events, body, token=batch.token, rows=rows)
+    def __init__(self, batch: Batch, processed: Processed):
+        self.batch = batch
+        self.insert = Insert(processed, token=batch.token, executor=_inserter())
 
     def finish(self, spool: Spool) -> int:
         """Wait for the insert (a batch ClickHouse refuses for good goes row by row here, on the caller's
         thread and database connection), then forget the batch; the number of events handled."""
-        try:
-            self.insert.result()
-        except ClickHouseError as exc:
-            if exc.retryable:
-                raise
-            insert_one_by_one(self.batch.events, self.body, token=self.batch.token, error=exc)
+        self.insert.wait()
         spool.complete(self.batch)
         return len(self.batch.events)
 
@@ -80,11 +78,11 @@ def drain(max_events: int | None = None, *, max_batches: int | None = None, whol
                 if batch is None:
                     break
                 taken += 1
-                body, rows = build_rows(batch.events)
+                processed = process_batch(batch.events)
                 if writing is not None:
                     done, writing = writing, None
                     total += done.finish(spool)
-                writing = _Writing(batch, body, rows)
+                writing = _Writing(batch, processed)
         except BaseException:
             if writing is not None:  # a batch ClickHouse took is forgotten all the same; the first error wins
                 try:
@@ -106,9 +104,7 @@ def flush() -> int:
     """Drain everything queued now, synchronously (tests, bench, `manage.py ingest_flush`): the spool, or
     in scale mode the broker's ingestion queue (run it where ClickHouse is writable: with chDB, the owner)."""
     if settings.INGEST_QUEUE == "celery":
-        from ingestion import broker
-
-        return broker.drain()
+        return tasks.drain()
     return drain()  # it runs until the spool has nothing past the batches it took
 
 
@@ -133,17 +129,6 @@ def _loop() -> None:
             backoff = min(backoff * 2, 10.0)
         finally:
             close_old_connections()
-
-
-# A batch allocates ~10 objects per event; at Python's default first threshold (700) the collector runs
-# hundreds of times a batch and its older generations walk the whole app: measured 40% of a batch's CPU.
-GC_THRESHOLDS = (50_000, 20, 100)
-
-
-def tune_gc() -> None:
-    """Fewer collections for an ingesting process, and the start-up heap frozen out of them."""
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def start_background_worker() -> threading.Thread:

@@ -9,7 +9,7 @@ from django.db.models import Case, Count, F, FloatField, Q, QuerySet, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
-from ingestion.models import Person, PersonDistinctId
+from persons.models import Person, PersonDistinctId
 from posthog_clone.accounts.models import Team
 
 NUMERIC_TEXT = r"^\s*-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?\s*$"

@@ -8,7 +8,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ingestion.models import Person
+from persons.models import Person
 from posthog_clone import properties
 
 # The persons filter compares no dates (persons/selectors.py).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 from django.db import transaction
 
-from ingestion.models import Person
+from persons.models import Person
 from posthog_clone.clickhouse import get_client, table
 
 

@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ingestion.models import Person
+from persons.models import Person
 from persons.selectors import person_get, person_list, person_property_values
 from persons.serializers import (
     PersonListQuerySerializer,

@@ -64,7 +64,7 @@ def main() -> None:
         from django.core.management import call_command
 
         call_command("migrate", "--noinput", verbosity=0)
-        from ingestion.pipeline import build_rows, ingest_batch
+        from ingestion.pipeline import ingest_batch, process_batch
         from ingestion.processing import EVENT_COLUMNS
         from ingestion.tasks import batch_token
         from posthog_clone.accounts.models import Team
@@ -95,7 +95,7 @@ def main() -> None:
 
         def async_insert(msgs: list[list]) -> None:
             for msg in msgs:
-                body, _ = build_rows(msg)
+                body = process_batch(msg).body
                 client._client.raw_insert(table("events"), column_names=list(EVENT_COLUMNS), insert_block=body,
                                           fmt="JSONCompactEachRow", settings={
                     "input_format_skip_unknown_fields": 1, "async_insert": 1, "wait_for_async_insert": 1})  # fmt: skip
@@ -115,7 +115,7 @@ def main() -> None:
         for k in (int(x) for x in args.group.split(",")):
             results[f"group of {k}"] = timed(f"group of {k}", grouped(k))
         envs = [e for msg in _messages(team.api_token, team.pk, args.messages) for e in msg]
-        bodies = [build_rows(envs[i : i + 10_000])[0] for i in range(0, len(envs), 10_000)]
+        bodies = [process_batch(envs[i : i + 10_000]).body for i in range(0, len(envs), 10_000)]
         started = time.perf_counter()
         for i, body in enumerate(bodies):
             client.insert_json_rows(table("events"), body, dedup_token=f"raw-{i}", columns=EVENT_COLUMNS)

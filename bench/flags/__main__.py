@@ -48,7 +48,7 @@ def seed(n_persons: int) -> str:
     from django.core.management import call_command
 
     from flags.models import FeatureFlag
-    from ingestion.models import Person, PersonDistinctId
+    from persons.models import Person, PersonDistinctId
     from posthog_clone.accounts.services import organization_create, team_create, user_create
 
     call_command("migrate", verbosity=0, interactive=False)

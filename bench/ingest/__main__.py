@@ -104,10 +104,13 @@ def _post_all(port: int, requests: list[bytes], clients: int, progress: list[int
 
 RAW_SCRIPT = """
 import sys, time, orjson
+import django
+django.setup()
 from posthog_clone.clickhouse import get_client, table
 from posthog_clone.clickhouse.migrations import migrate
 from ingestion.envelope import loads
-from ingestion.processing import ResolvedPerson, normalize, to_row, rows_body
+from ingestion.processing import normalize, to_row, rows_body
+from persons.ingestion import ResolvedPerson
 from datetime import UTC, datetime
 migrate()
 envs = loads(open(sys.argv[1], "rb").read())

@@ -44,12 +44,13 @@ def main() -> None:
     from ingestion import worker
     from ingestion.queue import get_spool
     from posthog_clone.accounts.models import Team
+    from posthog_clone.startup import tune_gc
 
     with open(os.devnull, "w") as devnull:
         call_command("bootstrap", "--json", stdout=devnull)
     token = Team.objects.first().api_token
     bodies = _bodies(token, args.size * args.batches)
-    worker.tune_gc()  # as every server process does at start-up
+    tune_gc()  # as every server process does at start-up
     started, cpu = time.perf_counter(), time.thread_time()
     for body in bodies:
         capture_request_ingest(kind="batch", body=body, query={"compression": "gzip"}, content_type="text/plain",

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from flags.evaluation import in_rollout
 from flags.models import FeatureFlag
-from ingestion.models import Person, PersonDistinctId
+from persons.models import Person, PersonDistinctId
 
 ORIGIN = "https://shop.example.com"
 PRO = {"key": "plan", "value": "pro", "operator": "exact", "type": "person"}

@@ -17,7 +17,7 @@ from posthog import request as posthog_request
 
 from flags.evaluation import FlagDefinition, in_rollout, matching_variant
 from flags.models import FeatureFlag
-from ingestion.models import Person, PersonDistinctId
+from persons.models import Person, PersonDistinctId
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_SCRIPT = Path(__file__).parent / "js" / "node_flags.mjs"

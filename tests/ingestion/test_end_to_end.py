@@ -9,8 +9,8 @@ import orjson
 import pytest
 from django.test import Client
 
-from ingestion.models import Person, PersonDistinctId
 from ingestion.worker import flush
+from persons.models import Person, PersonDistinctId
 from tests.capture.helpers import ENCODINGS, send
 from tests.ingestion.helpers import events_rows
 

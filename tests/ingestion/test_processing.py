@@ -8,7 +8,8 @@ from types import SimpleNamespace
 import orjson
 import pytest
 
-from ingestion.processing import ResolvedPerson, element_to_text, normalize, to_row
+from ingestion.processing import element_to_text, normalize, to_row
+from persons.ingestion import ResolvedPerson
 from tests.ingestion.conftest import envelope
 
 TEAM = SimpleNamespace(pk=7, api_token="phc_x")

@@ -89,7 +89,7 @@ def test_an_insert_failing_while_the_next_batch_is_processed_is_replayed_with_it
 def test_a_batch_failing_to_process_while_one_is_inserted_lets_that_one_complete(team, monkeypatch, merges_stopped):
     for r in range(3):
         enqueue([envelope(team, "e", f"u{r}-{i}") for i in range(4)])
-    real, built = worker.build_rows, []
+    real, built = worker.process_batch, []
 
     def second_fails(envelopes):
         built.append(len(envelopes))
@@ -98,7 +98,7 @@ def test_a_batch_failing_to_process_while_one_is_inserted_lets_that_one_complete
         return real(envelopes)
 
     with monkeypatch.context() as patch:
-        patch.setattr(worker, "build_rows", second_fails)
+        patch.setattr(worker, "process_batch", second_fails)
         with pytest.raises(RuntimeError, match="went away"):  # the processing error, not hidden
             worker.drain()
     assert _counts(team.pk) == (4, 4)  # the first batch was written and forgotten

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ingestion.models import Person, PersonDistinctId
+from persons.models import Person, PersonDistinctId
 from posthog_clone.clickhouse import get_client, table
 from tests.auth_matrix import assert_auth_matrix
 

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 
 from posthog_clone.clickhouse import get_client
 from posthog_clone.clickhouse.engine import engine_address, engine_authkey, run_engine
-from posthog_clone.startup import on_engine_start
+from posthog_clone.startup import on_engine_start, on_engine_stop
 
 logger = logging.getLogger("engine")
 
@@ -41,8 +41,5 @@ class Command(BaseCommand):
                 logger.warning("serve is gone; the engine stops")
                 break
         server.stop()
-        from ingestion import worker
-
-        # between two batches (a batch cut short is replayed with the same token anyway, but needlessly)
-        worker.stop_background_worker(timeout=30)
+        on_engine_stop(timeout=30)
         logger.info("clickhouse engine stopped")

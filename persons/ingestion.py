@@ -1,6 +1,10 @@
-"""Person processing for a whole batch (capture reference §12): one bulk read of every distinct id the
-batch mentions, the merges and property updates applied in memory in event order, then bulk writes to
+"""Person processing for a whole ingestion batch (capture reference §12): one bulk read of every distinct id
+the batch mentions, the merges and property updates applied in memory in event order, then bulk writes to
 the Django database and one mirror insert per ClickHouse table (rows with a higher version).
+
+Ingestion calls ``persons_process`` once per batch, as it calls ``definitions.ingestion``; this module knows
+nothing of ingestion: it reads the events through ``IngestedEvent`` and hands the batch's warnings to the
+caller's ``record_warnings`` inside its write transaction.
 """
 
 from __future__ import annotations
@@ -8,15 +12,15 @@ from __future__ import annotations
 import logging
 import threading
 import uuid as uuidlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from django.db import connection, transaction
 
-from ingestion.models import IngestionWarning, Person, PersonDistinctId
-from ingestion.processing import NormalizedEvent, ResolvedPerson, ch_datetime
+from persons.models import Person, PersonDistinctId
 from posthog_clone.clickhouse import get_client, table
 from posthog_clone.utils import uuid7
 
@@ -28,6 +32,52 @@ _ILLEGAL_CI = {
 _ILLEGAL_CS = {"[object Object]", "NaN", "None", "none", "null", "0", "undefined"}
 _PERSONLESS_NS = uuidlib.UUID("5f3c1b2e-9a57-4d3e-8f0a-4b7c2d1e6a90")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class IngestedEvent(Protocol):
+    """What persons need of an ingested event (ingestion's ``NormalizedEvent`` is one)."""
+
+    @property
+    def uuid(self) -> str: ...
+    @property
+    def team_id(self) -> int: ...
+    @property
+    def event(self) -> str: ...
+    @property
+    def distinct_id(self) -> str: ...
+    @property
+    def timestamp(self) -> datetime: ...
+    @property
+    def properties(self) -> dict[str, Any]: ...
+    @property
+    def personless(self) -> bool: ...
+    @property
+    def set_props(self) -> dict[str, Any]: ...
+    @property
+    def set_once_props(self) -> dict[str, Any]: ...
+    @property
+    def unset_keys(self) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedPerson:
+    """An event's person as the batch leaves it: what the event row carries."""
+
+    person_id: str
+    properties: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PersonWarning:
+    """An ingestion warning about an event's person (a merge refused, an illegal distinct id)."""
+
+    team_id: int
+    type: str
+    details: dict[str, Any]
+
+
+RecordWarnings = Callable[[list[PersonWarning]], None]
 
 
 def is_illegal_distinct_id(value: str) -> bool:
@@ -96,7 +146,7 @@ class _State:
     dirty_pdi: set[tuple[int, str]] = field(default_factory=set)
     deleted: list[_Person] = field(default_factory=list)
     merged_into: dict[int, _Person] = field(default_factory=dict)  # id(merged-away person) → person it joined
-    warnings: list[IngestionWarning] = field(default_factory=list)
+    warnings: list[PersonWarning] = field(default_factory=list)
 
     def touch(self, person: _Person) -> None:
         self.persons[id(person)] = person
@@ -121,7 +171,7 @@ def _chunks(values: list[Any]) -> list[list[Any]]:
     return [values[i : i + _IN_CHUNK] for i in range(0, len(values), _IN_CHUNK)]
 
 
-def _load(events: list[NormalizedEvent]) -> _State:
+def _load(events: list[IngestedEvent]) -> _State:
     state = _State()
     wanted: dict[int, set[str]] = {}
     for ev in events:
@@ -192,17 +242,17 @@ def _remember(state: _State) -> None:
             del _cache[next(iter(_cache))]
 
 
-def _new_person(state: _State, ev: NormalizedEvent) -> _Person:
+def _new_person(state: _State, ev: IngestedEvent) -> _Person:
     person = _Person(None, uuid7(), ev.team_id, {}, False, ev.timestamp, 0)
     state.touch(person)
     return person
 
 
-def _warn(state: _State, ev: NormalizedEvent, kind: str, details: dict[str, Any]) -> None:
-    state.warnings.append(IngestionWarning(team_id=ev.team_id, type=kind, details={**details, "eventUuid": ev.uuid}))
+def _warn(state: _State, ev: IngestedEvent, kind: str, details: dict[str, Any]) -> None:
+    state.warnings.append(PersonWarning(ev.team_id, kind, {**details, "eventUuid": ev.uuid}))
 
 
-def _merge(state: _State, ev: NormalizedEvent, other_id: str, *, force: bool) -> None:
+def _merge(state: _State, ev: IngestedEvent, other_id: str, *, force: bool) -> None:
     """Merge ``other_id`` (anon id / alias) into the person of ``ev.distinct_id``."""
     team = ev.team_id
     for candidate in (ev.distinct_id, other_id):
@@ -241,7 +291,7 @@ def _merge(state: _State, ev: NormalizedEvent, other_id: str, *, force: bool) ->
     state.touch(target)
 
 
-def _apply_properties(person: _Person, ev: NormalizedEvent) -> bool:
+def _apply_properties(person: _Person, ev: IngestedEvent) -> bool:
     if not (ev.set_props or ev.set_once_props or ev.unset_keys):
         return False
     before = person.properties
@@ -256,10 +306,11 @@ def _apply_properties(person: _Person, ev: NormalizedEvent) -> bool:
     return True
 
 
-def persons_process(events: list[NormalizedEvent]) -> list[ResolvedPerson]:
-    """Resolve (and update) the person of every event; returns one ResolvedPerson per event, in order."""
+def persons_process(events: list[IngestedEvent], *, record_warnings: RecordWarnings) -> list[ResolvedPerson]:
+    """Resolve (and update) the person of every event; returns one ResolvedPerson per event, in order.
+    ``record_warnings`` gets the batch's warnings (if any) inside the transaction that writes its persons."""
     state = _load(events)
-    resolved_ids: list[tuple[NormalizedEvent, _Person | None]] = []
+    resolved_ids: list[tuple[IngestedEvent, _Person | None]] = []
     for ev in events:
         key = (ev.team_id, ev.distinct_id)
         if ev.personless:
@@ -282,7 +333,7 @@ def persons_process(events: list[NormalizedEvent]) -> list[ResolvedPerson]:
             state.touch(person)
         resolved_ids.append((ev, person))
     try:
-        _write(state)
+        _write(state, record_warnings)
     except BaseException:
         cache_clear()
         raise
@@ -298,7 +349,7 @@ def persons_process(events: list[NormalizedEvent]) -> list[ResolvedPerson]:
     return out
 
 
-def _write(state: _State) -> None:
+def _write(state: _State, record_warnings: RecordWarnings) -> None:
     dirty = [state.persons[i] for i in state.dirty_persons]
     for person in dirty:
         person.version += 1
@@ -338,7 +389,8 @@ def _write(state: _State) -> None:
         )
         if deleted:
             Person.objects.filter(pk__in=[p.pk for p in deleted]).delete()
-        IngestionWarning.objects.bulk_create(state.warnings)
+        if state.warnings:
+            record_warnings(state.warnings)
     _mirror(dirty, deleted, mappings)
     for warning in state.warnings:
         logger.warning("ingestion warning %s team=%s %s", warning.type, warning.team_id, warning.details)
@@ -393,7 +445,7 @@ def _mirror(persons: list[_Person], deleted: list[_Person], mappings: list[_Mapp
 def _person_row(person: _Person, *, is_deleted: int) -> dict[str, Any]:
     return {
         "id": str(person.uuid),
-        "created_at": ch_datetime(person.created_at)[:23],
+        "created_at": person.created_at.astimezone(UTC).isoformat(" ", "milliseconds")[:23],
         "team_id": person.team_id,
         "properties": orjson.dumps(person.properties).decode(),
         "is_identified": int(person.is_identified),

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from ingestion.models import IngestionWarning, Person, PersonDistinctId
-from ingestion.persons import is_illegal_distinct_id
+from ingestion.models import IngestionWarning
 from ingestion.queue import enqueue
 from ingestion.worker import flush
+from persons.ingestion import is_illegal_distinct_id
+from persons.models import Person, PersonDistinctId
 from tests.ingestion.conftest import envelope
 from tests.ingestion.helpers import ch_distinct_ids, ch_persons, events_rows
 
