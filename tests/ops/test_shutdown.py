@@ -113,6 +113,31 @@ def test_an_idle_server_stops_within_5s_and_restarts_nothing(tmp_path, sig, whol
     assert len(engines | children) == 3  # no engine was started besides the first one
 
 
+def test_an_engine_that_dies_while_serving_is_restarted_and_the_restarted_one_stops_with_serve(tmp_path):
+    proc, env = _ready_server(tmp_path)
+    try:
+        [engine] = [pid for pid in _children(proc.pid) if "clickhouse_engine" in _cmdline(pid)]
+        os.kill(engine, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            engines = [pid for pid in _children(proc.pid) if "clickhouse_engine" in _cmdline(pid) and pid != engine]
+            if engines and _log(env).count("clickhouse engine ready") == 2:
+                break
+            time.sleep(0.2)
+        assert engines, _log(env)
+        wait_healthy(proc, env["PORT"], path="/_readyz")
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        elapsed = time.monotonic() - started
+    finally:
+        kill(proc)
+    log = _log(env)
+    assert log.count("restarting") == 1 and log.count("clickhouse engine ready") == 2, log
+    assert elapsed <= 5 and "clickhouse engine stopped" in log, log
+    assert not _alive(engines[0])
+
+
 def _post(port: str, body: bytes) -> int:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/batch/?compression=gzip", data=body, headers={"Content-Type": "text/plain"}
