@@ -115,7 +115,7 @@ def definitions_ingest(*, events: Iterable[Seen]) -> int:
     for (team_id, name), hour in {**new_events, **stale_events}.items():  # first sight per process, then hourly
         EventDefinition.objects.filter(team_id=team_id, name=name, last_seen_at__lt=hour).update(last_seen_at=hour)
         writes += 1
-    if new_props:  # read first: SQLite cannot enforce the nulls-not-distinct unique constraint
+    if new_props:  # read first: the ones that exist already keep their row, and get a type below if they lack one
         existing: dict[tuple[int, str, int], str | None] = {}
         for team_id in {k[0] for k in new_props}:
             names = [k[1] for k in new_props if k[0] == team_id]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from posthog_clone.utils import uuid7
 
@@ -92,10 +93,14 @@ class PropertyDefinition(models.Model):
 
     class Meta:
         constraints = [
+            # one definition per (team, name, type, group type), a missing group type counting as one value:
+            # the index is on COALESCE(group_type_index, -1) rather than NULLS NOT DISTINCT, which SQLite lacks
             models.UniqueConstraint(
-                fields=["team", "name", "type", "group_type_index"],
+                "team",
+                "name",
+                "type",
+                Coalesce("group_type_index", models.Value(-1), output_field=models.IntegerField()),
                 name="unique_property_definition",
-                nulls_distinct=False,
             )
         ]
 

@@ -245,7 +245,11 @@ TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
 STATIC_URL = "static/"
+# WhiteNoise serves the installed apps' static files (Swagger UI's, the admin's) straight from the apps
+# (WHITENOISE_USE_FINDERS): no collectstatic step is needed. STATIC_ROOT is where `collectstatic` would put
+# them (compressed); WhiteNoise serves it too, and warns at every web process start when it is missing.
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

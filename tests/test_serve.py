@@ -39,7 +39,8 @@ def wait_for(url: str, timeout: float = 90) -> None:
 def test_make_serve_prints_keys_and_serves_whoami(tmp_path):
     port = free_port()
     env = {**os.environ, "VAR_DIR": str(tmp_path), "PORT": str(port)}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    for name in ("DJANGO_SETTINGS_MODULE", "SECRET_KEY", "INGEST_WORKER_IN_PROCESS"):  # the test settings' own
+        env.pop(name, None)
     proc = subprocess.Popen(
         ["make", "-s", "serve"],
         cwd=ROOT,

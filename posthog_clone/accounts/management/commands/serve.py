@@ -3,8 +3,10 @@ is the store, the engine process that owns it.
 
 Embedded default: `manage.py clickhouse_engine` owns the chDB directory (chDB allows one process per
 directory) and runs the migrations, the ingestion worker and the export scheduler; the web processes
-capture into the spool and reach chDB through it. serve restarts the engine if it dies and stops it
-on exit; the engine also dies with serve (PDEATHSIG), so a killed server never leaves chDB locked.
+capture into the spool and reach chDB through it. serve restarts the engine if it dies while serving.
+A stop (SIGTERM, or Ctrl-C) stops the web processes first, then the engine, which finishes the batch
+being written (the rest stays in the spool for the next start) and is never restarted; the engine also
+dies with serve (PDEATHSIG), so a killed server never leaves chDB locked.
 Scale mode (a ClickHouse server): no engine; ingestion runs in Celery workers, or in the one web
 process when INGEST_WORKER_IN_PROCESS is set. Celery on chDB: the Celery worker owns chDB, one web process.
 """
@@ -36,10 +38,17 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 
 
 class EngineSupervisor:
-    """Keep one `manage.py clickhouse_engine` running beside gunicorn."""
+    """Keep one `manage.py clickhouse_engine` running beside gunicorn, until serve stops it.
+
+    The engine runs in its own session: a terminal's Ctrl-C (SIGINT to the foreground process group) reaches
+    serve and its web processes but not the engine, which serve stops last, after the web processes, so a
+    request being answered can still reach chDB. It restarts only an engine that died while serve runs.
+    """
 
     def __init__(self) -> None:
+        self._owner = os.getpid()
         self._proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="engine-supervisor", daemon=True)
 
@@ -48,26 +57,41 @@ class EngineSupervisor:
 
     def _run(self) -> None:  # one thread spawns every engine: PDEATHSIG follows the thread that forked
         manage = [sys.executable, sys.argv[0] if sys.argv[0].endswith("manage.py") else "manage.py"]
-        while not self._stopping.is_set():
-            try:  # the engine finds its address from the same chDB path
-                self._proc = subprocess.Popen([*manage, "clickhouse_engine"], preexec_fn=_die_with_parent)
+        while True:
+            with self._lock:  # stop() either sees this engine or keeps it from starting
+                if self._stopping.is_set():
+                    return
+                try:  # the engine finds its address from the same chDB path
+                    self._proc = subprocess.Popen(
+                        [*manage, "clickhouse_engine"], preexec_fn=_die_with_parent, start_new_session=True
+                    )
+                except OSError as exc:
+                    self._proc, code = None, str(exc)
+            if self._proc is not None:
                 code = self._proc.wait()
-            except OSError as exc:
-                code = str(exc)
-            if not self._stopping.is_set():
-                logger.error("clickhouse engine exited; restarting it", extra={"returncode": code})
-                self._stopping.wait(1.0)
+            if self._stopping.is_set():
+                return
+            logger.error("clickhouse engine exited; restarting it", extra={"returncode": code})
+            self._stopping.wait(1.0)
 
     def stop(self, timeout: float = 40.0) -> None:
-        self._stopping.set()
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
+        """Stop the engine (SIGTERM: it finishes the batch being written) and start no other."""
+        if os.getpid() != self._owner:
+            # a gunicorn web process leaving serve's handle() (forked with a copy of this object): the engine
+            # is not its child, and stopping it is the master's job
+            return
+        with self._lock:
+            self._stopping.set()
+            proc = self._proc
+        if proc is None:
+            return
+        if proc.returncode is None:
             proc.terminate()
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            logger.error("clickhouse engine did not stop; killing it", extra={"timeout": timeout})
+            proc.kill()
+            self._thread.join()
 
 
 class _Gunicorn(BaseApplication):
