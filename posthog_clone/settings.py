@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "posthog_clone.accounts",
+    "posthog_clone.clickhouse",
+    "posthog_clone.server",
     "capture",
     "ingestion",
     "definitions",

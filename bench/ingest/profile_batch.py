@@ -44,7 +44,7 @@ def main() -> None:
     from ingestion import worker
     from ingestion.queue import get_spool
     from posthog_clone.accounts.models import Team
-    from posthog_clone.startup import tune_gc
+    from posthog_clone.server.startup import tune_gc
 
     with open(os.devnull, "w") as devnull:
         call_command("bootstrap", "--json", stdout=devnull)

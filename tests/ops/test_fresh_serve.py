@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ingestion.server import ROOT, free_port, kill, wait_healthy
+from bench.server import ROOT, free_port, kill, wait_healthy
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_processes]
 

@@ -43,8 +43,8 @@ def accepted_by_pid(metrics_dir: Path) -> dict[int, float]:
     counts: dict[int, float] = {}
     for path in metrics_dir.glob("counter_*.db"):
         pid = int(path.stem.split("_")[1])
-        for key, value, _ts in MmapedDict.read_all_values_from_file(str(path)):
-            if orjson.loads(key)[0] == "capture_events_accepted_total":
+        for key, value, *_ in MmapedDict.read_all_values_from_file(str(path)):
+            if orjson.loads(key)[1] == "capture_events_accepted_total":
                 counts[pid] = counts.get(pid, 0) + value
     return counts
 
@@ -53,7 +53,9 @@ def accepted_by_pid(metrics_dir: Path) -> dict[int, float]:
 @pytest.mark.own_processes
 def test_one_scrape_counts_every_web_process_and_the_engine(tmp_path):
     port = free_port()
-    env = server_env(tmp_path, port, WEB_CONCURRENCY="2", INGEST_FLUSH_INTERVAL_MS="50")
+    env = server_env(
+        tmp_path, port, WEB_CONCURRENCY="2", INGEST_FLUSH_INTERVAL_MS="50", INGEST_WORKER_IN_PROCESS="true"
+    )
     manage(env, "migrate", "--noinput", "-v", "0")
     token = orjson.loads(manage(env, "bootstrap", "--json"))["project_api_key"]
     proc = start_server(env)

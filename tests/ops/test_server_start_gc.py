@@ -1,4 +1,4 @@
-"""What every web process does before serving (posthog_clone.startup.on_server_start): GC tuned like the
+"""What every web process does before serving (posthog_clone.server.startup.on_server_start): GC tuned like the
 ingestion worker's, also in scale mode where no worker runs in the web process."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from posthog_clone.startup import GC_THRESHOLDS, on_server_start
+from posthog_clone.server.startup import GC_THRESHOLDS, on_server_start
 
 
 @pytest.fixture

@@ -19,8 +19,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from ingestion.spool import Spool
-from tests.ingestion.server import (
+from bench.server import (
     clickhouse_rows,
     free_port,
     kill,
@@ -29,6 +28,7 @@ from tests.ingestion.server import (
     start_server,
     wait_healthy,
 )
+from ingestion.spool import Spool
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_processes]
 

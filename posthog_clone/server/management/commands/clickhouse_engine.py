@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand
 
 from posthog_clone.clickhouse import get_client
 from posthog_clone.clickhouse.engine import engine_address, engine_authkey, run_engine
-from posthog_clone.startup import on_engine_start, on_engine_stop
+from posthog_clone.server.startup import on_engine_start, on_engine_stop
 
 logger = logging.getLogger("engine")
 

@@ -28,6 +28,7 @@ from gunicorn.app.base import BaseApplication
 
 from posthog_clone.clickhouse.engine import engine_address
 from posthog_clone.env import env_int
+from posthog_clone.server.startup import on_server_start, on_web_process_exit, use_multiprocess_metrics
 
 logger = logging.getLogger("serve")
 PR_SET_PDEATHSIG = 1
@@ -110,9 +111,11 @@ class _Gunicorn(BaseApplication):
 
 
 def _post_worker_init(worker: Any) -> None:
-    from posthog_clone.startup import on_server_start
-
     on_server_start()
+
+
+def _child_exit(arbiter: Any, worker: Any) -> None:
+    on_web_process_exit(worker.pid)
 
 
 class Command(BaseCommand):
@@ -121,6 +124,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=env_int("PORT", 8000, minimum=1))
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        # before the system checks import the URLs (and the metrics with them), and before any process starts:
+        # one /_metrics scrape shows them all
+        use_multiprocess_metrics()
+        return super().execute(*args, **options)
 
     def handle(self, *args: Any, **options: Any) -> None:
         engine, chdb = None, settings.CLICKHOUSE.backend.value == "chdb"
@@ -154,6 +163,7 @@ class Command(BaseCommand):
                 "keepalive": 5,
                 "accesslog": "-" if os.environ.get("ACCESS_LOG") == "true" else None,
                 "post_worker_init": _post_worker_init,
+                "child_exit": _child_exit,
                 # gunicorn's runtime control socket is one path per user (~/.gunicorn/gunicorn.ctl) that
                 # every server on the host would share; nothing here uses it.
                 "control_socket_disable": True,
