@@ -22,7 +22,7 @@ import orjson
 from definitions.enforcement import team_rules, violations
 from definitions.ingestion import definitions_ingest
 from ingestion.envelope import CapturedEvent
-from ingestion.metrics import EVENTS_WRITTEN, INSERT_LATENCY
+from ingestion.metrics import EVENTS_DROPPED, EVENTS_WRITTEN, INSERT_LATENCY
 from ingestion.models import DeadLetter, IngestionWarning
 from ingestion.processing import EVENT_COLUMNS, NormalizedEvent, body_rows, normalize, rows_build
 from persons.ingestion import PersonWarning, persons_process
@@ -48,6 +48,8 @@ def enforce_schemas(events: list[NormalizedEvent]) -> list[NormalizedEvent]:
         else:
             kept.append(ev)
     IngestionWarning.objects.bulk_create(warnings)
+    if warnings:
+        EVENTS_DROPPED.labels("schema_validation_failed").inc(len(warnings))
     return kept
 
 
@@ -157,6 +159,7 @@ def insert_events(body: bytes, *, token: str, rows: int, attempts: int = 5) -> N
 
 def dead_letter(envelopes: list[CapturedEvent], error: str) -> None:
     DeadLetter.objects.bulk_create([DeadLetter(team_id=e.team_id, payload=e.to_dict(), error=error) for e in envelopes])
+    EVENTS_DROPPED.labels("dead_letter").inc(len(envelopes))
     logger.error("events dead-lettered", extra={"events": len(envelopes), "error": error})
 
 

@@ -8,6 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from prometheus_client import REGISTRY
 
 from ingestion.models import DeadLetter
 from ingestion.queue import enqueue
@@ -19,11 +20,17 @@ from tests.queues import QueueProbe
 pytestmark = [pytest.mark.clickhouse, pytest.mark.django_db(transaction=True)]
 
 
+def dropped(reason: str) -> float:
+    return REGISTRY.get_sample_value("ingestion_events_dropped_total", {"reason": reason}) or 0.0
+
+
 def test_an_unwritable_row_is_dead_lettered_and_the_rest_of_the_batch_written(team):
     good = envelope(team, "ok", "u1")
     bad = dataclasses.replace(envelope(team, "bad", "u2"), uuid="not-a-uuid")
+    before = dropped("dead_letter")
     enqueue([good, bad])
     assert flush() == 2
+    assert dropped("dead_letter") == before + 1
     assert QueueProbe().depth() == 0
     assert [r["uuid"] for r in events_rows(team.pk)] == [good.uuid]
     [letter] = DeadLetter.objects.all()
