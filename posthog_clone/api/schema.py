@@ -4,7 +4,7 @@ responses every operation can return, each with PostHog's `{type, code, detail, 
 
 Which errors an operation documents is read from its view, the way DRF will answer it:
 
-- 400 when it takes a body or a query parameter that is validated (limit/offset are clamped, never refused);
+- 400 when it takes a body, a query serializer, or a query parameter the paginator does not clamp;
 - 401 when it has authenticators (no credentials, or a key that is not valid);
 - 403 when it checks key scopes (a view with `scope_object` runs APIScopePermission), project membership,
   or takes session cookies on an unsafe method (CSRF);
@@ -23,7 +23,7 @@ import re
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.plumbing import ResolvedComponent, is_list_serializer
+from drf_spectacular.plumbing import ResolvedComponent, is_list_serializer, is_serializer
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.viewsets import ViewSetMixin
@@ -161,6 +161,10 @@ class AutoSchema(SpectacularAutoSchema):
     # What the view can answer ------------------------------------------------------------------
 
     def _validated_query(self, operation: dict[str, Any]) -> bool:
+        """A query serializer (validated_request's `query`) refuses bad values, limit/offset included; the
+        paginator alone clamps them; any other query parameter (a filter) is validated."""
+        if any(is_serializer(p) for p in self.get_override_parameters()):
+            return True
         paginator = self._get_paginator() if self._is_list_view() else None
         clamped = set()
         if paginator is not None:
