@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from posthog_clone.api.schema import error_response
+
 TAG = "Capture"
 PATHS = {
     "/e/": ("capture_e", "Capture events (legacy path used by posthog-js)"),
@@ -84,16 +86,6 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"status": {"type": "integer", "minimum": 0, "maximum": 1, "description": "Always 1."}},
         "required": ["status"],
     },
-    "CaptureError": {
-        "type": "object",
-        "properties": {
-            "type": {"type": "string", "description": "validation_error, authentication_error, client_error…"},
-            "code": {"type": "string", "description": "e.g. invalid_payload, no_data, missing_api_key."},
-            "detail": {"type": "string", "description": "Human-readable message."},
-            "attr": {"type": "string", "nullable": True, "description": "Always null for capture."},
-        },
-        "required": ["type", "code", "detail", "attr"],
-    },
 }
 
 PARAMETERS = [
@@ -121,10 +113,6 @@ PARAMETERS = [
 ]
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ref("CaptureError")}}}
-
-
 def _operation(operation_id: str, summary: str, method: str) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "operationId": f"{operation_id}_{method}",
@@ -139,10 +127,10 @@ def _operation(operation_id: str, summary: str, method: str) -> dict[str, Any]:
                 "description": "Events durably queued.",
                 "content": {"application/json": {"schema": _ref("CaptureSuccess")}},
             },
-            "400": _error("Malformed payload (bad JSON, compression, event fields)."),
-            "401": _error("Missing, malformed or unknown project API key."),
-            "413": _error("Request or event too large."),
-            "503": _error("The events could not be stored; retry."),
+            "400": error_response("Malformed payload (bad JSON, compression, event fields)."),
+            "401": error_response("Missing, malformed or unknown project API key."),
+            "413": error_response("Request or event too large."),
+            "503": error_response("The events could not be stored; retry."),
         },
     }
     if method == "post":

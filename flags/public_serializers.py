@@ -89,4 +89,5 @@ SCRIPT_RESPONSE = OpenApiResponse(
 ERROR_RESPONSES = {
     400: OpenApiResponse(description="Missing distinct_id or an undecodable body."),
     401: OpenApiResponse(description="Missing or unknown project API key."),
+    413: OpenApiResponse(description="The body is too large (as sent or once decompressed)."),
 }

@@ -226,7 +226,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "capture.openapi.add_capture_paths"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "capture.openapi.add_capture_paths",
+        "posthog_clone.api.schema.document_errors",  # last: sees every operation, also those added by hand
+    ],
     "ENUM_NAME_OVERRIDES": {
         "PropertyDefinitionTypeEnum": "definitions.models.PropertyDefinition.PropertyType",
         "SchemaPropertyTypeEnum": "definitions.models.SchemaPropertyGroupProperty.PropertyType",

@@ -67,5 +67,5 @@ urlpatterns = [
     path("_readyz", readyz),
     path("_metrics", metrics_view),
     path("admin/", admin.site.urls),
-    re_path(r"^api/.*$", endpoint_not_found),
+    re_path(r"^api/", endpoint_not_found),  # any other /api/ path, newlines included
 ]

@@ -32,3 +32,12 @@ def test_a_session_cookie_does_not_turn_an_unknown_path_into_a_csrf_failure(proj
     res = client.post(f"/api/projects/{project.team.id}/nothing/", data=b"{}", content_type="application/json")
     assert res.status_code == 404
     assert res.json() == NOT_FOUND
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["get", "delete"])
+def test_an_unknown_path_with_a_newline_is_json_404_too(api_client, method):
+    """`^api/.*$` did not match across a newline: such a path fell through to Django's HTML 404."""
+    res = getattr(api_client, method)("/api/projects/1/persons/%C3%B9%0A-x/")
+    assert res.status_code == 404
+    assert res.json() == NOT_FOUND

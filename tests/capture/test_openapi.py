@@ -34,5 +34,7 @@ def test_capture_path_is_documented(spec, path):
 def test_capture_schemas_resolve(spec):
     schemas = spec["components"]["schemas"]
     assert schemas["CaptureSuccess"]["properties"]["status"]["type"] == "integer"
-    assert schemas["CaptureError"]["required"] == ["type", "code", "detail", "attr"]
+    assert schemas["Error"]["required"] == ["type", "code", "detail", "attr"]
+    post = spec["paths"]["/e/"]["post"]
+    assert post["responses"]["400"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
     assert "batch" in schemas["CaptureBatch"]["properties"]

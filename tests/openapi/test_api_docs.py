@@ -60,3 +60,22 @@ def test_spectacular_validates_with_zero_warnings(tmp_path):
     out = tmp_path / "schema.yml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     assert out.read_text().startswith("openapi: 3")
+
+
+def test_every_operation_file_lists_its_responses_with_their_bodies():
+    spec = build_spec()
+    files = render(spec)
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            text = files[f"operations/{op['operationId']}.md"]
+            table = text.split("## Responses", 1)[1].split("## Schema", 1)[0]
+            for code, response in op["responses"].items():
+                assert f"| {code} | {' '.join(response['description'].split())} |" in table, (method, path, code)
+    me = files["operations/users_retrieve.md"]
+    assert "| 403 | Permission denied (`permission_denied`): the personal API key lacks `user:read`" in me
+    assert "| 404 | Not found (`not_found`): nothing has this id. | `Error` (application/json) |" in me
+    by_name = files["operations/event_definitions_by_name_retrieve.md"]
+    assert "| `Error` or `Detail` (application/json) |" in by_name
+    index = files["event-definitions.md"]
+    assert "| Operation | Method | Path | Errors |" in index
+    assert "`/api/projects/{project_id}/event_definitions/{id}/` | 401, 403, 404, 429 |" in index
