@@ -23,6 +23,8 @@ from typing import Any
 
 from django.core.cache import cache
 
+from definitions.models import SchemaPropertyGroupProperty
+
 MISSING_REQUIRED = "missing_required"
 TYPE_MISMATCH = "type_mismatch"
 VALUE_VALIDATION_FAILED = "value_validation_failed"
@@ -178,8 +180,6 @@ def _current_version(team_id: int) -> str:
 
 def load_rules(team_id: int) -> dict[str, tuple[PropertyRule, ...]]:
     """Enforced events of a project and their merged required properties (one query)."""
-    from definitions.models import SchemaPropertyGroupProperty
-
     rows = (
         SchemaPropertyGroupProperty.objects.filter(
             is_required=True,

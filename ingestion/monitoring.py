@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 from django.conf import settings
+from kombu import Connection
 
+from ingestion import broker
 from ingestion.metrics import QUEUE_DEPTH, QUEUE_MESSAGES
 from ingestion.queue import get_spool
 
@@ -12,8 +14,6 @@ from ingestion.queue import get_spool
 def queue_ready() -> dict:
     if not settings.CELERY_BROKER_URL:
         return {"ok": True, "kind": "spool", "depth": get_spool().depth()}
-    from kombu import Connection  # scale mode only (start-up time)
-
     with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
     return {"ok": True, "kind": "celery"}
@@ -23,8 +23,6 @@ def queue_depth_refresh() -> None:
     if settings.INGEST_QUEUE == "spool":
         QUEUE_DEPTH.set(get_spool().depth())
         return
-    from ingestion import broker  # Celery and kombu are loaded only in scale mode (start-up time)
-
     try:
         QUEUE_MESSAGES.set(broker.depth())
     except Exception:  # a broker that is down: no number rather than a stale one (/_readyz says why)
