@@ -28,7 +28,7 @@ def free_port() -> int:
 def server_env(var_dir: Path, port: int, **extra: str) -> dict[str, str]:
     env = {**os.environ, "VAR_DIR": str(var_dir), "SECRET_KEY": "x", "PORT": str(port), **extra}
     for name in ("DJANGO_SETTINGS_MODULE", "SPOOL_PATH", "CELERY_BROKER_URL", "DATABASE_URL", "CLICKHOUSE_URL",
-                 "CACHE_URL"):  # fmt: skip
+                 "CACHE_URL", "PROMETHEUS_MULTIPROC_DIR"):  # fmt: skip
         if name not in extra:
             env.pop(name, None)
     return env

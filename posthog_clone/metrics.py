@@ -21,10 +21,9 @@ from django.http import HttpRequest, HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from posthog_clone import registry
+from posthog_clone import METRICS_DIR_ENV, registry
 
 logger = logging.getLogger(__name__)
-MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 REQUESTS = Counter("http_requests_total", "HTTP requests answered", ["method", "status"])
 REQUEST_LATENCY = Histogram(
@@ -52,7 +51,7 @@ def metrics_text() -> bytes:
             hook()
         except Exception as exc:  # noqa: BLE001 - a dependency that is down must not take the page with it
             logger.warning("metrics scrape hook failed", extra={"hook": name, "error": f"{type(exc).__name__}: {exc}"})
-    if os.environ.get(MULTIPROCESS_ENV):
+    if os.environ.get(METRICS_DIR_ENV):
         every_process = CollectorRegistry()
         MultiProcessCollector(every_process)
         return generate_latest(every_process)

@@ -7,7 +7,8 @@
   depth);
 - ``background_worker(name, start, stop, enabled)``: a long-running job started by the process that owns
   ClickHouse writes (the engine of the embedded default, a web process with a ClickHouse server) when
-  ``enabled()`` says so, and stopped before that process exits;
+  ``enabled()`` says so; the engine stops it before it exits (a web process's daemon threads end with it,
+  and what they had taken from the queue is replayed);
 - ``fast_path(paths, view, **kwargs)``: WSGI paths answered by ``view(request, **kwargs)`` without Django's
   URL resolving and middleware (capture).
 
@@ -20,10 +21,12 @@ the ``PROJECT_ROUTES`` of every app's ``routes.py`` and the ``urlpatterns`` of i
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
@@ -49,30 +52,39 @@ class BackgroundWorker:
     name: str
     start: Hook
     stop: Hook  # called with a timeout in seconds: finish what was started, start nothing new
-    enabled: Callable[[], bool]
+    enabled: Callable[[], bool] = field(compare=False)
 
 
+RESERVED_CHECKS = frozenset({"database", "clickhouse"})  # posthog_clone/health.py
 READINESS_CHECKS: dict[str, Hook] = {}
 SCRAPE_HOOKS: dict[str, Hook] = {}
 BACKGROUND_WORKERS: dict[str, BackgroundWorker] = {}
 FAST_PATHS: dict[str, Hook] = {}
 
 
+def _add(table: dict[str, Any], name: str, entry: Any) -> None:
+    if table.get(name, entry) != entry:  # the same ready() run twice is fine; two apps claiming one name is not
+        raise ImproperlyConfigured(f"{name!r} is registered twice: {table[name]} and {entry}")
+    table[name] = entry
+
+
 def readiness_check(name: str, check: str) -> None:
-    READINESS_CHECKS[name] = Hook(check)
+    if name in RESERVED_CHECKS:
+        raise ImproperlyConfigured(f"readiness check {name!r} is the plumbing's own")
+    _add(READINESS_CHECKS, name, Hook(check))
 
 
 def scrape_hook(name: str, hook: str) -> None:
-    SCRAPE_HOOKS[name] = Hook(hook)
+    _add(SCRAPE_HOOKS, name, Hook(hook))
 
 
 def background_worker(name: str, *, start: str, stop: str, enabled: Callable[[], bool]) -> None:
-    BACKGROUND_WORKERS[name] = BackgroundWorker(name, Hook(start), Hook(stop), enabled)
+    _add(BACKGROUND_WORKERS, name, BackgroundWorker(name, Hook(start), Hook(stop), enabled))
 
 
 def fast_path(paths: Iterable[str], view: str, **kwargs: Any) -> None:
     for path in paths:
-        FAST_PATHS[path] = Hook(view, kwargs)
+        _add(FAST_PATHS, path, Hook(view, kwargs))
 
 
 def start_background_workers() -> list[str]:
@@ -86,7 +98,8 @@ def start_background_workers() -> list[str]:
 
 
 def stop_background_workers(timeout: float) -> None:
-    """Each enabled worker, in reverse order of registration, given up to ``timeout`` seconds."""
+    """Each enabled worker, in reverse order of registration, within ``timeout`` seconds for them all."""
+    deadline = time.monotonic() + timeout
     for worker in reversed(list(BACKGROUND_WORKERS.values())):
         if worker.enabled():
-            worker.stop(timeout)
+            worker.stop(max(0.0, deadline - time.monotonic()))

@@ -51,6 +51,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", ["*"])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
+# This project's apps: posthog_clone/urls.py mounts their routes.py and urls.py, in this order.
+PROJECT_APPS = ["openapi", "capture", "ingestion", "definitions", "query", "exports", "file_system", "flags", "persons"]
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -66,14 +68,7 @@ INSTALLED_APPS = [
     "posthog_clone.accounts",
     "posthog_clone.clickhouse",
     "posthog_clone.server",
-    "capture",
-    "ingestion",
-    "definitions",
-    "query",
-    "exports",
-    "file_system",
-    "flags",
-    "persons",
+    *[app for app in PROJECT_APPS if app != "openapi"],  # openapi comes before drf_spectacular (its templates)
 ]
 
 MIDDLEWARE = [

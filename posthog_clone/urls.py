@@ -2,7 +2,7 @@
 
 Every installed app may have a ``routes.py`` with ``PROJECT_ROUTES`` (prefix, viewset, basename), mounted
 under both project prefixes, and a ``urls.py`` with ``urlpatterns`` of plain paths; they are found by
-looking (this project's apps, in ``INSTALLED_APPS`` order), so this module names no app. Any other
+looking (the apps of ``settings.PROJECT_APPS``, in that order), so this module names no app. Any other
 ``/api/`` path, whatever the method, is PostHog's JSON 404.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from importlib import import_module
-from pathlib import Path
 from types import ModuleType
 
 from django.apps import apps
@@ -29,11 +28,10 @@ from posthog_clone.metrics import metrics_view
 
 
 def app_modules(name: str) -> Iterator[ModuleType]:
-    """``<app>.<name>`` of each of this project's installed apps (not Django's or a library's)."""
-    for config in apps.get_app_configs():
-        ours = Path(config.path).is_relative_to(settings.BASE_DIR) and "site-packages" not in Path(config.path).parts
-        if ours and module_has_submodule(config.module, name):
-            yield import_module(f"{config.name}.{name}")
+    """``<app>.<name>`` of each of this project's apps (``settings.PROJECT_APPS``, not Django's or a library's)."""
+    for app in settings.PROJECT_APPS:
+        if module_has_submodule(apps.get_app_config(app.rsplit(".", 1)[-1]).module, name):
+            yield import_module(f"{app}.{name}")
 
 
 def project_router() -> OptionalSlashRouter:

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -41,11 +41,6 @@ class RequestTooLarge(exceptions.APIException):
 
 def error_body(type_: str, code: str, detail: str, attr: str | None = None) -> dict[str, Any]:
     return {"type": type_, "code": code, "detail": detail, "attr": attr}
-
-
-def error_response(status_code: int, type_: str, code: str, detail: str, attr: str | None = None) -> JsonResponse:
-    """For plain Django views outside DRF (capture, /flags, 404 for unknown /api/ URLs)."""
-    return JsonResponse(error_body(type_, code, detail, attr), status=status_code)
 
 
 def _first_error(detail: Any, path: list[str]) -> tuple[Any, list[str]]:

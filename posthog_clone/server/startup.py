@@ -18,10 +18,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from posthog_clone import registry
+from posthog_clone import METRICS_DIR_ENV, metrics_process_id, registry, use_metrics_dir
 from posthog_clone.clickhouse.migrations import migrate
-
-METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 # Fewer collections: a 100-event capture request allocates thousands of objects and the ingestion worker ~10
 # per event; at Python's default first threshold (700) the collector ran hundreds of times a batch and its
@@ -61,28 +59,28 @@ def on_server_start() -> None:
     registry.start_background_workers()
 
 
-def use_multiprocess_metrics() -> None:
+def use_multiprocess_metrics(instance: str) -> None:
     """Before `serve` starts any process: each process it starts (web processes, the engine) writes its
     metrics under one directory, and a scrape of any web process reads them all (posthog_clone/metrics.py).
 
     An operator's PROMETHEUS_MULTIPROC_DIR is used as it is (the compose file shares one between the web and
-    worker containers); otherwise it is VAR_DIR/metrics, emptied at every start (an earlier run's counters
-    are not this run's).
+    worker containers); otherwise it is VAR_DIR/metrics/<instance> (serve's port: two servers sharing a
+    VAR_DIR keep apart), emptied at every start (an earlier run's counters are not this run's).
     """
-    if "prometheus_client.values" in sys.modules:  # values made before now would stay in this process
-        raise ImproperlyConfigured("prometheus_client was imported before serve chose the metrics directory")
-    configured = os.environ.get(METRICS_DIR_ENV)
-    if configured:
-        Path(configured).mkdir(parents=True, exist_ok=True)
+    if os.environ.get(METRICS_DIR_ENV):  # posthog_clone/__init__.py chose it before any metric was made
+        Path(os.environ[METRICS_DIR_ENV]).mkdir(parents=True, exist_ok=True)
         return
-    path = Path(settings.VAR_DIR) / "metrics"
+    if "prometheus_client.values" in sys.modules:  # metrics made before now would stay in this process
+        raise ImproperlyConfigured("prometheus_client was imported before serve chose the metrics directory")
+    path = Path(settings.VAR_DIR) / "metrics" / instance
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)
     os.environ[METRICS_DIR_ENV] = str(path)
+    use_metrics_dir()
 
 
 def on_web_process_exit(pid: int) -> None:
     """In serve's master when a web process is gone: its live gauges stop counting."""
-    from prometheus_client import multiprocess  # only once metrics are set up (see use_multiprocess_metrics)
+    from prometheus_client import multiprocess  # not at import: serve picks the metrics directory first
 
-    multiprocess.mark_process_dead(pid)
+    multiprocess.mark_process_dead(metrics_process_id(pid))

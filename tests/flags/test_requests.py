@@ -1,4 +1,4 @@
-"""flags.requests: decoding /flags bodies (capture's decoder) and picking out the fields."""
+"""flags.requests: decoding /flags bodies (posthog_clone.sdk's decoder) and picking out the fields."""
 
 from __future__ import annotations
 

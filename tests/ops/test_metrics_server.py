@@ -42,7 +42,7 @@ def accepted_by_pid(metrics_dir: Path) -> dict[int, float]:
     """capture_events_accepted_total as each web process wrote it to its own file."""
     counts: dict[int, float] = {}
     for path in metrics_dir.glob("counter_*.db"):
-        pid = int(path.stem.split("_")[1])
+        pid = int(path.stem.rsplit("_", 1)[1])  # counter_<host>_<pid>.db
         for key, value, *_ in MmapedDict.read_all_values_from_file(str(path)):
             if orjson.loads(key)[1] == "capture_events_accepted_total":
                 counts[pid] = counts.get(pid, 0) + value
@@ -68,7 +68,7 @@ def test_one_scrape_counts_every_web_process_and_the_engine(tmp_path):
         values = scrape(port)
         assert values["capture_events_accepted_total"] == N
         assert values["ingestion_events_written_total"] == N
-        per_process = accepted_by_pid(tmp_path / "metrics")
+        per_process = accepted_by_pid(tmp_path / "metrics" / str(port))
         assert len([pid for pid, count in per_process.items() if count > 0]) == 2, per_process
         assert sum(per_process.values()) == N
     finally:

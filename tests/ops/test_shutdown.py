@@ -82,19 +82,23 @@ def _log(env: dict[str, str]) -> str:
 
 
 @pytest.mark.parametrize(
-    ("sig", "whole_group"),
-    [(signal.SIGTERM, False), (signal.SIGINT, True), (signal.SIGINT, False)],
-    ids=["sigterm", "ctrl-c", "sigint-to-serve"],
+    ("sig", "target"),
+    [(signal.SIGTERM, "serve"), (signal.SIGINT, "group"), (signal.SIGINT, "serve"), (signal.SIGTERM, "every")],
+    ids=["sigterm", "ctrl-c", "sigint-to-serve", "sigterm-to-every-process"],
 )
-def test_an_idle_server_stops_within_5s_and_restarts_nothing(tmp_path, sig, whole_group):
+def test_an_idle_server_stops_within_5s_and_restarts_nothing(tmp_path, sig, target):
     proc, env = _ready_server(tmp_path)
     children = _children(proc.pid)
     engines = {pid for pid in children if "clickhouse_engine" in _cmdline(pid)}
     assert len(engines) == 1 and len(children) == 3, {pid: _cmdline(pid) for pid in children}  # 2 web processes
     try:
         started = time.monotonic()
-        if whole_group:  # what a terminal's Ctrl-C does: the foreground process group gets SIGINT
+        if target == "group":  # what a terminal's Ctrl-C does: the foreground process group gets SIGINT
             os.killpg(proc.pid, sig)
+        elif target == "every":  # what a service manager does (systemd's control group): the engine too
+            os.killpg(proc.pid, sig)
+            for engine in engines:
+                os.kill(engine, sig)
         else:
             proc.send_signal(sig)
         returncode = proc.wait(timeout=30)

@@ -32,6 +32,7 @@ from posthog_clone.server.startup import on_server_start, on_web_process_exit, u
 
 logger = logging.getLogger("serve")
 PR_SET_PDEATHSIG = 1
+STOPPED = (0, -signal.SIGTERM, -signal.SIGINT)  # the engine's exit after a stop it was asked for
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -71,6 +72,10 @@ class EngineSupervisor:
             if self._proc is not None:
                 code = self._proc.wait()
             if self._stopping.is_set():
+                return
+            if code in STOPPED:  # told to stop by someone else (a service manager signals every process): so is serve
+                logger.info("clickhouse engine was stopped; serve stops too", extra={"returncode": code})
+                os.kill(self._owner, signal.SIGTERM)
                 return
             logger.error("clickhouse engine exited; restarting it", extra={"returncode": code})
             self._stopping.wait(1.0)
@@ -128,7 +133,7 @@ class Command(BaseCommand):
     def execute(self, *args: Any, **options: Any) -> Any:
         # before the system checks import the URLs (and the metrics with them), and before any process starts:
         # one /_metrics scrape shows them all
-        use_multiprocess_metrics()
+        use_multiprocess_metrics(instance=str(options["port"]))
         return super().execute(*args, **options)
 
     def handle(self, *args: Any, **options: Any) -> None:
