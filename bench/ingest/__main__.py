@@ -136,7 +136,7 @@ def _cpu_by_process(pgid: int) -> dict[str, tuple[float, float, int]]:
             status = (stat.parent / "status").read_text()
         except OSError:
             continue
-        if int(fields[2]) != pgid:
+        if pgid not in (int(fields[2]), int(fields[1])):  # serve's group, or its child in a session of its own (engine)
             continue
         role = "engine (chDB, worker)" if "clickhouse_engine" in cmdline else "web (capture)"
         if int(stat.parent.name) == pgid:
