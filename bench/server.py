@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -89,3 +90,15 @@ def kill(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, sig)
     proc.wait(timeout=30)
+
+
+def post_batch(port: str | int, body: bytes) -> int:
+    """POST a gzip-compressed /batch/ body to the server on ``port``; its HTTP status."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/batch/?compression=gzip", data=body, headers={"Content-Type": "text/plain"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code

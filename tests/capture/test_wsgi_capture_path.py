@@ -4,7 +4,6 @@ body limits, X-Forwarded-For rules, ALLOWED_HOSTS, security headers and the requ
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 
 import orjson
@@ -14,8 +13,8 @@ from django.db import close_old_connections
 
 from posthog_clone.metrics import REQUESTS
 from posthog_clone.registry import FAST_PATHS, Hook
-from posthog_clone.wsgi import application
 from tests.capture.conftest import queued
+from tests.wsgi import wsgi_call
 
 
 @pytest.fixture(autouse=True)
@@ -28,33 +27,7 @@ def _keep_test_transaction() -> Iterator[None]:
     signals.request_finished.connect(close_old_connections)
 
 
-def call(method: str, path: str, body: bytes = b"", **headers: str) -> tuple[int, dict[str, str], bytes]:
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "127.0.0.1:8000",
-        "REMOTE_ADDR": "10.1.2.3",
-        "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.url_scheme": "http",
-        **headers,
-    }
-    answer: dict = {}
-
-    def start_response(status: str, response_headers: list[tuple[str, str]]) -> None:
-        answer["status"], answer["headers"] = int(status.split()[0]), dict(response_headers)
-
-    response = application(environ, start_response)
-    try:
-        content = b"".join(response)
-    finally:
-        response.close()
-    return answer["status"], answer["headers"], content
+call = wsgi_call
 
 
 def test_every_capture_path_with_and_without_slash_takes_the_capture_handler():

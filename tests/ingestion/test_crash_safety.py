@@ -7,29 +7,16 @@ import gzip
 import signal
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 import orjson
 import pytest
 
-from bench.server import clickhouse_rows, free_port, kill, manage, server_env, start_server
+from bench.server import clickhouse_rows, free_port, kill, manage, post_batch, server_env, start_server
 from ingestion.spool import Spool
 
 pytestmark = [pytest.mark.slow, pytest.mark.own_processes]
 TARGET = 20_000
-
-
-def _post(port: int, body: bytes) -> int:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/batch/?compression=gzip", data=body, headers={"Content-Type": "text/plain"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
 
 
 def test_every_acknowledged_event_is_in_clickhouse_exactly_once_after_sigkills(tmp_path):
@@ -45,7 +32,7 @@ def test_every_acknowledged_event_is_in_clickhouse_exactly_once_after_sigkills(t
         while not stop.is_set():
             batch = [{"event": "crash", "distinct_id": f"d{i % 7}", "uuid": str(uuid.uuid4())} for i in range(100)]
             try:
-                status = _post(port, gzip.compress(orjson.dumps({"api_key": token, "batch": batch})))
+                status = post_batch(port, gzip.compress(orjson.dumps({"api_key": token, "batch": batch})))
             except OSError:
                 time.sleep(0.05)  # the server is down: not acknowledged, try again later
                 continue

@@ -11,8 +11,6 @@ import signal
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from bench.server import (
     free_port,
     kill,
     manage,
+    post_batch,
     server_env,
     start_server,
     wait_healthy,
@@ -142,17 +141,6 @@ def test_an_engine_that_dies_while_serving_is_restarted_and_the_restarted_one_st
     assert not _alive(engines[0])
 
 
-def _post(port: str, body: bytes) -> int:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/batch/?compression=gzip", data=body, headers={"Content-Type": "text/plain"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-
-
 def test_a_stop_during_ingestion_loses_and_duplicates_nothing(tmp_path):
     proc, env = _ready_server(tmp_path, INGEST_BATCH_SIZE="250", INGEST_FLUSH_INTERVAL_MS="100")
     token = orjson.loads(manage(env, "bootstrap", "--json"))["project_api_key"]
@@ -164,7 +152,7 @@ def test_a_stop_during_ingestion_loses_and_duplicates_nothing(tmp_path):
     def stream() -> None:
         while not enough.is_set():
             batch = [{"event": "stop", "distinct_id": f"d{i % 11}", "uuid": str(uuid.uuid4())} for i in range(200)]
-            status = _post(env["PORT"], gzip.compress(orjson.dumps({"api_key": token, "batch": batch})))
+            status = post_batch(env["PORT"], gzip.compress(orjson.dumps({"api_key": token, "batch": batch})))
             assert status == 200
             with lock:
                 acknowledged.extend(e["uuid"] for e in batch)

@@ -8,14 +8,13 @@ cacheable for a day; `Vary: Origin` always.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import orjson
 import pytest
 
 from posthog_clone.sdk.cors import DEFAULT_ALLOW_HEADERS
-from posthog_clone.wsgi import application
+from tests.wsgi import wsgi_call
 
 ORIGIN = "https://shop.example.com"
 REQUESTED = "content-type, x-requested-with"
@@ -44,32 +43,7 @@ IDS = [f"{e.method} {e.path}{'?' + e.query if e.query else ''}" for e in ENDPOIN
 
 
 def call(method: str, path: str, query: str = "", body: bytes = b"", **headers: str) -> tuple[int, dict, bytes]:
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8000",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "127.0.0.1:8000",
-        "REMOTE_ADDR": "10.1.2.3",
-        "CONTENT_TYPE": "text/plain",
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.url_scheme": "http",
-        **headers,
-    }
-    answer: dict = {}
-
-    def start_response(status: str, response_headers: list[tuple[str, str]]) -> None:
-        answer["status"], answer["headers"] = int(status.split()[0]), dict(response_headers)
-
-    response = application(environ, start_response)
-    try:
-        content = b"".join(response)
-    finally:
-        response.close()
-    return answer["status"], answer["headers"], content
+    return wsgi_call(method, path, body, query=query, content_type="text/plain", **headers)
 
 
 def assert_policy(headers: dict[str, str], *, origin: str | None, preflight: bool, requested: str | None) -> None:
