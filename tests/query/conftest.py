@@ -40,7 +40,7 @@ def insert_events(team_id: int, events: list[dict[str, Any]]) -> list[str]:
                 "timestamp": ts(item.get("timestamp", now - dt.timedelta(minutes=5))),
                 "team_id": team_id,
                 "distinct_id": item.get("distinct_id", "user-1"),
-                "elements_chain": "",
+                "elements_chain": item.get("elements_chain", ""),
                 "created_at": ts(now),
                 "person_id": str(uuid.UUID(int=0)),
                 "person_properties": "{}",
