@@ -6,11 +6,52 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from query.properties import PropertyFilterError, validate_property_filters
+from posthog_clone.properties import QUERY_PROPERTY_OPERATORS
+from query.properties import ELEMENT_KEYS, FILTER_TYPES, GROUP_TYPES, PropertyFilterError, validate_property_filters
+
+_SCALAR = {"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
+PROPERTY_FILTER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "One filter. `element` keys: " + ", ".join(ELEMENT_KEYS) + "; `hogql`: `key` is the expression.",
+    "properties": {
+        "type": {"type": "string", "enum": list(FILTER_TYPES), "default": "event"},
+        "key": {"type": "string", "minLength": 1},
+        "operator": {"type": "string", "enum": list(QUERY_PROPERTY_OPERATORS), "default": "exact"},
+        "value": {"oneOf": [*_SCALAR["oneOf"], {"type": "array", "items": _SCALAR}], "nullable": True},
+        "label": {"type": "string", "nullable": True},
+        "group_type_index": {"type": "integer", "minimum": 0, "maximum": 4},
+    },
+    "required": ["key"],
+    "additionalProperties": False,
+}
+# OpenAPI has no recursion without components: the schema spells out two levels, the validator any depth.
+_INNER_GROUP = {
+    "type": "object",
+    "properties": {"type": {"type": "string", "enum": list(GROUP_TYPES)}, "values": {"type": "array"}},
+    "required": ["type", "values"],
+}
+PROPERTY_GROUP_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "enum": list(GROUP_TYPES)},
+        "values": {"type": "array", "items": {"anyOf": [PROPERTY_FILTER_SCHEMA, _INNER_GROUP]}},
+    },
+    "required": ["type", "values"],
+    "additionalProperties": False,
+}
+PROPERTIES_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "array", "items": {"anyOf": [PROPERTY_FILTER_SCHEMA, PROPERTY_GROUP_SCHEMA]}},
+        PROPERTY_GROUP_SCHEMA,
+    ],
+    "nullable": True,
+}
 
 
+@extend_schema_field(PROPERTIES_SCHEMA)
 class PropertyFiltersField(serializers.JSONField):
     def __init__(self, *, scope: str = "event", **kwargs: Any) -> None:
         kwargs.setdefault(

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import jsonschema
 import pytest
 from rest_framework import serializers
 
@@ -14,7 +15,7 @@ from definitions.models import PropertyDefinition
 from posthog_clone.clickhouse import get_client, table
 from query.hogql.parser import parse_select, to_hogql
 from query.properties import PropertyFilterError, property_filters_to_expr, resolve_date
-from query.property_serializers import PropertyFiltersField
+from query.property_serializers import PROPERTIES_SCHEMA, PropertyFiltersField
 from query.runner import hogql_execute
 from tests.query.conftest import insert_events, insert_person
 
@@ -373,8 +374,7 @@ E2E_CASES: list[tuple[Any, list[str]]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.clickhouse
-def test_filters_select_the_hand_worked_events(project: Any, other_project: Any) -> None:
+def _seed(project: Any, other_project: Any) -> None:
     team = project.team
     for name, kind in (("amount", "Numeric"), ("flag", "Boolean"), ("when", "DateTime")):
         PropertyDefinition.objects.create(team=team, name=name, property_type=kind, type=1)
@@ -383,7 +383,7 @@ def test_filters_select_the_hand_worked_events(project: Any, other_project: Any)
     insert_person(team.pk, ["u1", "u1-alias"], {"email": "a@x.com", "plan": "pro", "signup": "2024-05-10 09:00:00"})
     insert_person(team.pk, ["u2"], {"email": "b@y.org", "plan": "free", "signup": "2024-01-07"})
     insert_person(team.pk, ["u3"], {})
-    insert_person(other_project.team.pk, ["u3"], {"email": "a@x.com", "plan": "pro"})
+    insert_person(other_project.team.pk, ["u3"], {"email": "c@x.com", "plan": "pro"})
     groups = [
         {"group_type_index": 0, "group_key": key, "created_at": "2024-05-01 00:00:00", "team_id": team_id,
          "group_properties": json.dumps(props), "_timestamp": "2024-05-01 00:00:00"}
@@ -392,16 +392,70 @@ def test_filters_select_the_hand_worked_events(project: Any, other_project: Any)
                                     ("globex", {"industry": "retail"}, other_project.team.pk))
     ]  # fmt: skip
     get_client().insert_json_rows(table("groups"), "\n".join(json.dumps(g) for g in groups).encode())
-    types = {(1, "amount"): "Numeric", (1, "flag"): "Boolean", (1, "when"): "DateTime"}
-    rules = [{"regex": "/\\d+/", "alias": "/<id>/"}]
+
+
+def _mismatches(team: Any, cases: list[tuple[Any, list[Any]]], select: str, **kwargs: Any) -> list[Any]:
     failures = []
-    for filters, expected in E2E_CASES:
-        expr = property_filters_to_expr(filters, property_types=types, now=NOW, path_cleaning_filters=rules)
-        query = f"SELECT event FROM events WHERE {to_hogql(expr)} ORDER BY event"
+    for filters, expected in cases:
+        expr = property_filters_to_expr(filters, property_types=TYPES, now=NOW, timezone=team.timezone, **kwargs)
+        query = select.format(where=to_hogql(expr))
         try:
             got = [row[0] for row in hogql_execute(team=team, query=query).results]
         except Exception as error:  # collect every failing case, not only the first
             got = [f"{type(error).__name__}: {error}"]
         if got != expected:
             failures.append((filters, query, expected, got))
+    return failures
+
+
+@pytest.mark.clickhouse
+def test_filters_select_the_hand_worked_events(project: Any, other_project: Any) -> None:
+    _seed(project, other_project)
+    rules = [{"regex": "/\\d+/", "alias": "/<id>/"}]
+    select = "SELECT event FROM events WHERE {where} ORDER BY event"
+    failures = _mismatches(project.team, E2E_CASES, select, path_cleaning_filters=rules)
     assert not failures, "\n".join(map(repr, failures))
+
+
+PERSON_CASES: list[tuple[Any, list[Any]]] = [
+    (person("plan", "exact", "pro"), ["a@x.com"]),
+    (person("email", "is_not", "a@x.com"), ["b@y.org", None]),
+    (person("distinct_id", "exact", "u1-alias"), ["a@x.com"]),
+    (person("distinct_id", "is_not", ["u1", "u3"]), ["b@y.org"]),
+    (person("signup", "is_date_before", "2024-02-01"), ["b@y.org"]),
+    ({"type": "OR", "values": [person("plan", "exact", "free"), person("email", "is_not_set")]}, ["b@y.org", None]),
+]
+
+
+@pytest.mark.clickhouse
+def test_person_scope_filters_the_persons_table(project: Any, other_project: Any) -> None:
+    _seed(project, other_project)
+    select = "SELECT properties.email FROM persons WHERE {where} ORDER BY properties.email NULLS LAST"
+    failures = _mismatches(project.team, PERSON_CASES, select, scope="person")
+    assert not failures, "\n".join(map(repr, failures))
+
+
+@pytest.mark.clickhouse
+def test_dates_are_read_in_the_team_timezone(project: Any, other_project: Any) -> None:
+    project.team.timezone = "Asia/Tokyo"  # UTC+9
+    project.team.save()
+    _seed(project, other_project)
+    cases: list[tuple[Any, list[Any]]] = [
+        # E1's `when` is 10:00Z = 19:00 in Tokyo: after Tokyo noon, though before UTC noon
+        (ev("when", "is_date_before", "2024-05-14T12:00:00"), ["E2"]),
+        (ev("when", "is_date_before", "2024-05-14T12:00:00Z"), ["E1", "E2"]),
+        (ev("when", "is_date_exact", "2024-05-14"), ["E1"]),
+        # `-0dStart` is the start of *Tokyo's* 15 May (NOW is 23:30 there): 14 May 15:00Z
+        (ev("when", "is_date_after", "-0dStart"), []),
+        (ev("when", "is_date_after", "-1dStart"), ["E1"]),
+    ]
+    failures = _mismatches(project.team, cases, "SELECT event FROM events WHERE {where} ORDER BY event")
+    assert not failures, "\n".join(map(repr, failures))
+
+
+def test_the_openapi_schema_accepts_every_filter_of_the_tables() -> None:
+    valid = [f for f, _ in TEXT_CASES + E2E_CASES if f not in (None, {}, [])]
+    for filters in valid:
+        jsonschema.validate([filters] if "key" in filters else filters, PROPERTIES_SCHEMA)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate([ev("a", "contains", "x")], PROPERTIES_SCHEMA)
