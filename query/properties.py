@@ -79,7 +79,7 @@ class FilterContext:
     scope: str = "event"
     property_types: Mapping[tuple[int, str], str] = field(default_factory=dict)
     timezone: str = "UTC"
-    now: dt.datetime | None = None  # relative dates resolve against this (default: the current time)
+    now: dt.datetime | None = None  # relative dates resolve against this (default: the current time; naive = UTC)
     path_cleaning_filters: Sequence[Mapping[str, str]] = ()  # the team's [{"regex", "alias"}]
 
 
@@ -449,7 +449,8 @@ def resolve_date(
     start/end of that day, hour, month or year."""
     zone = ZoneInfo(timezone)
     text = str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
-    local_now = (now or dt.datetime.now(dt.UTC)).astimezone(zone).replace(tzinfo=None)
+    now = now or dt.datetime.now(dt.UTC)
+    local_now = (now if now.tzinfo else now.replace(tzinfo=dt.UTC)).astimezone(zone).replace(tzinfo=None)
     match = _RELATIVE_DATE.match(text)
     if match:
         amount = int(match.group(1) or 0)

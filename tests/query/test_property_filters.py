@@ -165,6 +165,7 @@ def test_relative_dates_resolve_in_the_team_timezone() -> None:
     assert resolve_date("-0d", "America/New_York", early) == (dt.datetime(2024, 5, 14), False)
     assert resolve_date("2024-05-01T12:00:00+00:00", "America/New_York") == (dt.datetime(2024, 5, 1, 8), False)
     assert resolve_date("2024-05-01", "America/New_York") == (dt.datetime(2024, 5, 1), True)
+    assert resolve_date("-0d", "America/New_York", early.replace(tzinfo=None)) == (dt.datetime(2024, 5, 14), False)
 
 
 ERROR_CASES: list[tuple[Any, str, str]] = [
