@@ -119,7 +119,7 @@ def _compile(
     _name_projections(root)
     resolve_query(root, ctx, {})
     columns = [
-        item.alias_or_name if isinstance(item, exp.Alias) else to_hogql(item)
+        item.alias_or_name if isinstance(item, exp.Alias) else marked(item, "output") or to_hogql(item)
         for item in _top_selects(root)[0].expressions
     ]
     timer.lap("./resolve")

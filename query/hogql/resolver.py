@@ -264,7 +264,9 @@ def _expand_star(select: exp.Select, scope: Scope) -> None:
         star_of = None
         if isinstance(item, exp.Star):
             star_of = [s for s in scope.sources.values() if not s.lazy]
-        elif isinstance(item, exp.Column) and isinstance(item.this, exp.Star) and item.table in scope.sources:
+        elif isinstance(item, exp.Column) and isinstance(item.this, exp.Star):
+            if item.table not in scope.sources or item.args.get("db") is not None:
+                raise ResolutionError(f"Unable to resolve field: {'.'.join(p.name for p in item.parts[:-1])}")
             star_of = [scope.sources[item.table]]
         if star_of is None:
             expanded.append(item)
@@ -278,7 +280,8 @@ def _expand_star(select: exp.Select, scope: Scope) -> None:
                 expanded.append(item)
                 continue
             for name in names:
-                expanded.append(exp.Alias(this=mark(source.resolve([name], scope), resolved=True), alias=ident(name)))
+                resolved = mark(source.resolve([name], scope), resolved=True)
+                expanded.append(mark(exp.Alias(this=resolved, alias=ident(name)), star=True))
     select.set("expressions", expanded)
 
 
@@ -378,22 +381,40 @@ def _place_lazy_joins(query: exp.Select, scope: Scope) -> None:
 
 
 def _name_outputs(select: exp.Select) -> dict[str, str]:
-    """Alias bare field projections with their field name (so outer queries can refer to them)."""
+    """Alias bare field projections with their field name (so outer queries can refer to them).
+
+    A name is given once per SELECT: a later `*` column with a name already taken (`a.*, b.*` both holding
+    `distinct_id`) stays unaliased, as ClickHouse refuses two expressions under one alias; it keeps its name
+    as the `output` marker for the response's `columns`. A bare name that is no field (a `WITH x AS …` or
+    SELECT alias, an ARRAY JOIN alias) is printed as written, never as `x AS x`.
+    """
     outputs: dict[str, str] = {}
     items = []
     for item in select.expressions:
+        if isinstance(item, exp.Alias) and _is_bare_name(item.this) and item.this.name == item.alias:
+            item = item.this
         if isinstance(item, exp.Alias):
-            outputs[item.alias] = marked(item.this, "kind") or ""
-        elif isinstance(item, exp.Column) and isinstance(item.this, exp.Identifier):
+            if item.alias in outputs and marked(item, "star"):
+                item = mark(item.this, output=item.alias)
+            else:
+                outputs[item.alias] = marked(item.this, "kind") or ""
+        elif _is_bare_name(item):
+            outputs.setdefault(item.name, marked(item, "kind") or "")
+        elif isinstance(item, exp.Column) and isinstance(item.this, exp.Identifier) and item.name not in outputs:
             outputs[item.name] = marked(item, "kind") or ""
             item = exp.Alias(this=item, alias=ident(item.name))
         elif marked(item, "kind") == schema.DATETIME and isinstance(item, exp.Anonymous):
             inner = item.expressions[0]
-            if isinstance(inner, exp.Column):
+            if isinstance(inner, exp.Column) and inner.name not in outputs:
                 outputs[inner.name] = schema.DATETIME
                 item = exp.Alias(this=item, alias=ident(inner.name))
         else:
-            outputs[to_hogql(item)] = ""
+            outputs.setdefault(to_hogql(item), "")
         items.append(item)
     select.set("expressions", items)
     return outputs
+
+
+def _is_bare_name(node: exp.Expression) -> bool:
+    """An unqualified name left as written by the resolver: an alias, never a table field."""
+    return isinstance(node, exp.Column) and isinstance(node.this, exp.Identifier) and not node.table
