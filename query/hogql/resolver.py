@@ -354,6 +354,7 @@ def resolve_query(
             if join.args.get(key) is not None:
                 join.set(key, _rewrite(join.args[key], scope, frozenset(), None))
     _expand_star(query, scope)
+    chains = [None if marked(item, "resolved") else _flatten(item) for item in query.expressions]
     for key, value in list(query.args.items()):
         if key in {"with_", "from_", "joins"} or value is None:
             continue
@@ -363,6 +364,9 @@ def resolve_query(
             query.set(
                 key, [_rewrite(v, scope, frozenset(), None) if isinstance(v, exp.Expression) else v for v in value]
             )
+    for item, chain in zip(query.expressions, chains, strict=True):
+        if chain and len(chain) > 1:
+            mark(item, chain_name=chain[-1])  # `properties.$browser` is `$browser` to an outer query
     _place_lazy_joins(query, scope)
     return _name_outputs(query)
 
@@ -403,6 +407,9 @@ def _name_outputs(select: exp.Select) -> dict[str, str]:
         elif isinstance(item, exp.Column) and isinstance(item.this, exp.Identifier) and item.name not in outputs:
             outputs[item.name] = marked(item, "kind") or ""
             item = exp.Alias(this=item, alias=ident(item.name))
+        elif (name := marked(item, "chain_name")) and name not in outputs:
+            outputs[name] = marked(item, "kind") or ""
+            item = exp.Alias(this=item, alias=ident(name))
         elif marked(item, "kind") == schema.DATETIME and isinstance(item, exp.Anonymous):
             inner = item.expressions[0]
             if isinstance(inner, exp.Column) and inner.name not in outputs:

@@ -142,6 +142,40 @@ CASES: list[tuple[Any, ...]] = [
      "WHERE event = 'click'", [["click", "a@x.io"]]),
     ("SELECT * FROM (SELECT distinct_id, event FROM events WHERE event = 'signup') a JOIN " + PER_USER + " b "
      "ON a.distinct_id = b.distinct_id", [["u3", "signup", "u3", 1]], ["distinct_id", "event", "distinct_id", "c"]),
+    ("SELECT *, event FROM events WHERE event = 'signup' AND 0", [],
+     ["uuid", "event", "properties", "timestamp", "distinct_id", "elements_chain", "created_at", "$session_id",
+      "$window_id", "person_mode", "$group_0", "$group_1", "$group_2", "$group_3", "$group_4", "event"]),
+    ("SELECT * FROM persons WHERE 0", [], ["id", "created_at", "properties", "is_identified"]),
+    ("SELECT e.*, p.* FROM events e JOIN persons p ON e.person_id = p.id WHERE 0", [],
+     ["uuid", "event", "properties", "timestamp", "distinct_id", "elements_chain", "created_at", "$session_id",
+      "$window_id", "person_mode", "$group_0", "$group_1", "$group_2", "$group_3", "$group_4", "id", "created_at",
+      "properties", "is_identified"]),
+    ("SELECT count(*) FROM (SELECT * FROM persons)", [[2]]),
+    ("SELECT p.* FROM (SELECT properties.email AS email FROM persons) AS p, (SELECT 1 AS one) AS o "
+     "ORDER BY p.email", [["a@x.io"], ["b@x.io"]]),
+    ("SELECT * FROM (SELECT 1 AS a), (SELECT 2 AS b)", [[1, 2]]),
+    ("SELECT email FROM (SELECT person.properties.email FROM events WHERE event = 'click')", [["a@x.io"]]),
+    ("SELECT * FROM (SELECT properties.$browser FROM events WHERE event = 'click')", [["Chrome"]]),
+    ("SELECT all.c FROM (SELECT count() AS c FROM events) AS all", [[5]]),
+    ("WITH cube AS (SELECT DISTINCT event FROM events) SELECT count() FROM cube", [[3]]),
+    ("SELECT events.c FROM (SELECT count() AS c FROM events) AS events", [[5]]),
+    ("SELECT count() FROM events e JOIN (SELECT distinct_id FROM events WHERE event = 'click') s USING distinct_id",
+     [[3]]),
+    ("SELECT * FROM (SELECT event FROM events WHERE event = 'click' UNION ALL "
+     "SELECT event FROM events WHERE event = 'signup') ORDER BY event", [["click"], ["signup"]]),
+    ("WITH u AS (SELECT event FROM events WHERE event = 'click' UNION ALL "
+     "SELECT event FROM events WHERE event = 'signup') SELECT * FROM u ORDER BY event", [["click"], ["signup"]]),
+    ("WITH x AS (SELECT 1 AS a) SELECT * FROM (WITH x AS (SELECT 2 AS a) SELECT a FROM x)", [[2]]),
+    ("WITH t AS (SELECT count() AS n FROM events), (SELECT n FROM t) AS total SELECT total", [[5]]),
+    ("WITH t AS (SELECT distinct_id, timestamp FROM events) SELECT distinct_id, "
+     "row_number() OVER (PARTITION BY distinct_id ORDER BY timestamp) AS r FROM t WHERE distinct_id = 'u1' "
+     "ORDER BY r", [["u1", 1], ["u1", 2], ["u1", 3]]),
+    ("SELECT a.*, b.c FROM (SELECT distinct_id, event FROM events WHERE event = 'signup') a JOIN " + PER_USER
+     + " b ON a.distinct_id = b.distinct_id", [["u3", "signup", 1]]),
+    ("SELECT s.e, s.n FROM (SELECT event AS e, n FROM events ARRAY JOIN [1, 2] AS n WHERE event = 'click') s "
+     "ORDER BY s.n", [["click", 1], ["click", 2]]),
+    ("SELECT count() FROM events WHERE distinct_id IN (WITH b AS (SELECT distinct_id FROM events "
+     "WHERE event = 'click') SELECT distinct_id FROM b)", [[3]]),
 ]  # fmt: skip
 
 ERRORS: list[tuple[str, type, str]] = [
