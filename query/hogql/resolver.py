@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp, parse_one
 
 from query.hogql import schema
-from query.hogql.ast import HogQLContext, call, column, equals, ident, json_extract, mark, marked, tz_wrap
+from query.hogql.ast import ALIASABLE, HogQLContext, call, column, equals, ident, json_extract, mark, marked, tz_wrap
 from query.hogql.errors import HogQLQueryError, ResolutionError
 from query.hogql.parser import HogQLDialect, to_hogql
 
@@ -183,12 +183,24 @@ def _flatten(node: exp.Expression) -> list[str] | None:
     return None
 
 
+def _is_cte_name(node: exp.Expression | None, scope: Scope) -> bool:
+    if not isinstance(node, exp.Column) or node.table or not isinstance(node.this, exp.Identifier):
+        return False
+    name = node.name
+    return name in scope.ctes and not any(source.has(name) for source in scope.sources.values())
+
+
 def _rewrite(node: exp.Expression, scope: Scope, params: frozenset[str], own: str | None) -> exp.Expression:
     if marked(node, "resolved"):
         return node
     if isinstance(node, exp.Query):
         resolve_query(node, scope.ctx, scope.ctes)
         return node
+    if isinstance(node, exp.In) and _is_cte_name(node.args.get("field"), scope):
+        # `x IN cte` reads the CTE's rows, as `x IN (SELECT * FROM cte)`
+        cte = node.args["field"].name
+        node.set("field", None)
+        node.set("query", exp.Subquery(this=exp.select(exp.Star()).from_(exp.Table(this=ident(cte)))))
     if isinstance(node, exp.Lambda):
         names = frozenset(e.name for e in node.expressions)
         node.set("this", _rewrite(node.this, scope, params | names, own))
@@ -355,6 +367,7 @@ def resolve_query(
                 join.set(key, _rewrite(join.args[key], scope, frozenset(), None))
     _expand_star(query, scope)
     chains = [None if marked(item, "resolved") else _flatten(item) for item in query.expressions]
+    _name_expressions(query, chains)
     for key, value in list(query.args.items()):
         if key in {"with_", "from_", "joins"} or value is None:
             continue
@@ -382,6 +395,24 @@ def _place_lazy_joins(query: exp.Select, scope: Scope) -> None:
         alias = join.this.alias if join.args.get("kind") != "ARRAY" else ""
         ordered.extend(j for root, j in scope.lazy_joins if alias and root == alias)
     query.set("joins", ordered)
+
+
+def _name_expressions(select: exp.Select, chains: list[list[str] | None]) -> None:
+    """Alias unaliased computed projections with their HogQL text (`toDate(timestamp)`), as the top level
+    does, so a subquery's or CTE's computed column has a name its outer query and `*` can print."""
+    items = []
+    for item, chain in zip(select.expressions, chains, strict=True):
+        if not (
+            chain
+            or marked(item, "resolved")
+            or isinstance(item, (exp.Alias, exp.Star, exp.Column))
+            or (isinstance(item, exp.Literal) and item.is_number)  # ClickHouse names `1` "1" itself
+        ):
+            text = to_hogql(item)
+            if ALIASABLE.match(text):
+                item = mark(exp.Alias(this=item, alias=ident(text)), synthetic=True)
+        items.append(item)
+    select.set("expressions", items)
 
 
 def _name_outputs(select: exp.Select) -> dict[str, str]:
