@@ -323,22 +323,31 @@ def _register_ctes(query: exp.Expression, ctx: HogQLContext, ctes: dict, aliases
 
 
 def resolve_query(
-    query: exp.Expression, ctx: HogQLContext, ctes: dict[str, dict[str, str] | None]
+    query: exp.Expression,
+    ctx: HogQLContext,
+    ctes: dict[str, dict[str, str] | None],
+    aliases: frozenset[str] = frozenset(),
 ) -> dict[str, str] | None:
-    """Resolve a SELECT or set operation in place; returns its output columns (name → kind)."""
+    """Resolve a SELECT or set operation in place; returns its output columns (name → kind).
+
+    `aliases` are `WITH <expr> AS name` names of an enclosing set operation: ClickHouse reads a WITH before
+    `… UNION ALL …` as the whole union's, so every branch sees them. Their expressions see no table (there is
+    none at the union's level): constants and subqueries."""
     if isinstance(query, exp.SetOperation):
         ctes = dict(ctes)
-        scalar = _register_ctes(query, ctx, ctes, set())
-        if scalar:
-            raise HogQLQueryError("WITH <expression> AS <name> is not supported before a UNION; use a CTE")
-        left = resolve_query(query.this, ctx, ctes)
-        resolve_query(query.expression, ctx, ctes)
+        names: set[str] = set(aliases)
+        scalar = _register_ctes(query, ctx, ctes, names)
+        outer = Scope(select=exp.Select(), ctx=ctx, ctes=ctes)
+        for cte in scalar:
+            cte.set("this", _rewrite(cte.this, outer, frozenset(), cte.alias))
+        left = resolve_query(query.this, ctx, ctes, frozenset(names))
+        resolve_query(query.expression, ctx, ctes, frozenset(names))
         return left
     if isinstance(query, exp.Subquery):
-        return resolve_query(query.this, ctx, ctes)
+        return resolve_query(query.this, ctx, ctes, aliases)
     if not isinstance(query, exp.Select):
         raise HogQLQueryError(f"Unsupported query: {to_hogql(query)}")
-    scope = Scope(select=query, ctx=ctx, ctes=dict(ctes))
+    scope = Scope(select=query, ctx=ctx, ctes=dict(ctes), aliases=set(aliases))
     scalar_ctes = _register_ctes(query, ctx, scope.ctes, scope.aliases)
     from_ = query.args.get("from_")
     if from_ is not None:

@@ -194,6 +194,23 @@ CASES: list[tuple[Any, ...]] = [
     ("SELECT b.c, e.person.properties.email FROM " + PER_USER + " b JOIN events e "
      "ON b.distinct_id = e.distinct_id WHERE e.event = 'click'", [[3, "a@x.io"]]),
     ("WITH 2 AS a, a * 3 AS b SELECT b", [[6]]),
+    ("SELECT * FROM (WITH 'click' AS wanted, a AS (SELECT event FROM events) SELECT count() AS n FROM a "
+     "WHERE event = wanted UNION ALL SELECT count() FROM a) ORDER BY n", [[1], [5]]),
+    # EXCEPT keeps duplicates (ClickHouse's default EXCEPT ALL): u1 ×3 minus u1 ×2 leaves one u1
+    ("SELECT * FROM (WITH a AS (SELECT distinct_id FROM events) SELECT distinct_id FROM a EXCEPT "
+     "SELECT distinct_id FROM events WHERE event = 'pageview') ORDER BY distinct_id", [["u1"], ["u3"]]),
+    ("SELECT * FROM (WITH 2 AS k SELECT k AS v UNION ALL SELECT k + 1) ORDER BY v", [[2], [3]]),
+    ("SELECT * FROM (WITH (SELECT count() FROM events) AS n SELECT n AS v UNION ALL SELECT n * 2) ORDER BY v",
+     [[5], [10]]),
+    ("SELECT c FROM events e JOIN (SELECT distinct_id AS d, count() AS c FROM events GROUP BY d) s "
+     "ON e.distinct_id = s.d WHERE e.event = 'signup'", [[1]]),
+    ("SELECT * FROM sessions WHERE 0", [],
+     ["session_id", "distinct_id", "$start_timestamp", "$end_timestamp", "$session_duration", "$urls",
+      "$num_uniq_urls", "$entry_current_url", "$entry_pathname", "$end_current_url", "$end_pathname",
+      "$entry_referring_domain", "$entry_utm_source", "$entry_utm_campaign", "$entry_utm_medium",
+      "$pageview_count", "$autocapture_count", "$screen_count", "$is_bounce"]),
+    ("SELECT * FROM raw_groups WHERE 0", [], ["index", "key", "created_at", "updated_at", "properties"]),
+    ("SELECT events.* FROM (SELECT event FROM events WHERE event = 'signup') AS events", [["signup"]]),
 ]  # fmt: skip
 
 ERRORS: list[tuple[str, type, str]] = [
@@ -204,6 +221,8 @@ ERRORS: list[tuple[str, type, str]] = [
      "Can't select a table when a column is expected: x"),
     ("SELECT a FROM (WITH x AS (SELECT 1 AS a) SELECT a FROM x) AS s, x", HogQLQueryError, "Unknown table `x`."),
     ("WITH events AS (SELECT 1 AS a) SELECT a FROM events", HogQLQueryError, "events"),
+    ("WITH timestamp AS t SELECT t FROM events UNION ALL SELECT 1", HogQLQueryError,
+     "Unable to resolve field: timestamp"),
     ("WITH RECURSIVE r AS (SELECT 1 AS a) SELECT a FROM r", HogQLSyntaxError, "WITH RECURSIVE is not supported"),
 ]  # fmt: skip
 
