@@ -78,6 +78,7 @@ class Scope:
     sources: dict[str, Source] = field(default_factory=dict)
     aliases: set[str] = field(default_factory=set)
     lazy_joins: list[tuple[str, exp.Join]] = field(default_factory=list)  # (root alias, join)
+    scalars: frozenset[str] = frozenset()  # `WITH <expr> AS name` names seen here and in nested queries
 
     def property(self, node: exp.Expression, keys: list[str], property_type: int | None) -> exp.Expression:
         if property_type == 1 and len(keys) == 1 and keys[0] in MATERIALIZED_EVENT_PROPERTIES:
@@ -194,7 +195,7 @@ def _rewrite(node: exp.Expression, scope: Scope, params: frozenset[str], own: st
     if marked(node, "resolved"):
         return node
     if isinstance(node, exp.Query):
-        resolve_query(node, scope.ctx, scope.ctes)
+        resolve_query(node, scope.ctx, scope.ctes, scope.scalars)
         return node
     if isinstance(node, exp.In) and _is_cte_name(node.args.get("field"), scope):
         # `x IN cte` reads the CTE's rows, as `x IN (SELECT * FROM cte)`
@@ -253,7 +254,7 @@ def _add_source(scope: Scope, node: exp.Expression) -> exp.Expression:
         scope.sources[alias or name] = Source(alias or name, table=table)
         return replacement
     if isinstance(node, exp.Subquery):
-        columns = resolve_query(node.this, ctx, scope.ctes)
+        columns = resolve_query(node.this, ctx, scope.ctes, scope.scalars)
         if not alias:
             alias = f"__subquery_{len(scope.sources)}"
             node.set("alias", exp.TableAlias(this=ident(alias)))
@@ -317,7 +318,7 @@ def _register_ctes(query: exp.Expression, ctx: HogQLContext, ctes: dict, aliases
             continue
         if name in schema.TABLES:
             raise HogQLQueryError(f"A CTE cannot be named like the table `{name}`.")
-        ctes[name] = resolve_query(cte.this, ctx, ctes)
+        ctes[name] = resolve_query(cte.this, ctx, ctes, frozenset(aliases))
         cte.set("alias", exp.TableAlias(this=ident(CTE_PREFIX + name)))
     return scalar
 
@@ -330,14 +331,14 @@ def resolve_query(
 ) -> dict[str, str] | None:
     """Resolve a SELECT or set operation in place; returns its output columns (name → kind).
 
-    `aliases` are `WITH <expr> AS name` names of an enclosing set operation: ClickHouse reads a WITH before
-    `… UNION ALL …` as the whole union's, so every branch sees them. Their expressions see no table (there is
-    none at the union's level): constants and subqueries."""
+    `aliases` are the `WITH <expr> AS name` names of enclosing queries: ClickHouse lets nested queries (and
+    CTEs after them) read them, and reads a WITH before `… UNION ALL …` as the whole union's, so every branch
+    sees them. A union's own such expressions see no table (there is none at its level)."""
     if isinstance(query, exp.SetOperation):
         ctes = dict(ctes)
         names: set[str] = set(aliases)
         scalar = _register_ctes(query, ctx, ctes, names)
-        outer = Scope(select=exp.Select(), ctx=ctx, ctes=ctes)
+        outer = Scope(select=exp.Select(), ctx=ctx, ctes=ctes, scalars=frozenset(names))
         for cte in scalar:
             cte.set("this", _rewrite(cte.this, outer, frozenset(), cte.alias))
         left = resolve_query(query.this, ctx, ctes, frozenset(names))
@@ -349,6 +350,7 @@ def resolve_query(
         raise HogQLQueryError(f"Unsupported query: {to_hogql(query)}")
     scope = Scope(select=query, ctx=ctx, ctes=dict(ctes), aliases=set(aliases))
     scalar_ctes = _register_ctes(query, ctx, scope.ctes, scope.aliases)
+    scope.scalars = frozenset(scope.aliases)
     from_ = query.args.get("from_")
     if from_ is not None:
         from_.set("this", _add_source(scope, from_.this))

@@ -194,6 +194,10 @@ CASES: list[tuple[Any, ...]] = [
     ("SELECT b.c, e.person.properties.email FROM " + PER_USER + " b JOIN events e "
      "ON b.distinct_id = e.distinct_id WHERE e.event = 'click'", [[3, "a@x.io"]]),
     ("WITH 2 AS a, a * 3 AS b SELECT b", [[6]]),
+    ("WITH 2 AS k SELECT * FROM (SELECT k AS v)", [[2]]),
+    ("WITH 2 AS k, t AS (SELECT event, k AS v FROM events WHERE event = 'click') SELECT * FROM t", [["click", 2]]),
+    ("WITH 'signup' AS wanted SELECT count() FROM events WHERE distinct_id IN "
+     "(SELECT distinct_id FROM events WHERE event = wanted)", [[1]]),
     ("SELECT * FROM (WITH 'click' AS wanted, a AS (SELECT event FROM events) SELECT count() AS n FROM a "
      "WHERE event = wanted UNION ALL SELECT count() FROM a) ORDER BY n", [[1], [5]]),
     # EXCEPT keeps duplicates (ClickHouse's default EXCEPT ALL): u1 ×3 minus u1 ×2 leaves one u1
