@@ -279,3 +279,30 @@ def test_rejected_forms(query: str, error_type: type, message: str, project: Any
     with pytest.raises(error_type) as info:
         hogql_execute(team=project.team, query=query)
     assert message in str(info.value)
+
+
+TZ_CASES: list[tuple[str, Any]] = [
+    ("WITH e AS (SELECT event, timestamp FROM events WHERE event = 'signup') SELECT * FROM e",
+     [["signup", "2024-05-08T05:00:00-04:00"]]),
+    ("SELECT toDate(timestamp), toHour(timestamp) FROM (SELECT * FROM events WHERE event = 'pageview') "
+     "ORDER BY timestamp", [["2024-05-06", 6], ["2024-05-06", 7], ["2024-05-08", 8]]),
+    ("WITH toDate(timestamp) AS day SELECT day, count() FROM events GROUP BY day ORDER BY day",
+     [["2024-05-06", 2], ["2024-05-07", 1], ["2024-05-08", 2]]),
+    ("SELECT toString(d), count() FROM (SELECT toStartOfDay(timestamp) AS d FROM events WHERE distinct_id = 'u1') "
+     "GROUP BY d ORDER BY d", [["2024-05-06 00:00:00", 1], ["2024-05-07 00:00:00", 1], ["2024-05-08 00:00:00", 1]]),
+]  # fmt: skip
+
+
+@pytest.mark.clickhouse
+def test_timestamps_through_ctes_and_subqueries_stay_in_the_project_timezone(project: Any, other_project: Any) -> None:
+    """DateTimes are shown in the project timezone once, where the table is read, never twice or not at all."""
+    team = project.team
+    team.timezone = "America/New_York"  # UTC-4 in May
+    team.save()
+    _seed(team.pk, other_project.team.pk)
+    failures = []
+    for query, expected in TZ_CASES:
+        result = hogql_execute(team=team, query=query)
+        if result.results != expected:
+            failures.append((query, result.results, expected))
+    assert not failures, "\n".join(map(str, failures))
