@@ -272,6 +272,8 @@ def _output_name(node: exp.Expression) -> str:
 
 
 def _expand_star(select: exp.Select, scope: Scope) -> None:
+    """`*`, `t.*` → the plain fields of each source; `* EXCEPT (a, b)` leaves names out and
+    `* REPLACE (expr AS a)` puts an expression in a field's place, as ClickHouse does."""
     expanded: list[exp.Expression] = []
     for item in select.expressions:
         star_of = None
@@ -284,6 +286,11 @@ def _expand_star(select: exp.Select, scope: Scope) -> None:
         if star_of is None:
             expanded.append(item)
             continue
+        star = item if isinstance(item, exp.Star) else item.this
+        if star.args.get("rename"):
+            raise HogQLQueryError("* RENAME is not supported, alias the columns instead")
+        left_out = {e.name for e in star.args.get("except_") or []}
+        replaced = {r.alias: r.this for r in star.args.get("replace") or [] if isinstance(r, exp.Alias)}
         for source in star_of:
             if source.table is not None:
                 names = [f.name for f in source.table.fields.values() if not f.hidden]
@@ -293,6 +300,11 @@ def _expand_star(select: exp.Select, scope: Scope) -> None:
                 expanded.append(item)
                 continue
             for name in names:
+                if name in left_out:
+                    continue
+                if name in replaced:  # resolved with the other projections
+                    expanded.append(mark(exp.Alias(this=replaced[name].copy(), alias=ident(name)), star=True))
+                    continue
                 resolved = mark(source.resolve([name], scope), resolved=True)
                 expanded.append(mark(exp.Alias(this=resolved, alias=ident(name)), star=True))
     select.set("expressions", expanded)

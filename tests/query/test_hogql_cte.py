@@ -194,6 +194,14 @@ CASES: list[tuple[Any, ...]] = [
     ("SELECT b.c, e.person.properties.email FROM " + PER_USER + " b JOIN events e "
      "ON b.distinct_id = e.distinct_id WHERE e.event = 'click'", [[3, "a@x.io"]]),
     ("WITH 2 AS a, a * 3 AS b SELECT b", [[6]]),
+    # * EXCEPT / REPLACE (ClickHouse's column transformers)
+    ("SELECT * EXCEPT (uuid, properties, timestamp, elements_chain, created_at, $session_id, $window_id, "
+     "person_mode, $group_0, $group_1, $group_2, $group_3, $group_4) FROM events WHERE event = 'signup'",
+     [["signup", "u3"]], ["event", "distinct_id"]),
+    ("SELECT t.* EXCEPT (c) FROM (SELECT event, count() AS c FROM events GROUP BY event) AS t ORDER BY event",
+     [["click"], ["pageview"], ["signup"]]),
+    (TOP + "SELECT * REPLACE (upper(event) AS event) FROM top ORDER BY c DESC LIMIT 1", [["PAGEVIEW", 3]],
+     ["event", "c"]),
     ("WITH 2 AS k SELECT * FROM (SELECT k AS v)", [[2]]),
     ("WITH 2 AS k, t AS (SELECT event, k AS v FROM events WHERE event = 'click') SELECT * FROM t", [["click", 2]]),
     ("WITH 'signup' AS wanted SELECT count() FROM events WHERE distinct_id IN "
@@ -227,6 +235,7 @@ ERRORS: list[tuple[str, type, str]] = [
     ("WITH events AS (SELECT 1 AS a) SELECT a FROM events", HogQLQueryError, "events"),
     ("WITH timestamp AS t SELECT t FROM events UNION ALL SELECT 1", HogQLQueryError,
      "Unable to resolve field: timestamp"),
+    ("SELECT * RENAME (event AS e) FROM events", HogQLQueryError, "* RENAME is not supported"),
     ("WITH RECURSIVE r AS (SELECT 1 AS a) SELECT a FROM r", HogQLSyntaxError, "WITH RECURSIVE is not supported"),
 ]  # fmt: skip
 
