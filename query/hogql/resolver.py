@@ -279,6 +279,8 @@ def _expand_star(select: exp.Select, scope: Scope) -> None:
         star_of = None
         if isinstance(item, exp.Star):
             star_of = [s for s in scope.sources.values() if not s.lazy]
+            if not star_of:
+                raise HogQLQueryError("Cannot use '*' without a FROM clause")
         elif isinstance(item, exp.Column) and isinstance(item.this, exp.Star):
             if item.table not in scope.sources or item.args.get("db") is not None:
                 raise ResolutionError(f"Unable to resolve field: {'.'.join(p.name for p in item.parts[:-1])}")

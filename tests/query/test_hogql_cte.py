@@ -249,6 +249,7 @@ ERRORS: list[tuple[str, type, str]] = [
     ("WITH timestamp AS t SELECT t FROM events UNION ALL SELECT 1", HogQLQueryError,
      "Unable to resolve field: timestamp"),
     ("SELECT * RENAME (event AS e) FROM events", HogQLQueryError, "* RENAME is not supported"),
+    ("SELECT *", HogQLQueryError, "Cannot use '*' without a FROM clause"),
     ("WITH RECURSIVE r AS (SELECT 1 AS a) SELECT a FROM r", HogQLSyntaxError, "WITH RECURSIVE is not supported"),
 ]  # fmt: skip
 
