@@ -207,6 +207,14 @@ CASES: list[tuple[Any, ...]] = [
      [["click"]]),
     (TOP + "SELECT count() FROM events WHERE event IN (SELECT event FROM top WHERE c = 1)", [[2]]),
     ("SELECT top.event FROM events AS top WHERE top.event = 'click'", [["click"]]),
+    # shapes the insight query kinds build: series arrays, zero-filled days, an alias named like its function
+    ("SELECT groupArray(day), groupArray(total) FROM (SELECT toDate(timestamp) AS day, count() AS total "
+     "FROM events GROUP BY day ORDER BY day)", [[["2024-05-06", "2024-05-07", "2024-05-08"], [2, 1, 2]]]),
+    ("SELECT days.d, counts.c FROM (SELECT toDate('2024-05-05') + number AS d FROM numbers(4)) AS days "
+     "LEFT JOIN (SELECT toDate(timestamp) AS day, count() AS c FROM events GROUP BY day) AS counts "
+     "ON days.d = counts.day ORDER BY days.d",
+     [["2024-05-05", 0], ["2024-05-06", 2], ["2024-05-07", 1], ["2024-05-08", 2]]),
+    ("SELECT sum(count) FROM (SELECT event, count() AS count FROM events GROUP BY event)", [[5]]),
     # * EXCEPT / REPLACE (ClickHouse's column transformers)
     ("SELECT * EXCEPT (uuid, properties, timestamp, elements_chain, created_at, $session_id, $window_id, "
      "person_mode, $group_0, $group_1, $group_2, $group_3, $group_4) FROM events WHERE event = 'signup'",
