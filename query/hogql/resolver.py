@@ -138,9 +138,11 @@ class Scope:
             return self.sources[first].resolve(chain[1:], self)
         if first in self.aliases and first != own and len(chain) == 1:
             return node  # a SELECT alias, printed as written
-        for source in self.sources.values():
-            if source.has(first):
-                return source.resolve(chain, self)
+        having = [source for source in self.sources.values() if not source.lazy and source.has(first)]
+        if len(having) > 1:
+            raise ResolutionError(f"Ambiguous query. Found multiple sources for field: {first}")
+        if having:
+            return having[0].resolve(chain, self)
         if first in self.sources:
             raise HogQLQueryError(f"Can't select a table when a column is expected: {first}")
         if first in self.aliases:

@@ -170,6 +170,8 @@ CASES: list[tuple[Any, ...]] = [
     ("WITH t AS (SELECT distinct_id, timestamp FROM events) SELECT distinct_id, "
      "row_number() OVER (PARTITION BY distinct_id ORDER BY timestamp) AS r FROM t WHERE distinct_id = 'u1' "
      "ORDER BY r", [["u1", 1], ["u1", 2], ["u1", 3]]),
+    ("SELECT person.properties.email, distinct_id, c FROM events e JOIN (SELECT distinct_id AS d, count() AS c "
+     "FROM events GROUP BY d) s ON e.distinct_id = s.d WHERE event = 'click'", [["a@x.io", "u1", 3]]),
     ("SELECT a.*, b.c FROM (SELECT distinct_id, event FROM events WHERE event = 'signup') a JOIN " + PER_USER
      + " b ON a.distinct_id = b.distinct_id", [["u3", "signup", 1]]),
     ("SELECT s.e, s.n FROM (SELECT event AS e, n FROM events ARRAY JOIN [1, 2] AS n WHERE event = 'click') s "
@@ -257,6 +259,8 @@ ERRORS: list[tuple[str, type, str]] = [
     ("WITH timestamp AS t SELECT t FROM events UNION ALL SELECT 1", HogQLQueryError,
      "Unable to resolve field: timestamp"),
     ("SELECT * RENAME (event AS e) FROM events", HogQLQueryError, "* RENAME is not supported"),
+    ("SELECT distinct_id FROM events e JOIN " + PER_USER + " s ON e.distinct_id = s.distinct_id", HogQLQueryError,
+     "Ambiguous query. Found multiple sources for field: distinct_id"),
     ("SELECT *", HogQLQueryError, "Cannot use '*' without a FROM clause"),
     ("WITH RECURSIVE r AS (SELECT 1 AS a) SELECT a FROM r", HogQLSyntaxError, "WITH RECURSIVE is not supported"),
 ]  # fmt: skip
