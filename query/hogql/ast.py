@@ -14,6 +14,8 @@ from typing import Any
 from sqlglot import exp
 
 SAFE_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# HogQL text that may name a column: text holding quotes stays out of ClickHouse identifiers.
+ALIASABLE = re.compile(r"^[^'\"`\\\n\r\t]{1,200}$")
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from query.hogql.ast import HogQLContext, ident, mark, marked
+from query.hogql.ast import ALIASABLE, HogQLContext, ident, mark, marked
 from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import parse_select, to_hogql
 from query.hogql.passes.compare import rewrite_comparisons
@@ -21,8 +20,6 @@ from query.hogql.passes.placeholders import replace_placeholders
 from query.hogql.passes.validate import validate
 from query.hogql.printer import print_clickhouse
 from query.hogql.resolver import resolve_query
-
-_ALIASABLE = re.compile(r"^[^'\"`\\\n\r\t]{1,200}$")
 
 
 @dataclass
@@ -72,7 +69,7 @@ def _drop_unsafe_aliases(root: exp.Expression) -> None:
         select.set(
             "expressions",
             [
-                item.this if marked(item, "synthetic") and not _ALIASABLE.match(item.alias) else item
+                item.this if marked(item, "synthetic") and not ALIASABLE.match(item.alias) else item
                 for item in select.expressions
             ],
         )
@@ -119,7 +116,7 @@ def _compile(
     _name_projections(root)
     resolve_query(root, ctx, {})
     columns = [
-        item.alias_or_name if isinstance(item, exp.Alias) else to_hogql(item)
+        item.alias_or_name if isinstance(item, exp.Alias) else marked(item, "output") or to_hogql(item)
         for item in _top_selects(root)[0].expressions
     ]
     timer.lap("./resolve")

@@ -51,6 +51,22 @@ class HogQLDialect(ClickHouse):
         QUERY_MODIFIER_PARSERS = {**ClickHouse.Parser.QUERY_MODIFIER_PARSERS, TokenType.LIMIT: _limit_modifier}
 
     class Generator(ClickHouse.Generator):
+        # Words ClickHouse's parser reads as syntax even where a name stands (`SELECT top.c`, `FROM t AS all`,
+        # `GROUP BY cube`): found by trying every word of system.keywords in those places on chDB.
+        RESERVED_KEYWORDS = {
+            "all",
+            "cube",
+            "distinct",
+            "false",
+            "not",
+            "null",
+            "recursive",
+            "rollup",
+            "select",
+            "top",
+            "true",
+        }
+
         def if_sql(self, expression: exp.If) -> str:
             args = [expression.this, expression.args.get("true"), expression.args.get("false") or exp.null()]
             return self.func("if", *args)
@@ -180,6 +196,8 @@ def parse_select(text: str) -> exp.Query:
             raise HogQLSyntaxError("Only SELECT queries are supported")
         if isinstance(node, exp.Placeholder):
             raise HogQLSyntaxError(f"Unresolved placeholder: {node.sql(dialect=HogQLDialect)}")
+        if isinstance(node, exp.With) and node.args.get("recursive"):
+            raise HogQLSyntaxError("Syntax error: WITH RECURSIVE is not supported in HogQL queries")
         if isinstance(node, exp.Query) and node.args.get("options"):
             raise HogQLSyntaxError("Unsupported query options")
     return root

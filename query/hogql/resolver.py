@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp, parse_one
 
 from query.hogql import schema
-from query.hogql.ast import HogQLContext, call, column, equals, ident, json_extract, mark, marked, tz_wrap
+from query.hogql.ast import ALIASABLE, HogQLContext, call, column, equals, ident, json_extract, mark, marked, tz_wrap
 from query.hogql.errors import HogQLQueryError, ResolutionError
 from query.hogql.parser import HogQLDialect, to_hogql
 
@@ -78,6 +78,7 @@ class Scope:
     sources: dict[str, Source] = field(default_factory=dict)
     aliases: set[str] = field(default_factory=set)
     lazy_joins: list[tuple[str, exp.Join]] = field(default_factory=list)  # (root alias, join)
+    scalars: frozenset[str] = frozenset()  # `WITH <expr> AS name` names seen here and in nested queries
 
     def property(self, node: exp.Expression, keys: list[str], property_type: int | None) -> exp.Expression:
         if property_type == 1 and len(keys) == 1 and keys[0] in MATERIALIZED_EVENT_PROPERTIES:
@@ -137,9 +138,11 @@ class Scope:
             return self.sources[first].resolve(chain[1:], self)
         if first in self.aliases and first != own and len(chain) == 1:
             return node  # a SELECT alias, printed as written
-        for source in self.sources.values():
-            if source.has(first):
-                return source.resolve(chain, self)
+        having = [source for source in self.sources.values() if not source.lazy and source.has(first)]
+        if len(having) > 1:
+            raise ResolutionError(f"Ambiguous query. Found multiple sources for field: {first}")
+        if having:
+            return having[0].resolve(chain, self)
         if first in self.sources:
             raise HogQLQueryError(f"Can't select a table when a column is expected: {first}")
         if first in self.aliases:
@@ -183,12 +186,24 @@ def _flatten(node: exp.Expression) -> list[str] | None:
     return None
 
 
+def _is_cte_name(node: exp.Expression | None, scope: Scope) -> bool:
+    if not isinstance(node, exp.Column) or node.table or not isinstance(node.this, exp.Identifier):
+        return False
+    name = node.name
+    return name in scope.ctes and not any(source.has(name) for source in scope.sources.values())
+
+
 def _rewrite(node: exp.Expression, scope: Scope, params: frozenset[str], own: str | None) -> exp.Expression:
     if marked(node, "resolved"):
         return node
     if isinstance(node, exp.Query):
-        resolve_query(node, scope.ctx, scope.ctes)
+        resolve_query(node, scope.ctx, scope.ctes, scope.scalars)
         return node
+    if isinstance(node, exp.In) and _is_cte_name(node.args.get("field"), scope):
+        # `x IN cte` reads the CTE's rows, as `x IN (SELECT * FROM cte)`
+        cte = node.args["field"].name
+        node.set("field", None)
+        node.set("query", exp.Subquery(this=exp.select(exp.Star()).from_(exp.Table(this=ident(cte)))))
     if isinstance(node, exp.Lambda):
         names = frozenset(e.name for e in node.expressions)
         node.set("this", _rewrite(node.this, scope, params | names, own))
@@ -241,7 +256,7 @@ def _add_source(scope: Scope, node: exp.Expression) -> exp.Expression:
         scope.sources[alias or name] = Source(alias or name, table=table)
         return replacement
     if isinstance(node, exp.Subquery):
-        columns = resolve_query(node.this, ctx, scope.ctes)
+        columns = resolve_query(node.this, ctx, scope.ctes, scope.scalars)
         if not alias:
             alias = f"__subquery_{len(scope.sources)}"
             node.set("alias", exp.TableAlias(this=ident(alias)))
@@ -259,16 +274,27 @@ def _output_name(node: exp.Expression) -> str:
 
 
 def _expand_star(select: exp.Select, scope: Scope) -> None:
+    """`*`, `t.*` → the plain fields of each source; `* EXCEPT (a, b)` leaves names out and
+    `* REPLACE (expr AS a)` puts an expression in a field's place, as ClickHouse does."""
     expanded: list[exp.Expression] = []
     for item in select.expressions:
         star_of = None
         if isinstance(item, exp.Star):
             star_of = [s for s in scope.sources.values() if not s.lazy]
-        elif isinstance(item, exp.Column) and isinstance(item.this, exp.Star) and item.table in scope.sources:
+            if not star_of:
+                raise HogQLQueryError("Cannot use '*' without a FROM clause")
+        elif isinstance(item, exp.Column) and isinstance(item.this, exp.Star):
+            if item.table not in scope.sources or item.args.get("db") is not None:
+                raise ResolutionError(f"Unable to resolve field: {'.'.join(p.name for p in item.parts[:-1])}")
             star_of = [scope.sources[item.table]]
         if star_of is None:
             expanded.append(item)
             continue
+        star = item if isinstance(item, exp.Star) else item.this
+        if star.args.get("rename"):
+            raise HogQLQueryError("* RENAME is not supported, alias the columns instead")
+        left_out = {e.name for e in star.args.get("except_") or []}
+        replaced = {r.alias: r.this for r in star.args.get("replace") or [] if isinstance(r, exp.Alias)}
         for source in star_of:
             if source.table is not None:
                 names = [f.name for f in source.table.fields.values() if not f.hidden]
@@ -278,7 +304,13 @@ def _expand_star(select: exp.Select, scope: Scope) -> None:
                 expanded.append(item)
                 continue
             for name in names:
-                expanded.append(exp.Alias(this=mark(source.resolve([name], scope), resolved=True), alias=ident(name)))
+                if name in left_out:
+                    continue
+                if name in replaced:  # resolved with the other projections
+                    expanded.append(mark(exp.Alias(this=replaced[name].copy(), alias=ident(name)), star=True))
+                    continue
+                resolved = mark(source.resolve([name], scope), resolved=True)
+                expanded.append(mark(exp.Alias(this=resolved, alias=ident(name)), star=True))
     select.set("expressions", expanded)
 
 
@@ -302,29 +334,39 @@ def _register_ctes(query: exp.Expression, ctx: HogQLContext, ctes: dict, aliases
             continue
         if name in schema.TABLES:
             raise HogQLQueryError(f"A CTE cannot be named like the table `{name}`.")
-        ctes[name] = resolve_query(cte.this, ctx, ctes)
+        ctes[name] = resolve_query(cte.this, ctx, ctes, frozenset(aliases))
         cte.set("alias", exp.TableAlias(this=ident(CTE_PREFIX + name)))
     return scalar
 
 
 def resolve_query(
-    query: exp.Expression, ctx: HogQLContext, ctes: dict[str, dict[str, str] | None]
+    query: exp.Expression,
+    ctx: HogQLContext,
+    ctes: dict[str, dict[str, str] | None],
+    aliases: frozenset[str] = frozenset(),
 ) -> dict[str, str] | None:
-    """Resolve a SELECT or set operation in place; returns its output columns (name → kind)."""
+    """Resolve a SELECT or set operation in place; returns its output columns (name → kind).
+
+    `aliases` are the `WITH <expr> AS name` names of enclosing queries: ClickHouse lets nested queries (and
+    CTEs after them) read them, and reads a WITH before `… UNION ALL …` as the whole union's, so every branch
+    sees them. A union's own such expressions see no table (there is none at its level)."""
     if isinstance(query, exp.SetOperation):
         ctes = dict(ctes)
-        scalar = _register_ctes(query, ctx, ctes, set())
-        if scalar:
-            raise HogQLQueryError("WITH <expression> AS <name> is not supported before a UNION; use a CTE")
-        left = resolve_query(query.this, ctx, ctes)
-        resolve_query(query.expression, ctx, ctes)
+        names: set[str] = set(aliases)
+        scalar = _register_ctes(query, ctx, ctes, names)
+        outer = Scope(select=exp.Select(), ctx=ctx, ctes=ctes, scalars=frozenset(names))
+        for cte in scalar:
+            cte.set("this", _rewrite(cte.this, outer, frozenset(), cte.alias))
+        left = resolve_query(query.this, ctx, ctes, frozenset(names))
+        resolve_query(query.expression, ctx, ctes, frozenset(names))
         return left
     if isinstance(query, exp.Subquery):
-        return resolve_query(query.this, ctx, ctes)
+        return resolve_query(query.this, ctx, ctes, aliases)
     if not isinstance(query, exp.Select):
         raise HogQLQueryError(f"Unsupported query: {to_hogql(query)}")
-    scope = Scope(select=query, ctx=ctx, ctes=dict(ctes))
+    scope = Scope(select=query, ctx=ctx, ctes=dict(ctes), aliases=set(aliases))
     scalar_ctes = _register_ctes(query, ctx, scope.ctes, scope.aliases)
+    scope.scalars = frozenset(scope.aliases)
     from_ = query.args.get("from_")
     if from_ is not None:
         from_.set("this", _add_source(scope, from_.this))
@@ -351,6 +393,8 @@ def resolve_query(
             if join.args.get(key) is not None:
                 join.set(key, _rewrite(join.args[key], scope, frozenset(), None))
     _expand_star(query, scope)
+    chains = [None if marked(item, "resolved") else _flatten(item) for item in query.expressions]
+    _name_expressions(query, chains)
     for key, value in list(query.args.items()):
         if key in {"with_", "from_", "joins"} or value is None:
             continue
@@ -360,6 +404,9 @@ def resolve_query(
             query.set(
                 key, [_rewrite(v, scope, frozenset(), None) if isinstance(v, exp.Expression) else v for v in value]
             )
+    for item, chain in zip(query.expressions, chains, strict=True):
+        if chain and len(chain) > 1:
+            mark(item, chain_name=chain[-1])  # `properties.$browser` is `$browser` to an outer query
     _place_lazy_joins(query, scope)
     return _name_outputs(query)
 
@@ -377,23 +424,62 @@ def _place_lazy_joins(query: exp.Select, scope: Scope) -> None:
     query.set("joins", ordered)
 
 
+def _name_expressions(select: exp.Select, chains: list[list[str] | None]) -> None:
+    """Alias unaliased computed projections with their HogQL text (`toDate(timestamp)`), as the top level
+    does, so a subquery's or CTE's computed column has a name its outer query and `*` can print."""
+    items = []
+    for item, chain in zip(select.expressions, chains, strict=True):
+        if not (
+            chain
+            or marked(item, "resolved")
+            or isinstance(item, (exp.Alias, exp.Star, exp.Column))
+            or (isinstance(item, exp.Literal) and item.is_number)  # ClickHouse names `1` "1" itself
+        ):
+            text = to_hogql(item)
+            if ALIASABLE.match(text):
+                item = mark(exp.Alias(this=item, alias=ident(text)), synthetic=True)
+        items.append(item)
+    select.set("expressions", items)
+
+
 def _name_outputs(select: exp.Select) -> dict[str, str]:
-    """Alias bare field projections with their field name (so outer queries can refer to them)."""
+    """Alias bare field projections with their field name (so outer queries can refer to them).
+
+    A name is given once per SELECT: a later `*` column with a name already taken (`a.*, b.*` both holding
+    `distinct_id`) stays unaliased, as ClickHouse refuses two expressions under one alias; it keeps its name
+    as the `output` marker for the response's `columns`. A bare name that is no field (a `WITH x AS …` or
+    SELECT alias, an ARRAY JOIN alias) is printed as written, never as `x AS x`.
+    """
     outputs: dict[str, str] = {}
     items = []
     for item in select.expressions:
+        if isinstance(item, exp.Alias) and _is_bare_name(item.this) and item.this.name == item.alias:
+            item = item.this
         if isinstance(item, exp.Alias):
-            outputs[item.alias] = marked(item.this, "kind") or ""
-        elif isinstance(item, exp.Column) and isinstance(item.this, exp.Identifier):
+            if item.alias in outputs and marked(item, "star"):
+                item = mark(item.this, output=item.alias)
+            else:
+                outputs[item.alias] = marked(item.this, "kind") or ""
+        elif _is_bare_name(item):
+            outputs.setdefault(item.name, marked(item, "kind") or "")
+        elif isinstance(item, exp.Column) and isinstance(item.this, exp.Identifier) and item.name not in outputs:
             outputs[item.name] = marked(item, "kind") or ""
             item = exp.Alias(this=item, alias=ident(item.name))
+        elif (name := marked(item, "chain_name")) and name not in outputs:
+            outputs[name] = marked(item, "kind") or ""
+            item = exp.Alias(this=item, alias=ident(name))
         elif marked(item, "kind") == schema.DATETIME and isinstance(item, exp.Anonymous):
             inner = item.expressions[0]
-            if isinstance(inner, exp.Column):
+            if isinstance(inner, exp.Column) and inner.name not in outputs:
                 outputs[inner.name] = schema.DATETIME
                 item = exp.Alias(this=item, alias=ident(inner.name))
         else:
-            outputs[to_hogql(item)] = ""
+            outputs.setdefault(to_hogql(item), "")
         items.append(item)
     select.set("expressions", items)
     return outputs
+
+
+def _is_bare_name(node: exp.Expression) -> bool:
+    """An unqualified name left as written by the resolver: an alias, never a table field."""
+    return isinstance(node, exp.Column) and isinstance(node.this, exp.Identifier) and not node.table

@@ -56,6 +56,9 @@ STATEMENTS = [
     "SELECT * FROM (WITH person AS (SELECT 1 AS x) SELECT x FROM person) AS a, person",
     "WITH person AS (SELECT * FROM person) SELECT * FROM person",
     "SELECT * FROM __hogql_cte_person",
+    "SELECT system.* FROM events",
+    "SELECT posthog.events.* FROM events",
+    "WITH t AS (SELECT 1 AS x) SELECT x FROM t WHERE x IN person",
 ]
 
 
@@ -71,6 +74,16 @@ def _cases(mine: int, theirs: int) -> list[tuple[str, str, dict[str, Any]]]:
         ("WITH e AS (SELECT event FROM events WHERE team_id = {theirs}) SELECT * FROM e", OWN, {}),
         ("WITH person AS (SELECT distinct_id FROM events) SELECT * FROM (SELECT * FROM person)", OWN_NONEMPTY, {}),
         ("WITH t AS (SELECT event FROM events) SELECT * FROM t UNION ALL SELECT * FROM t", OWN_NONEMPTY, {}),
+        ("WITH top AS (SELECT event, count() AS c FROM events GROUP BY event) SELECT * FROM top", OWN_NONEMPTY, {}),
+        (
+            "WITH ids AS (SELECT distinct_id FROM events WHERE team_id = {theirs} OR 1) "
+            "SELECT event, distinct_id FROM events WHERE distinct_id IN ids",
+            OWN_NONEMPTY,
+            {},
+        ),
+        ("WITH (SELECT groupArray(distinct_id) FROM events) AS ids SELECT ids UNION ALL SELECT ids", OWN_NONEMPTY, {}),
+        ("SELECT a.*, p.* FROM events a JOIN persons p ON a.person_id = p.id", OWN_NONEMPTY, {}),
+        ("SELECT * FROM (SELECT person.properties.email, distinct_id FROM events)", OWN_NONEMPTY, {}),
         ("SELECT e.event, e.distinct_id FROM events AS e", OWN_NONEMPTY, {}),
         (
             "SELECT a.event, b.distinct_id FROM events a JOIN events b ON a.distinct_id = b.distinct_id",
