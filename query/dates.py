@@ -196,7 +196,7 @@ class QueryDateRange:
         if self.week_start_day not in WEEK_MODES:
             raise ValueError(f"week_start_day must be 0 (Sunday) or 1 (Monday), not {week_start_day!r}")
         self.now = local_now(timezone, now)
-        self.explicit = bool(self.date_range.get("explicitDate"))
+        self.explicit = self.date_range.get("explicitDate") in (True, 1, "true")
         self._earliest_event = earliest_event
         self._from = self._parse("date_from")
         self._to = self._parse("date_to")
@@ -437,6 +437,10 @@ class QueryDateRange:
         if self.interval == "week":
             return call(name, target, const(self.week_mode))
         return call(name, target)
+
+    def interval_expr(self, count: int = 1) -> exp.Expression:
+        """`count` intervals as a HogQL interval (`toIntervalDay(1)`), e.g. for a lookback of one interval."""
+        return call(f"toInterval{self.interval.capitalize()}", const(count))
 
     def range_condition(self, field: exp.Expression | None = None, *, from_bucket_start: bool = True) -> exp.Expression:
         """`first bucket start (or date_from) <= field <= date_to` (default field `timestamp`)."""

@@ -63,7 +63,7 @@ RANGES: list[tuple[Any, str | None, dt.datetime, dt.datetime]] = [
     ({"date_from": "-2h", "date_to": "-1h"}, "hour",
      dt.datetime(2024, 5, 15, 12), dt.datetime(2024, 5, 15, 13, 59, 59, 999999)),
     # explicitDate keeps both verbatim, an absent date_to is now
-    ({"date_from": "2024-05-15T08:20", "explicitDate": True}, "hour",
+    ({"date_from": "2024-05-15T08:20", "explicitDate": "true"}, "hour",
      dt.datetime(2024, 5, 15, 8, 20), dt.datetime(2024, 5, 15, 14, 30)),
     # an offset is converted to the team tz (UTC here); no padding is fine
     ({"date_from": "2024-05-01T22:00:00+02:00", "date_to": "2024-5-3"}, "hour",
@@ -293,6 +293,8 @@ def test_hogql_bucket_expression_and_range() -> None:
         " AND timestamp <= toDateTime64('2024-05-11 03:59:59.999999', 6, 'UTC')"
     )
     assert "'2024-05-01 04:00:00.000000'" in to_hogql(q.range_condition(from_bucket_start=False))
+    assert to_hogql(q.interval_expr()) == "toIntervalWeek(1)"
+    assert to_hogql(rng(None, "hour").interval_expr(3)) == "toIntervalHour(3)"
 
 
 @pytest.mark.clickhouse
@@ -301,6 +303,7 @@ def test_events_group_into_the_buckets_in_the_team_timezone(project: Any) -> Non
     team.timezone = NY
     team.save()
     hours = rng({"date_from": "2024-11-03", "date_to": "2024-11-03T03:45"}, "hour", timezone=NY)
+    days = rng({"date_from": "2024-11-02", "date_to": "2024-11-04"}, "day", timezone=NY)
     weeks_sun = rng({"date_from": "2024-10-30", "date_to": "2024-11-12"}, "week", timezone=NY)
     weeks_mon = rng({"date_from": "2024-10-30", "date_to": "2024-11-12"}, "week", timezone=NY, week_start_day=MONDAY)
     utc = dt.UTC
@@ -337,6 +340,7 @@ def test_events_group_into_the_buckets_in_the_team_timezone(project: Any) -> Non
         "2024-11-03 02:00:00", "2024-11-03 03:00:00",
     ]  # fmt: skip
     assert counts(hours) == [1, 2, 1, 0, 1]
+    assert counts(days) == [1, 5, 0]  # 3 Nov is 25 hours long
     # Sunday weeks: 27 Oct (30 Oct – 2 Nov), 3 Nov, 10 Nov; Monday weeks: 28 Oct, 4 Nov, 11 Nov
     assert weeks_sun.days == ["2024-10-27", "2024-11-03", "2024-11-10"]
     assert counts(weeks_sun) == [1, 6, 2]
