@@ -335,6 +335,10 @@ class QueryDateRange:
             start = end
         return result
 
+    @cached_property
+    def _utc_starts(self) -> list[dt.datetime]:
+        return [b.start.astimezone(dt.UTC) for b in self.buckets]
+
     @property
     def days(self) -> list[str]:
         return [b.day for b in self.buckets]
@@ -353,9 +357,8 @@ class QueryDateRange:
         else:
             moment = self._aware(dt.datetime.combine(value, dt.time()))
         moment = moment.astimezone(dt.UTC)  # same-zone datetimes compare by wall clock, blind to DST folds
-        buckets = self.buckets
-        index = bisect.bisect_right([b.start.astimezone(dt.UTC) for b in buckets], moment) - 1
-        if index < 0 or moment >= buckets[index].end.astimezone(dt.UTC):
+        index = bisect.bisect_right(self._utc_starts, moment) - 1
+        if index < 0 or moment >= self.buckets[index].end.astimezone(dt.UTC):
             return None
         return index
 

@@ -6,6 +6,7 @@ end-to-end grouping in chDB. Every expectation below was worked out by hand from
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -183,6 +184,20 @@ def test_hour_buckets_across_dst_are_the_real_hours() -> None:
     ]  # fmt: skip
     assert [b.start.astimezone(dt.UTC).hour for b in fall.buckets[:4]] == [4, 5, 6, 7]
     assert fall.labels[1:3] == ["3-Nov 01:00", "3-Nov 01:00"]
+
+
+def test_hour_buckets_in_a_half_hour_timezone() -> None:
+    q = rng({"date_from": "-2h"}, "hour", timezone="Asia/Kolkata")  # 14:30Z is 20:00 IST
+    assert q.days == ["2024-05-15 18:00:00", "2024-05-15 19:00:00", "2024-05-15 20:00:00"]
+    assert q.buckets[0].start.astimezone(dt.UTC).strftime("%H:%M") == "12:30"
+
+
+def test_for_team_reads_timezone_and_week_start() -> None:
+    team = SimpleNamespace(timezone="Europe/Berlin", week_start_day=MONDAY)
+    q = QueryDateRange.for_team(team, {"date_from": "-14d"}, interval="week", now=NOW)
+    assert (q.timezone, q.week_mode, q.days[0]) == ("Europe/Berlin", 3, "2024-04-29")
+    q = QueryDateRange.for_team(SimpleNamespace(timezone="UTC"), {"date_from": "-14d"}, interval="week", now=NOW)
+    assert (q.week_mode, q.days[0]) == (0, "2024-04-28")  # no week_start_day (this Team has none yet): Sunday
 
 
 def test_day_and_week_buckets_across_dst_start_at_local_midnight() -> None:
