@@ -13,7 +13,6 @@ Entry point: `property_filters_to_expr(filters, scope=…, property_types=…, t
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
@@ -24,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlglot import exp
 
 from posthog_clone import properties as vocabulary
+from query.dates import DateRangeError, ParsedDate, parse_date
 from query.hogql import schema
 from query.hogql.ast import call, const
 from query.hogql.errors import HogQLQueryError, HogQLSyntaxError
@@ -57,7 +57,6 @@ _FILTER_KEYS = {"type", "key", "value", "operator", "label"}
 _EXTRA_KEYS = {"group": {"group_type_index"}, "cohort": {"cohort_name"}}
 _COMPARE = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}
 _DATE_COMPARE = {"is_date_exact": exp.EQ, "is_date_before": exp.LT, "is_date_after": exp.GT}
-_RELATIVE_DATE = re.compile(r"^-?(\d*)([hdwmqysM])(Start|End)?$")
 
 
 class PropertyFilterError(HogQLQueryError):
@@ -300,7 +299,7 @@ def _typed_const(value: Any, kind: str | None, ctx: FilterContext, path: tuple[s
             raise PropertyFilterError(f"Value '{value}' is not a boolean (true or false)", path)
         return exp.true() if text == "true" else exp.false()
     if kind == "DateTime":
-        return _date_const(resolve_date(value, ctx.timezone, ctx.now, path)[0])
+        return _date_const(_resolve_date(value, ctx, path).moment)
     if isinstance(value, bool):
         return exp.Literal.string("true" if value else "false")
     return exp.Literal.string(str(value))
@@ -426,7 +425,8 @@ def _date_compare(
     ctx: FilterContext,
     path: tuple[str | int, ...],
 ) -> exp.Expression:
-    moment, date_only = resolve_date(value, ctx.timezone, ctx.now, path)
+    parsed = _resolve_date(value, ctx, path)
+    moment, date_only = parsed.moment, parsed.date_only
     left = call("toDateTime", target)
     right = _date_const(moment)
     if operator == "is_date_exact" and date_only:
@@ -439,64 +439,12 @@ def _date_const(moment: dt.datetime) -> exp.Expression:
     return call("toDateTime", exp.Literal.string(moment.strftime("%Y-%m-%d %H:%M:%S.%f")))
 
 
-def resolve_date(
-    value: Any, timezone: str, now: dt.datetime | None = None, path: Sequence[str | int] = ()
-) -> tuple[dt.datetime, bool]:
-    """A filter date (`2024-01-31`, `2024-01-31T10:00:00+02:00`, `-7d`, `-3m`, `-10M`, `-1mStart`, …) → the
-    team-local naive datetime it means, and whether it names a whole day (absolute date without a time).
-    Relative: `h` hours, `d` days, `w` weeks, `m` months, `q` quarters (13 weeks), `y` years, `M` minutes,
-    `s` seconds; truncated to the day (to the hour for `h`; not for `M`/`s`); `Start`/`End` snap to the
-    start/end of that day, hour, month or year."""
-    zone = ZoneInfo(timezone)
-    text = str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
-    now = now or dt.datetime.now(dt.UTC)
-    local_now = (now if now.tzinfo else now.replace(tzinfo=dt.UTC)).astimezone(zone).replace(tzinfo=None)
-    match = _RELATIVE_DATE.match(text)
-    if match:
-        amount = int(match.group(1) or 0)
-        unit, position = match.group(2), match.group(3)
-        moment = _shift(local_now, amount, unit)
-        return _snap(moment, unit, position), False
+def _resolve_date(value: Any, ctx: FilterContext, path: tuple[str | int, ...]) -> ParsedDate:
+    """A filter date (`2024-01-31`, `-7d`, `-1mStart`, …) in the team timezone, by query.dates."""
     try:
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise PropertyFilterError(
-            f"Invalid date '{value}': use an ISO date (2024-01-31) or a relative date (-7d, -1mStart)", path
-        ) from None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(zone).replace(tzinfo=None)
-    return parsed, len(text) == 10
-
-
-def _shift(moment: dt.datetime, amount: int, unit: str) -> dt.datetime:
-    if unit in {"m", "y"}:
-        months = amount * (12 if unit == "y" else 1)
-        total = moment.year * 12 + moment.month - 1 - months
-        year, month = divmod(total, 12)
-        day = min(moment.day, calendar.monthrange(year, month + 1)[1])
-        return moment.replace(year=year, month=month + 1, day=day)
-    seconds = {"s": 1, "M": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "q": 91 * 86400}[unit]
-    return moment - dt.timedelta(seconds=amount * seconds)
-
-
-def _snap(moment: dt.datetime, unit: str, position: str | None) -> dt.datetime:
-    day_start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
-    if position is None:
-        if unit in {"M", "s"}:
-            return moment
-        return moment.replace(minute=0, second=0, microsecond=0) if unit == "h" else day_start
-    end = position == "End"
-    if unit in {"h", "M", "s"}:
-        start = moment.replace(minute=0, second=0, microsecond=0)
-        return start + dt.timedelta(hours=1, microseconds=-1) if end else start
-    if unit == "m":
-        start = day_start.replace(day=1)
-        last = calendar.monthrange(start.year, start.month)[1]
-        return start.replace(day=last, hour=23, minute=59, second=59, microsecond=999999) if end else start
-    if unit == "y":
-        start = day_start.replace(month=1, day=1)
-        return start.replace(month=12, day=31, hour=23, minute=59, second=59, microsecond=999999) if end else start
-    return day_start + dt.timedelta(days=1, microseconds=-1) if end else day_start
+        return parse_date(value, ctx.timezone, ctx.now)
+    except DateRangeError as error:
+        raise PropertyFilterError(error.message, path) from None
 
 
 # ---------------------------------------------------------------------------------------------------

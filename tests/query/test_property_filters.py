@@ -13,8 +13,9 @@ from rest_framework import serializers
 
 from definitions.models import PropertyDefinition
 from posthog_clone.clickhouse import get_client, table
+from query.dates import parse_date
 from query.hogql.parser import parse_select, to_hogql
-from query.properties import PropertyFilterError, property_filters_to_expr, resolve_date
+from query.properties import PropertyFilterError, property_filters_to_expr
 from query.property_serializers import PROPERTIES_SCHEMA, PropertyFiltersField
 from query.runner import hogql_execute
 from tests.query.conftest import insert_events, insert_person
@@ -148,6 +149,11 @@ def test_path_cleaning_rules_apply_before_the_comparison() -> None:
     rules = [{"regex": "/\\d+/", "alias": "/<id>/"}]
     text = hogql(ev("$pathname", "is_cleaned_path_exact", "/items/<id>/"), path_cleaning_filters=rules)
     assert text == "replaceRegexpAll(properties.`$pathname`, '/\\\\d+/', '/<id>/') = '/items/<id>/'"
+
+
+def resolve_date(value: Any, timezone: str, now: dt.datetime | None = None) -> tuple[dt.datetime, bool]:
+    parsed = parse_date(value, timezone, now)
+    return parsed.moment, parsed.date_only
 
 
 def test_relative_dates_resolve_in_the_team_timezone() -> None:
