@@ -40,10 +40,13 @@ class QueryNodeField(serializers.Field):
         return value
 
 
+RESPONSE_COMPONENT = "QueryResponse"
+
+
 def response_schema() -> PolymorphicProxySerializer:
     """The 200 body: the response of the node's kind (anyOf: the shapes overlap, see _QuerySchema)."""
     return PolymorphicProxySerializer(
-        component_name="QueryResponse",
+        component_name=RESPONSE_COMPONENT,
         serializers=[kind.response for kind in KINDS.values()],
         resource_type_field_name=None,
     )

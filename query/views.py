@@ -23,6 +23,7 @@ from query.exceptions import as_api_exception
 from query.hogql.errors import ExposedHogQLError
 from query.kinds import KINDS
 from query.serializers import (
+    RESPONSE_COMPONENT,
     QueryAsyncStartedSerializer,
     QueryRequestSerializer,
     QueryStatusQuerySerializer,
@@ -44,14 +45,13 @@ class _QuerySchema(AutoSchema):
             return operation_id.replace("query_create", "query_kind_create")
         return operation_id
 
-    def _get_response_for_code(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        # A HogQL response with a LIMIT-free page also fits the EventsQuery shape: anyOf, not oneOf.
-        response = super()._get_response_for_code(*args, **kwargs)
-        for media in response.get("content", {}).values():
-            schema = media.get("schema", {})
-            if "oneOf" in schema:
-                schema["anyOf"] = schema.pop("oneOf")
-        return response
+    def resolve_serializer(self, serializer: Any, direction: str, bypass_extensions: bool = False) -> Any:
+        # A HogQL response with an empty `types` also fits the EventsQuery shape: anyOf, not oneOf.
+        component = super().resolve_serializer(serializer, direction, bypass_extensions)
+        schema = getattr(component, "schema", None)
+        if getattr(component, "name", None) == RESPONSE_COMPONENT and isinstance(schema, dict) and "oneOf" in schema:
+            schema["anyOf"] = schema.pop("oneOf")
+        return component
 
 
 class QueryViewSet(TeamScopedViewSet):
