@@ -15,7 +15,12 @@ from rest_framework.response import Response
 from posthog_clone.api.base import TeamScopedViewSet
 from posthog_clone.api.decorators import required_scopes
 from posthog_clone.api.schema import AutoSchema
-from posthog_clone.api.throttling import BurstRateThrottle, QueryRateThrottle
+from posthog_clone.api.throttling import (
+    BurstRateThrottle,
+    ClickHouseBurstRateThrottle,
+    ClickHouseSustainedRateThrottle,
+    QueryRateThrottle,
+)
 from posthog_clone.api.validation import ResponseSchemaError, check_response_shape, validated_request
 from posthog_clone.clickhouse import ClickHouseError
 from query import services
@@ -61,6 +66,16 @@ class QueryViewSet(TeamScopedViewSet):
     throttle_classes = [BurstRateThrottle, QueryRateThrottle]
     openapi_tag = "Query"
     lookup_value_regex = "[^/]+"
+
+    def get_throttles(self) -> list[Any]:
+        """As PostHog: the `query` rate is HogQL's; the other kinds count against the analytics (ClickHouse)
+        rates."""
+        if self.action in {"create", "create_with_kind"}:
+            data = self.request.data
+            node = data.get("query") if isinstance(data, dict) else None
+            if isinstance(node, dict) and node.get("kind") not in (None, "HogQLQuery"):
+                return [BurstRateThrottle(), ClickHouseBurstRateThrottle(), ClickHouseSustainedRateThrottle()]
+        return super().get_throttles()
 
     @extend_schema(responses=RUN_RESPONSES)
     @required_scopes("query:read")

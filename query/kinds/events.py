@@ -314,7 +314,10 @@ def _default_order(select: list[exp.Expression], aggregates: list[bool]) -> list
     first = select[0]
     if _special(first) == "*":
         return [desc(_column("timestamp"))]  # a tuple orders by uuid first; PostHog's `*` lists lean newest first
-    return [exp.Ordered(this=(first.this if isinstance(first, exp.Alias) else first).copy())]
+    first = first.this if isinstance(first, exp.Alias) else first
+    if not any(isinstance(n, exp.Column) for n in first.walk()):
+        return []  # a constant orders nothing (and a bare number would be read as a column position)
+    return [exp.Ordered(this=first.copy())]
 
 
 def build_events_select(
@@ -373,7 +376,8 @@ def build_events_select(
     if having:
         select = select.having(exp.and_(*having, copy=False), copy=False)
     order = [parse_order(text) for text in query.get("orderBy") or []] or _default_order(columns, aggregates)
-    select.set("order", exp.Order(expressions=order))
+    if order:
+        select.set("order", exp.Order(expressions=order))
     return select, specials
 
 

@@ -144,6 +144,12 @@ TABLE = [
         id="properties-and-an-aggregate-of-a-property",
     ),
     pytest.param(
+        {"select": ["2", "event"], "event": "signup", **RANGE},
+        [[2, "signup"]],
+        False,
+        id="a-constant-first-column-is-not-an-order",
+    ),
+    pytest.param(
         {"select": ["event"], "after": "all", "before": "2024-01-07"},
         [["$pageview"]],
         False,
@@ -508,3 +514,14 @@ def test_auth_matrix(project: Any, other_project: Any) -> None:
     assert_auth_matrix(
         project, other_project, "POST", f"{query_url(project)}EventsQuery/", scope="query:read", data=payload
     )
+
+
+@pytest.mark.clickhouse
+def test_rate_limits_are_the_analytics_ones_not_hogqls(project: Any, settings: Any) -> None:
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "query": "1/hour", "clickhouse_burst": "3/minute"}
+    statuses = [events_query(project, {"select": [f"{i}"]}).status_code for i in range(4)]
+    hogql = project.client().post(
+        query_url(project), {"query": {"kind": "HogQLQuery", "query": "SELECT 1"}}, format="json"
+    )
+    assert statuses == [200, 200, 200, 429]
+    assert hogql.status_code == 200  # its own bucket (1/hour), untouched by the EventsQuery requests
