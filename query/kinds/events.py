@@ -42,7 +42,6 @@ BEFORE_SLACK = dt.timedelta(seconds=5)  # PostHog hides events from the future, 
 STAR_FIELDS = (
     "uuid", "event", "properties", "timestamp", "team_id", "distinct_id", "elements_chain", "created_at", "person_mode",
 )  # fmt: skip
-PERSON_FIELDS = ("uuid", "created_at", "properties", "distinct_id")
 DISPLAY_NAME_PROPERTIES = ("email", "name", "username")
 _JSON_FIELDS = {"properties"}
 
@@ -277,20 +276,9 @@ def _special(node: exp.Expression) -> str | None:
 def _special_expr(kind: str) -> exp.Expression:
     if kind == "*":
         return call("tuple", *[_column(name) for name in STAR_FIELDS])
-    if kind == "person":
-        return call(
-            "tuple",
-            _column("person_id"),
-            _column("created_at", "person"),
-            _column("properties", "person"),
-            _column("distinct_id"),
-        )
-    person_properties = [
-        exp.Bracket(this=_column("properties", "person"), expressions=[exp.Literal.string(key)])
-        for key in DISPLAY_NAME_PROPERTIES
-    ]
-    display_name = call("coalesce", *person_properties, _column("distinct_id"))
-    return call("tuple", _column("person_id"), _column("distinct_id"), display_name)
+    # `person` and `person_display_name` read the distinct id; the page's persons are looked up after
+    # (so an event whose distinct id has no person keeps its row, as `{"distinct_id": …}`).
+    return _column("distinct_id")
 
 
 def _when(value: str, timezone: str, now: dt.datetime) -> exp.Expression:
@@ -398,17 +386,50 @@ def _json(value: Any) -> Any:
     return value
 
 
-def _shape(value: Any, kind: str | None) -> Any:
-    if kind is None or not isinstance(value, list):
+PERSONS_OF_DISTINCT_IDS = (
+    "SELECT distinct_id, person_id, person.created_at, person.properties FROM person_distinct_ids "
+    "WHERE has({distinct_ids}, distinct_id)"
+)
+
+
+def _persons(team: Team, distinct_ids: set[str], limit_context: str) -> dict[str, dict[str, Any]]:
+    """distinct id → the person owning it, for the distinct ids on the page (one more HogQL query)."""
+    if not distinct_ids:
+        return {}
+    result = hogql_execute(
+        team=team,
+        query=PERSONS_OF_DISTINCT_IDS,
+        values={"distinct_ids": sorted(distinct_ids)},
+        limit_context=limit_context,
+        limit=len(distinct_ids),
+    )
+    persons = {}
+    for distinct_id, person_id, created_at, properties in result.results:
+        persons[distinct_id] = {"id": person_id, "created_at": created_at, "properties": _json(properties) or {}}
+    return persons
+
+
+def _shape(value: Any, kind: str | None, persons: dict[str, dict[str, Any]]) -> Any:
+    if kind is None:
         return value
     if kind == "*":
+        if not isinstance(value, list):
+            return value
         return {name: _json(v) if name in _JSON_FIELDS else v for name, v in zip(STAR_FIELDS, value, strict=False)}
+    person = persons.get(value) if isinstance(value, str) else None
     if kind == "person":
-        person = dict(zip(PERSON_FIELDS, value, strict=False))
-        person["properties"] = _json(person["properties"]) or {}
-        return person
-    person_id, distinct_id, display_name = (value + [None, None, None])[:3]
-    return {"display_name": display_name, "id": person_id, "distinct_id": distinct_id}
+        if person is None:
+            return {"distinct_id": value}
+        return {
+            "uuid": person["id"],
+            "created_at": person["created_at"],
+            "properties": person["properties"],
+            "distinct_id": value,
+        }
+    properties = (person or {}).get("properties") or {}
+    names = [properties.get(key) for key in DISPLAY_NAME_PROPERTIES]
+    display_name = next((str(name) for name in names if name not in (None, "")), value)
+    return {"display_name": display_name, "id": person["id"] if person else None, "distinct_id": value}
 
 
 def run_events_query(team: Team, query: dict[str, Any], limit_context: str) -> dict[str, Any]:
@@ -423,7 +444,12 @@ def run_events_query(team: Team, query: dict[str, Any], limit_context: str) -> d
         limit=query.get("limit"),
         offset=query.get("offset"),
     )
-    rows = [[_shape(value, kind) for value, kind in zip(row, specials, strict=False)] for row in result.results]
+    person_columns = [i for i, kind in enumerate(specials) if kind in {"person", "person_display_name"}]
+    distinct_ids = {row[i] for row in result.results for i in person_columns if isinstance(row[i], str)}
+    persons = _persons(team, distinct_ids, limit_context)
+    rows = [
+        [_shape(value, kind, persons) for value, kind in zip(row, specials, strict=False)] for row in result.results
+    ]
     return {
         "columns": list(query["select"]),
         "types": [type_ for _, type_ in result.types],

@@ -525,3 +525,24 @@ def test_rate_limits_are_the_analytics_ones_not_hogqls(project: Any, settings: A
     )
     assert statuses == [200, 200, 200, 429]
     assert hogql.status_code == 200  # its own bucket (1/hour), untouched by the EventsQuery requests
+
+
+@pytest.mark.clickhouse
+def test_an_event_without_a_person_keeps_its_row(project: Any) -> None:
+    insert_events(project.team.pk, [{"distinct_id": "nobody", "event": "x"}, {"distinct_id": "p", "event": "y"}])
+    person_id = insert_person(project.team.pk, ["p"], {"username": "pat"})
+    body = events_query(project, {"select": ["event", "person", "person_display_name"]}).json()
+    assert body["types"] == ["String", "String", "String"]  # PostHog's: the person columns read the distinct id
+    assert body["results"][0] == [
+        "x",
+        {"distinct_id": "nobody"},
+        {"display_name": "nobody", "id": None, "distinct_id": "nobody"},
+    ]
+    event, person, display = body["results"][1]
+    assert (event, person["uuid"], person["properties"], person["distinct_id"]) == (
+        "y",
+        person_id,
+        {"username": "pat"},
+        "p",
+    )
+    assert display == {"display_name": "pat", "id": person_id, "distinct_id": "p"}
