@@ -5,8 +5,9 @@ ClickHouse SQL) and runs through `hogql_execute`, paginated there (`limit` + 1 r
 Each user fragment (`select`, `where`, `orderBy` items) is parsed on its own as exactly one expression, so
 no fragment can add a clause, a table or a second statement.
 
-- `select`: HogQL expressions (a trailing `-- Label` comment is allowed), plus `*` (the event as a dict)
-  `person` (the person as a dict) and `person_display_name`. Aggregates → GROUP BY the other columns.
+- `select`: HogQL expressions (a trailing `-- Label` comment is allowed), plus `*` (the event as an object),
+  `person` and `person_display_name` (the distinct id in the query; the page's persons are then read with
+  one more HogQL query over `person_distinct_ids`, as PostHog does). Aggregates → GROUP BY the others.
 - `where`: HogQL booleans, ANDed; aggregates go to HAVING.
 - `after` (default `-24h`, `all` = no bound) / `before` (default now + 5 s): strict bounds on `timestamp`,
   ISO or relative (`-7d`, `-1mStart`, …) in the project's timezone.
@@ -47,6 +48,8 @@ _JSON_FIELDS = {"properties"}
 
 
 class FragmentError(Exception):
+    """A `select`/`where`/`orderBy` item that is not one HogQL expression (a 400 naming its index)."""
+
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
@@ -257,8 +260,8 @@ class EventsQueryResponseSerializer(serializers.Serializer):
 # building the HogQL
 
 
-def _column(name: str, table: str | None = None) -> exp.Column:
-    return exp.column(name, table=table)
+def _column(name: str) -> exp.Column:
+    return exp.column(name)
 
 
 def _special(node: exp.Expression) -> str | None:
