@@ -1,41 +1,59 @@
-"""Request and response shapes of /query/ (PostHog's QueryRequest, HogQLQuery and the cached response)."""
+"""Request and response shapes of /query/: PostHog's QueryRequest around a query node whose `kind` picks its
+schema and response (query.kinds), and the async status."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-
-def _reject_unknown(serializer: serializers.Serializer, data: Any) -> None:
-    if isinstance(data, dict):
-        unknown = sorted(set(data) - set(serializer.fields))
-        if unknown:
-            raise serializers.ValidationError({unknown[0]: ["Extra inputs are not permitted"]})
+from query.kinds import KINDS, unknown_kind_message
+from query.kinds.base import reject_unknown
 
 
-class HogQLQuerySerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["HogQLQuery"], help_text='Query kind; only "HogQLQuery" is supported.')
-    query = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="The HogQL (SQL) text.")
-    values = serializers.DictField(required=False, help_text="Constants for `{placeholder}`s, always bound as values.")
-    filters = serializers.DictField(
-        required=False, help_text="HogQLFilters: `dateRange {date_from, date_to}`, `properties` (expand `{filters}`)."
+@extend_schema_field(
+    PolymorphicProxySerializer(
+        component_name="QueryNode",
+        serializers={name: kind.request for name, kind in KINDS.items()},
+        resource_type_field_name="kind",
     )
-    modifiers = serializers.DictField(required=False, help_text="HogQLQueryModifiers; accepted and echoed.")
-    variables = serializers.DictField(required=False, help_text="HogQL variables (accepted, not used).")
-    explain = serializers.BooleanField(required=False, allow_null=True, help_text="Accepted for compatibility.")
-    name = serializers.CharField(required=False, allow_null=True, allow_blank=True, help_text="A label.")
-    tags = serializers.DictField(required=False, help_text="Query tags (accepted, not used).")
-    version = serializers.IntegerField(required=False, allow_null=True, help_text="Schema version (accepted).")
-    response = serializers.DictField(required=False, allow_null=True, help_text="Ignored.")
+)
+class QueryNodeField(serializers.Field):
+    """The query node: its `kind` picks the schema it is validated against (query.kinds.KINDS)."""
 
     def to_internal_value(self, data: Any) -> Any:
-        _reject_unknown(self, data)
-        return super().to_internal_value(data)
+        if not isinstance(data, dict):
+            raise serializers.ValidationError('A query must be an object with a "kind".')
+        kind = data.get("kind")
+        if kind is None:
+            raise serializers.ValidationError({"kind": ["This field is required."]})
+        spec = KINDS.get(kind) if isinstance(kind, str) else None
+        if spec is None:
+            raise serializers.ValidationError({"kind": [unknown_kind_message(kind)]})
+        node = spec.request(data=data, context=self.context)
+        if not node.is_valid():
+            raise serializers.ValidationError(node.errors)
+        return dict(node.validated_data)
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+RESPONSE_COMPONENT = "QueryResponse"
+
+
+def response_schema() -> PolymorphicProxySerializer:
+    """The 200 body: the response of the node's kind (anyOf: the shapes overlap, see _QuerySchema)."""
+    return PolymorphicProxySerializer(
+        component_name=RESPONSE_COMPONENT,
+        serializers=[kind.response for kind in KINDS.values()],
+        resource_type_field_name=None,
+    )
 
 
 class QueryRequestSerializer(serializers.Serializer):
-    query = HogQLQuerySerializer(help_text="The query to run, discriminated by `kind`.")
+    query = QueryNodeField(help_text="The query to run, discriminated by `kind`.")
     refresh = serializers.JSONField(
         required=False,
         help_text="blocking (default), async, lazy_async, force_blocking (or true), force_async, force_cache.",
@@ -61,34 +79,8 @@ class QueryRequestSerializer(serializers.Serializer):
         return fields
 
     def to_internal_value(self, data: Any) -> Any:
-        _reject_unknown(self, data)
+        reject_unknown(self, data)
         return super().to_internal_value(data)
-
-
-class QueryResponseSerializer(serializers.Serializer):
-    results = serializers.ListField(child=serializers.JSONField(), help_text="Rows, each a list of values.")
-    columns = serializers.ListField(child=serializers.CharField(), help_text="HogQL-side column names.")
-    types = serializers.ListField(
-        child=serializers.ListField(child=serializers.CharField()), help_text="[column, ClickHouse type] pairs."
-    )
-    hogql = serializers.CharField(help_text="The normalized HogQL that ran (with the injected LIMIT).")
-    clickhouse = serializers.CharField(help_text="The executed ClickHouse SQL with parameter markers and SETTINGS.")
-    query = serializers.CharField(allow_blank=True, help_text="Echo of the input query text.")
-    timings = serializers.ListField(
-        child=serializers.DictField(), help_text='[{"k": step, "t": seconds}]; "." is total.'
-    )
-    modifiers = serializers.DictField(help_text="Effective modifiers (echoed).")
-    hasMore = serializers.BooleanField(  # noqa: N815
-        allow_null=True, help_text="More rows exist; set only when the query had no LIMIT (else null)."
-    )
-    limit = serializers.IntegerField(allow_null=True, help_text="Page size when the query had no LIMIT.")
-    offset = serializers.IntegerField(allow_null=True, help_text="Page offset when the query had no LIMIT.")
-    cache_key = serializers.CharField(help_text="Key of the cached result.")
-    is_cached = serializers.BooleanField(help_text="Served from cache.")
-    last_refresh = serializers.DateTimeField(help_text="When the result was computed.")
-    next_allowed_client_refresh = serializers.DateTimeField(help_text="Before this, refreshes serve the cache.")
-    timezone = serializers.CharField(help_text="The project timezone used for DateTimes.")
-    query_status = serializers.JSONField(allow_null=True, help_text="Async status (null for blocking runs).")
 
 
 class QueryStatusSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 """The /query/ endpoint: `run_query_request` answers POST /query/ (the response cache, refresh modes and
 async runs on a thread pool), `query_status_get`/`query_status_cancel` poll and cancel the async runs.
-Queries run through `query.runner.hogql_execute`."""
+The node's kind (query.kinds.KINDS) builds and runs it, always through `query.runner.hogql_execute`; the
+cache, refresh modes, async runs and the envelope here are the same for every kind."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import re
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +21,7 @@ from django.db import close_old_connections
 
 from posthog_clone.accounts.models import Team
 from query.exceptions import ExposedHogQLError
-from query.runner import hogql_execute, variable_values
+from query.kinds import KINDS
 from query.selectors import property_types_for_team
 
 logger = logging.getLogger(__name__)
@@ -70,27 +70,7 @@ def _refresh_mode(body: dict[str, Any]) -> str:
 
 def _effective_query(body: dict[str, Any]) -> dict[str, Any]:
     query = dict(body["query"])
-    override = body.get("filters_override") or {}
-    if override:
-        filters = dict(query.get("filters") or {})
-        current = filters.get("dateRange")
-        date_range = dict(current) if isinstance(current, dict) else {}
-        for key in ("date_from", "date_to"):
-            if override.get(key):
-                date_range[key] = override[key]
-        if date_range:
-            filters["dateRange"] = date_range
-        if override.get("properties"):
-            filters["properties"] = [*(filters.get("properties") or []), *override["properties"]]
-        query["filters"] = filters
-    overrides = body.get("variables_override") or {}
-    if overrides and isinstance(query.get("variables"), dict):
-        merged = {key: dict(value) for key, value in query["variables"].items() if isinstance(value, dict)}
-        for key, value in overrides.items():
-            if key in merged and isinstance(value, dict) and "value" in value:
-                merged[key]["value"] = value["value"]
-        query["variables"] = merged
-    return query
+    return KINDS[query["kind"]].apply_overrides(query, body)
 
 
 def _cache_key(team: Team, query: dict[str, Any]) -> str:
@@ -99,19 +79,11 @@ def _cache_key(team: Team, query: dict[str, Any]) -> str:
 
 
 def _compute(team: Team, query: dict[str, Any], cache_key: str, *, limit_context: str = "query") -> dict[str, Any]:
-    result = hogql_execute(
-        team=team,
-        query=query.get("query", ""),
-        values=query.get("values"),
-        filters=query.get("filters"),
-        limit_context=limit_context,
-        variables=variable_values(query.get("variables")),
-    )
+    result = KINDS[query["kind"]].run(team, query, limit_context)
     now = _now()
     envelope = {
-        **asdict(result),
+        **result,
         "modifiers": query.get("modifiers") or {},
-        "query": query.get("query", ""),
         "cache_key": cache_key,
         "is_cached": False,
         "last_refresh": now.isoformat(),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -12,19 +15,32 @@ from rest_framework.response import Response
 from posthog_clone.api.base import TeamScopedViewSet
 from posthog_clone.api.decorators import required_scopes
 from posthog_clone.api.schema import AutoSchema
-from posthog_clone.api.throttling import BurstRateThrottle, QueryRateThrottle
-from posthog_clone.api.validation import validated_request
+from posthog_clone.api.throttling import (
+    BurstRateThrottle,
+    ClickHouseBurstRateThrottle,
+    ClickHouseSustainedRateThrottle,
+    QueryRateThrottle,
+)
+from posthog_clone.api.validation import ResponseSchemaError, check_response_shape, validated_request
 from posthog_clone.clickhouse import ClickHouseError
 from query import services
 from query.exceptions import as_api_exception
 from query.hogql.errors import ExposedHogQLError
+from query.kinds import KINDS
 from query.serializers import (
+    RESPONSE_COMPONENT,
     QueryAsyncStartedSerializer,
     QueryRequestSerializer,
-    QueryResponseSerializer,
     QueryStatusQuerySerializer,
     QueryStatusResponseSerializer,
+    response_schema,
 )
+
+logger = logging.getLogger(__name__)
+
+# The 200 body depends on the kind: documented as any of the kinds' responses, checked against the
+# node's own (validated_request checks the 202 only).
+RUN_RESPONSES = {200: response_schema(), 202: QueryAsyncStartedSerializer}
 
 
 class _QuerySchema(AutoSchema):
@@ -33,6 +49,14 @@ class _QuerySchema(AutoSchema):
         if getattr(self.view, "action", None) == "create_with_kind":  # `query/{kind}/` would collide
             return operation_id.replace("query_create", "query_kind_create")
         return operation_id
+
+    def resolve_serializer(self, serializer: Any, direction: str, bypass_extensions: bool = False) -> Any:
+        # A HogQL response with an empty `types` also fits the EventsQuery shape: anyOf, not oneOf.
+        component = super().resolve_serializer(serializer, direction, bypass_extensions)
+        schema = getattr(component, "schema", None)
+        if getattr(component, "name", None) == RESPONSE_COMPONENT and isinstance(schema, dict) and "oneOf" in schema:
+            schema["anyOf"] = schema.pop("oneOf")
+        return component
 
 
 class QueryViewSet(TeamScopedViewSet):
@@ -43,12 +67,23 @@ class QueryViewSet(TeamScopedViewSet):
     openapi_tag = "Query"
     lookup_value_regex = "[^/]+"
 
+    def get_throttles(self) -> list[Any]:
+        """As PostHog: the `query` rate is HogQL's; the other kinds count against the analytics (ClickHouse)
+        rates."""
+        if self.action in {"create", "create_with_kind"}:
+            data = self.request.data
+            node = data.get("query") if isinstance(data, dict) else None
+            if isinstance(node, dict) and node.get("kind") not in (None, "HogQLQuery"):
+                return [BurstRateThrottle(), ClickHouseBurstRateThrottle(), ClickHouseSustainedRateThrottle()]
+        return super().get_throttles()
+
+    @extend_schema(responses=RUN_RESPONSES)
     @required_scopes("query:read")
     @validated_request(
         request=QueryRequestSerializer,
-        responses={200: QueryResponseSerializer, 202: QueryAsyncStartedSerializer},
+        responses={202: QueryAsyncStartedSerializer},
         summary="Run a query",
-        description="Compile a HogQL query for this project and run it; async refresh modes answer 202.",
+        description="Run a query node (HogQLQuery, EventsQuery) for this project; async refresh modes answer 202.",
     )
     def create(self, request: Request, **kwargs: Any) -> Response:
         return self._run(request)
@@ -58,12 +93,20 @@ class QueryViewSet(TeamScopedViewSet):
             code, body = services.run_query_request(team=self.team, user=request.user, body=request.validated_data)
         except (ExposedHogQLError, ClickHouseError) as error:
             raise as_api_exception(error) from error
+        if code == status.HTTP_200_OK:
+            try:
+                check_response_shape(KINDS[request.validated_data["query"]["kind"]].response, body)
+            except ResponseSchemaError:
+                if settings.STRICT_RESPONSE_VALIDATION:
+                    raise
+                logger.warning("query response does not match its kind's schema", exc_info=True)
         return Response(body, status=code)
 
+    @extend_schema(responses=RUN_RESPONSES)
     @required_scopes("query:read")
     @validated_request(
         request=QueryRequestSerializer,
-        responses={200: QueryResponseSerializer, 202: QueryAsyncStartedSerializer},
+        responses={202: QueryAsyncStartedSerializer},
         summary="Run a query of a given kind",
         description="Like POST /query/, with the kind in the path; it must equal the body's `query.kind`.",
     )

@@ -60,3 +60,50 @@ def test_events_captured_by_the_python_sdk_are_queryable(live_server: Any, proje
     assert emails["results"] == [["seven@example.com"]]
     persons = run(project, "SELECT properties.email FROM persons").json()
     assert persons["results"] == [["seven@example.com"]]
+
+
+@pytest.mark.clickhouse
+def test_events_query_reads_what_the_sdk_captured(live_server: Any, project: Any, other_project: Any) -> None:
+    """EventsQuery over events that went through capture and the ingestion worker: the `*` and `person`
+    objects, a property filter, a `where` and the person's id (as ingestion assigned it)."""
+    if not _pipeline_ready():
+        pytest.skip("capture (/batch/) or ingestion.worker.flush is not there yet")
+    from ingestion.worker import flush
+
+    sdk = Posthog(project.team.api_token, host=live_server.url, sync_mode=True, max_retries=0)
+    sdk.capture("$pageview", distinct_id="anon-8", properties={"$browser": "Firefox", "$current_url": "/a"})
+    sdk.capture("$pageview", distinct_id="anon-8", properties={"$browser": "Safari", "$current_url": "/b"})
+    sdk.capture("bought", distinct_id="anon-8", properties={"$browser": "Firefox", "amount": 3})
+    sdk.set(distinct_id="anon-8", properties={"email": "eight@example.com"})
+    sdk.shutdown()
+    theirs = Posthog(other_project.team.api_token, host=live_server.url, sync_mode=True, max_retries=0)
+    theirs.capture("$pageview", distinct_id="anon-8", properties={"$browser": "Firefox"})
+    theirs.shutdown()
+    flush()
+
+    node = {
+        "kind": "EventsQuery",
+        "select": ["*", "event", "person", "properties.$current_url"],
+        "where": ["event != '$set'"],
+        "properties": [{"key": "$browser", "value": "Firefox"}],
+        "orderBy": ["event"],
+    }
+    response = project.client().post(f"/api/projects/{project.team.pk}/query/", {"query": node}, format="json")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert [row[1] for row in body["results"]] == ["$pageview", "bought"]
+    star, _, person, url = body["results"][0]
+    assert (star["distinct_id"], star["team_id"], star["properties"]["$browser"]) == (
+        "anon-8",
+        project.team.pk,
+        "Firefox",
+    )
+    assert url == "/a" and body["results"][1][0]["properties"]["amount"] == 3
+    assert person["distinct_id"] == "anon-8" and person["properties"]["email"] == "eight@example.com"
+    by_person = project.client().post(
+        f"/api/projects/{project.team.pk}/query/",
+        {"query": {"kind": "EventsQuery", "select": ["count()"], "personId": person["uuid"], "event": "bought"}},
+        format="json",
+    )
+    assert by_person.json()["results"] == [[1]]

@@ -1,0 +1,45 @@
+"""What a query kind is: a request schema (a DRF serializer of the node), a response schema, and a runner
+that builds HogQL for the node and runs it through `query.runner.hogql_execute`, so team isolation,
+limits, timeouts and ClickHouse error mapping are the HogQL path's. The endpoint (`query.services`) adds
+the cache, the refresh modes, async runs and the cache envelope around whatever the runner returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rest_framework import serializers
+
+from posthog_clone.accounts.models import Team
+
+EXTRA_INPUTS = "Extra inputs are not permitted"  # pydantic's wording, which PostHog answers with
+
+
+def reject_unknown(serializer: serializers.Serializer, data: Any) -> None:
+    """PostHog's query models forbid unknown keys: 400 naming the first one (attr `query__<key>`)."""
+    if isinstance(data, dict):
+        unknown = sorted(set(data) - set(serializer.fields))
+        if unknown:
+            raise serializers.ValidationError({unknown[0]: [EXTRA_INPUTS]})
+
+
+class StrictSerializer(serializers.Serializer):
+    def to_internal_value(self, data: Any) -> Any:
+        reject_unknown(self, data)
+        return super().to_internal_value(data)
+
+
+# (team, the validated query node, limit context) → the kind's response body without the cache envelope
+Runner = Callable[[Team, dict[str, Any], str], dict[str, Any]]
+# (the validated query node, the request body) → the node with `filters_override`/`variables_override` merged in
+Overrides = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class QueryKind:
+    name: str
+    request: type[serializers.Serializer]
+    response: type[serializers.Serializer]
+    run: Runner
+    apply_overrides: Overrides
