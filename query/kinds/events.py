@@ -28,12 +28,13 @@ from rest_framework import serializers
 from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
+from query.dates import DateRangeError, parse_date
 from query.hogql.ast import call
 from query.hogql.errors import HogQLSyntaxError
 from query.hogql.functions import lookup
 from query.hogql.parser import PLACEHOLDER_FUNCTION, parse_select, to_hogql
 from query.kinds.base import QueryKind, StrictSerializer
-from query.properties import PropertyFilterError, property_filters_to_expr, resolve_date
+from query.properties import property_filters_to_expr
 from query.property_serializers import PropertyFiltersField
 from query.runner import hogql_execute
 from query.selectors import property_types_for_team
@@ -199,8 +200,8 @@ class EventsQuerySerializer(StrictSerializer):
         if value is None or (allow_all and value == "all"):
             return value
         try:
-            resolve_date(value, "UTC")
-        except PropertyFilterError as error:
+            parse_date(value, "UTC")
+        except DateRangeError as error:
             raise serializers.ValidationError(error.message) from None
         return value
 
@@ -285,7 +286,7 @@ def _special_expr(kind: str) -> exp.Expression:
 
 
 def _when(value: str, timezone: str, now: dt.datetime) -> exp.Expression:
-    moment, _ = resolve_date(value, timezone, now)
+    moment = parse_date(value, timezone, now).moment
     return call("toDateTime", exp.Literal.string(moment.strftime("%Y-%m-%d %H:%M:%S.%f")))
 
 

@@ -494,7 +494,7 @@ def test_bad_input_is_a_400_naming_the_problem(project: Any, query: Any, attr: s
         ({"select": ["chipotle"]}, "hogql_query_error", "Unable to resolve field: chipotle"),
         ({"select": ["event"], "where": ["event = 5"]}, "no_common_type", "There is no supertype"),
         ({"select": ["event"], "orderBy": ["hamburger(event)"]}, "hogql_query_error", "hamburger"),
-        ({"select": ["event"], "filters_override": {"date_from": "soon"}}, "invalid_property_filter", "'soon'"),
+        ({"select": ["event"], "filters_override": {"date_from": "soon"}}, "invalid_date_range", "'soon'"),
     ],
 )
 def test_errors_found_when_compiling_or_running_are_400s(project: Any, node: dict, code: str, detail: str) -> None:
