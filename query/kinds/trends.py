@@ -1,0 +1,452 @@
+"""`TrendsQuery`: PostHog's trends insight (line graphs, bold numbers, pies, tables of series over time).
+
+Each series (an EventsNode, `query.kinds.series`) becomes HogQL over `events` grouped by the interval start
+(`QueryDateRange.bucket_expr`, team timezone) and run by `hogql_execute`; the rows are laid on the zero-filled
+grid of `QueryDateRange` (`days`, `labels`). `weekly_active`/`monthly_active` read persons per interval from 7/30
+days before the first bucket and count, per bucket, the persons active in the trailing window ending with it.
+
+- Total-value displays (`BoldNumber`, `ActionsPie`, `ActionsTable`, `ActionsBarValue`, `WorldMap`,
+  `CalendarHeatmap`): one aggregate over the whole range → `aggregated_value`, `data: []`, `count: 0`.
+- `compareFilter`: the items of the previous period follow the current ones, `compare_label` current/previous.
+- `breakdownFilter` (one `event` or `person` property): `toString(value)`, NULL and `""` → the null marker,
+  values ranked (real by total desc then value, null last), past `breakdown_limit` merged into the other marker
+  by a second query (so distinct counts stay distinct), `hasMore` when an other bucket exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rest_framework import serializers
+from sqlglot import exp
+
+from posthog_clone.accounts.models import Team
+from query.dates import DateRangeError, QueryDateRange, validate_interval
+from query.hogql.ast import call
+from query.hogql.parser import to_hogql
+from query.kinds.base import QueryKind, StrictSerializer
+from query.kinds.series import (
+    ACTIVE_WINDOW_DAYS,
+    SeriesField,
+    aggregation,
+    series_math,
+    series_name,
+    series_where,
+)
+from query.property_serializers import PropertyFiltersField
+from query.runner import hogql_execute
+from query.selectors import property_types_for_team
+
+TOTAL_VALUE_DISPLAYS = {"BoldNumber", "ActionsPie", "ActionsTable", "ActionsBarValue", "WorldMap", "CalendarHeatmap"}
+TIME_SERIES_DISPLAYS = {
+    "ActionsLineGraph", "ActionsBar", "ActionsUnstackedBar", "ActionsStackedBar", "ActionsAreaGraph",
+    "ActionsLineGraphCumulative",
+}  # fmt: skip
+BREAKDOWN_NULL = "$$_posthog_breakdown_null_$$"
+BREAKDOWN_OTHER = "$$_posthog_breakdown_other_$$"
+BREAKDOWN_LIMIT = 25
+WORLD_MAP_BREAKDOWN_LIMIT = 300
+BREAKDOWN_TYPES = ("event", "person")
+
+
+def _date_range(team_tz: str, week_start_day: int | None, query: dict[str, Any], **kwargs: Any) -> QueryDateRange:
+    display = (query.get("trendsFilter") or {}).get("display")
+    interval = "day" if display in TOTAL_VALUE_DISPLAYS else query.get("interval")
+    return QueryDateRange(
+        query.get("dateRange"), interval=interval, timezone=team_tz, week_start_day=week_start_day, **kwargs
+    )
+
+
+class TrendsQuerySerializer(StrictSerializer):
+    kind = serializers.ChoiceField(choices=["TrendsQuery"], help_text='Query kind: "TrendsQuery".')
+    series = SeriesField(min_length=1)
+    interval = serializers.CharField(
+        required=False, allow_null=True, help_text="minute, hour, day (default), week or month."
+    )
+    dateRange = serializers.DictField(  # noqa: N815
+        required=False, allow_null=True, help_text='{"date_from", "date_to", "explicitDate"}; default the last 7 days.'
+    )
+    properties = PropertyFiltersField(required=False, allow_null=True)
+    filterTestAccounts = serializers.BooleanField(  # noqa: N815
+        required=False, allow_null=True, help_text="Accepted; projects here have no test-account filters."
+    )
+    breakdownFilter = serializers.DictField(  # noqa: N815
+        required=False,
+        allow_null=True,
+        help_text='{"breakdown": <property>, "breakdown_type": "event"|"person", "breakdown_limit": 25, '
+        '"breakdown_hide_other_aggregation": false}.',
+    )
+    compareFilter = serializers.DictField(  # noqa: N815
+        required=False, allow_null=True, help_text='{"compare": true, "compare_to": "-1w"}: add the previous period.'
+    )
+    trendsFilter = serializers.DictField(  # noqa: N815
+        required=False, allow_null=True, help_text='{"display": "ActionsLineGraph"|"BoldNumber"|…, display keys}.'
+    )
+    samplingFactor = serializers.FloatField(  # noqa: N815
+        required=False, allow_null=True, help_text="Accepted; events are not sampled."
+    )
+    conversionGoal = serializers.JSONField(  # noqa: N815
+        required=False, allow_null=True, help_text="Accepted, ignored."
+    )
+    aggregation_group_type_index = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Accepted, ignored (trends use the series' math)."
+    )
+    dataColorTheme = serializers.FloatField(  # noqa: N815
+        required=False, allow_null=True, help_text="Accepted, ignored."
+    )
+    modifiers = serializers.DictField(required=False, allow_null=True, help_text="HogQLQueryModifiers; echoed.")
+    tags = serializers.DictField(required=False, allow_null=True, help_text="Query tags (accepted, not used).")
+    version = serializers.FloatField(required=False, allow_null=True, help_text="Schema version (accepted).")
+    response = serializers.DictField(required=False, allow_null=True, help_text="Ignored.")
+
+    def validate_interval(self, value: str | None) -> str | None:
+        try:
+            validate_interval(value)
+        except DateRangeError as error:
+            raise serializers.ValidationError(error.message) from None
+        return value
+
+    def validate_breakdownFilter(self, value: dict[str, Any] | None) -> dict[str, Any] | None:  # noqa: N802
+        if not value or value.get("breakdown") in (None, ""):
+            return value
+        if value.get("breakdowns"):
+            raise serializers.ValidationError("Multiple breakdowns are not supported yet")
+        kind = value.get("breakdown_type") or "event"
+        if kind not in BREAKDOWN_TYPES:
+            raise serializers.ValidationError(f"breakdown_type '{kind}' is not supported; use event or person")
+        if not isinstance(value["breakdown"], str):
+            raise serializers.ValidationError("breakdown must be a property name")
+        limit = value.get("breakdown_limit")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+            raise serializers.ValidationError("breakdown_limit must be a positive integer")
+        return value
+
+    def validate_trendsFilter(self, value: dict[str, Any] | None) -> dict[str, Any] | None:  # noqa: N802
+        display = (value or {}).get("display")
+        if display is not None and display not in TOTAL_VALUE_DISPLAYS | TIME_SERIES_DISPLAYS:
+            raise serializers.ValidationError(f"Value '{display}' is not an instance of ChartDisplayType")
+        if (value or {}).get("formulaNodes") or (value or {}).get("formula") or (value or {}).get("formulas"):
+            raise serializers.ValidationError("Formulas are not supported yet")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:  # every date error is a 400 naming the field, before anything runs
+            date_range = _date_range("UTC", None, attrs, earliest_event=lambda: None)
+            compare = attrs.get("compareFilter") or {}
+            if compare.get("compare"):
+                date_range.previous_period(compare.get("compare_to"))
+        except DateRangeError as error:
+            raise serializers.ValidationError({error.attr or "dateRange": [error.message]}) from None
+        return attrs
+
+
+class TrendsQueryResponseSerializer(serializers.Serializer):
+    results = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="One item per series (x breakdown value x period): data, labels, days (one per bucket), count "
+        "(sum of data), label, action {days, id, type, order, name, custom_name, math, math_property, math_hogql, "
+        "math_group_type_index, properties}, filter (legacy echo); total-value displays: data [], count 0, "
+        "aggregated_value, no labels; breakdown_value with a breakdown; compare, compare_label with compareFilter.",
+    )
+    hasMore = serializers.BooleanField(help_text="A breakdown was cut at breakdown_limit.")  # noqa: N815
+    hogql = serializers.CharField(help_text="The HogQL of the first series query.")
+    timings = serializers.ListField(
+        child=serializers.DictField(), help_text='[{"k": step, "t": seconds}]; "." is total.'
+    )
+    error = serializers.CharField(allow_blank=True, help_text='Always "".')
+    resolved_date_range = serializers.DictField(help_text='{"date_from", "date_to"} (ISO, team timezone).')
+    modifiers = serializers.DictField(help_text="Effective modifiers (echoed).")
+    cache_key = serializers.CharField(help_text="Key of the cached result.")
+    is_cached = serializers.BooleanField(help_text="Served from cache.")
+    last_refresh = serializers.DateTimeField(help_text="When the result was computed.")
+    next_allowed_client_refresh = serializers.DateTimeField(help_text="Before this, refreshes serve the cache.")
+    timezone = serializers.CharField(help_text="The project timezone used for DateTimes.")
+    query_status = serializers.JSONField(allow_null=True, help_text="Async status (null for blocking runs).")
+
+
+# ---------------------------------------------------------------------------------------------------
+# building and running the HogQL
+
+
+class _Runner:
+    def __init__(self, team: Team, query: dict[str, Any], limit_context: str):
+        self.team = team
+        self.query = query
+        self.limit_context = limit_context
+        self.timezone = team.timezone or "UTC"
+        self.now = dt.datetime.now(dt.UTC)
+        self.property_types = property_types_for_team(team=team)
+        self.display = (query.get("trendsFilter") or {}).get("display") or "ActionsLineGraph"
+        self.total_value = self.display in TOTAL_VALUE_DISPLAYS
+        self.breakdown = query.get("breakdownFilter") or {}
+        if self.breakdown.get("breakdown") in (None, ""):
+            self.breakdown = {}
+        self.hogql: list[str] = []
+        self.timings: list[dict[str, Any]] = []
+        self.has_more = False
+        self.date_range = _date_range(
+            self.timezone, getattr(team, "week_start_day", None), query, now=self.now, earliest_event=self._earliest
+        )
+
+    def _earliest(self) -> dt.datetime | None:
+        result = self._execute(exp.select(call("min", exp.column("timestamp"))).from_("events"))
+        value = result.results[0][0] if result.results else None
+        if not isinstance(value, dt.datetime) or value.year < 1971:
+            return None
+        return value
+
+    def _execute(self, select: exp.Select) -> Any:
+        text = to_hogql(select)
+        result = hogql_execute(team=self.team, query=text, limit_context=self.limit_context, limit=self._row_limit())
+        self.hogql.append(result.hogql)
+        self.timings.extend(result.timings)
+        return result
+
+    def _row_limit(self) -> int:
+        return 50000
+
+    # -- one series
+
+    def _breakdown_expr(self, top: list[str] | None) -> exp.Expression:
+        key = self.breakdown["breakdown"]
+        table = "person" if (self.breakdown.get("breakdown_type") or "event") == "person" else None
+        value = exp.Bracket(this=exp.column("properties", table=table), expressions=[exp.Literal.string(key)])
+        text = call("ifNull", call("nullIf", call("toString", value), exp.Literal.string("")), _str(BREAKDOWN_NULL))
+        if top is None:
+            return text
+        return call("if", exp.In(this=text.copy(), expressions=[_str(v) for v in top]), text, _str(BREAKDOWN_OTHER))
+
+    def _select(
+        self, series: dict[str, Any], math: str, date_range: QueryDateRange, top: list[str] | None
+    ) -> exp.Select:
+        """Columns: [bucket], [breakdown value], aggregate (or person id for the active-users maths)."""
+        active = not self.total_value and math in ACTIVE_WINDOW_DAYS
+        columns: list[exp.Expression] = []
+        groups: list[exp.Expression] = []
+        if not self.total_value:
+            columns.append(exp.alias_(date_range.bucket_expr(), "bucket"))
+            groups.append(exp.column("bucket"))
+        if self.breakdown:
+            columns.append(exp.alias_(self._breakdown_expr(top), "breakdown_value"))
+            groups.append(exp.column("breakdown_value"))
+        if active:
+            columns.append(exp.alias_(exp.column("person_id"), "actor"))
+            groups.append(exp.column("actor"))
+        else:
+            columns.append(exp.alias_(aggregation(series, math), "total"))
+        conditions = series_where(
+            series, self.query, property_types=self.property_types, timezone=self.timezone, now=self.now
+        )
+        if active:
+            lower = date_range.first_bucket_start - dt.timedelta(days=ACTIVE_WINDOW_DAYS[math])
+            conditions.append(exp.GTE(this=exp.column("timestamp"), expression=_moment(lower)))
+            conditions.append(exp.LTE(this=exp.column("timestamp"), expression=_moment(date_range.date_to)))
+        else:
+            conditions.append(date_range.range_condition(from_bucket_start=not self.total_value))
+        select = exp.select(*columns).from_("events").where(exp.and_(*conditions, copy=False), copy=False)
+        if groups:
+            select = select.group_by(*groups, copy=False)
+        return select
+
+    def _values(
+        self, series: dict[str, Any], math: str, date_range: QueryDateRange, top: list[str] | None
+    ) -> dict[str, list[float]]:
+        """breakdown value ("" without a breakdown) → value per bucket ([total] for total value)."""
+        rows = self._execute(self._select(series, math, date_range, top)).results
+        width = 1 if self.total_value else len(date_range.buckets)
+        out: dict[str, list[float]] = {}
+        if not self.breakdown and not rows:
+            out[""] = [0] * width
+        if not self.total_value and math in ACTIVE_WINDOW_DAYS:
+            return self._active(rows, math, date_range)
+        for row in rows:
+            row = list(row)
+            index = 0
+            if not self.total_value:
+                index = date_range.bucket_index(row.pop(0))
+                if index is None:
+                    continue
+            key = row.pop(0) if self.breakdown else ""
+            data = out.setdefault(key, [0] * width)
+            data[index] = _number(row[0])
+        return out
+
+    def _active(self, rows: list[Any], math: str, date_range: QueryDateRange) -> dict[str, list[float]]:
+        """Per bucket: the persons with an event in the `window` days ending with the bucket's end."""
+        window = dt.timedelta(days=ACTIVE_WINDOW_DAYS[math])
+        seen: dict[str, list[tuple[dt.datetime, Any]]] = {}
+        for row in rows:
+            row = list(row)
+            start = _aware(row.pop(0), date_range)
+            key = row.pop(0) if self.breakdown else ""
+            seen.setdefault(key, []).append((start, row[0]))
+        out: dict[str, list[float]] = {}
+        for key, items in (seen or {"": []}).items():
+            data = []
+            for bucket in date_range.buckets:
+                lower = bucket.end - window
+                data.append(len({actor for start, actor in items if lower <= start < bucket.end}))
+            out[key] = data
+        return out
+
+    def _series_values(self, series: dict[str, Any], math: str, date_range: QueryDateRange) -> dict[str, list[float]]:
+        values = self._values(series, math, date_range, None)
+        if not self.breakdown:
+            return values
+        ranked = sorted(values, key=lambda v: (v == BREAKDOWN_NULL, -sum(values[v]), v))
+        default = WORLD_MAP_BREAKDOWN_LIMIT if self.display == "WorldMap" else BREAKDOWN_LIMIT
+        limit = self.breakdown.get("breakdown_limit") or default
+        if len(ranked) <= limit:
+            return {value: values[value] for value in ranked}
+        self.has_more = True
+        top = ranked[:limit]
+        merged = self._values(series, math, date_range, top)
+        result = {value: merged.get(value, values[value]) for value in top}
+        if not self.breakdown.get("breakdown_hide_other_aggregation") and BREAKDOWN_OTHER in merged:
+            result[BREAKDOWN_OTHER] = merged[BREAKDOWN_OTHER]
+        return result
+
+    # -- items
+
+    def _item(
+        self,
+        series: dict[str, Any],
+        order: int,
+        math: str,
+        date_range: QueryDateRange,
+        data: list[float],
+        breakdown_value: str | None,
+        compare_label: str | None,
+    ) -> dict[str, Any]:
+        name = series_name(series)
+        label = series.get("custom_name") or name
+        if self.breakdown:
+            label = breakdown_value if len(self.query["series"]) == 1 else f"{label} - {breakdown_value}"
+        item: dict[str, Any] = {
+            "days": date_range.days,
+            "label": label,
+            "action": {
+                "days": [b.start.isoformat() for b in date_range.buckets],
+                "id": series.get("event"),
+                "type": "events",
+                "order": order,
+                "name": name,
+                "custom_name": series.get("custom_name"),
+                "math": math,
+                "math_property": series.get("math_property"),
+                "math_hogql": None,
+                "math_group_type_index": None,
+                "properties": series.get("properties") or {},
+            },
+            "filter": self._filter(date_range),
+        }
+        if self.total_value:
+            item.update(data=[], count=0, aggregated_value=data[0] if data else 0)
+        else:
+            item.update(data=data, labels=date_range.labels, count=float(sum(data)))
+        if self.breakdown:
+            item["breakdown_value"] = breakdown_value
+        if compare_label is not None:
+            item.update(compare=True, compare_label=compare_label)
+        return item
+
+    def _filter(self, date_range: QueryDateRange) -> dict[str, Any]:
+        legacy = {
+            "insight": "TRENDS",
+            "date_from": date_range.date_from.isoformat(),
+            "date_to": date_range.date_to.isoformat(),
+            "interval": date_range.interval,
+            "entity_type": "events",
+            "display": self.display,
+            "breakdown": self.breakdown.get("breakdown"),
+            "breakdown_type": (self.breakdown.get("breakdown_type") or "event") if self.breakdown else None,
+            "breakdown_limit": self.breakdown.get("breakdown_limit"),
+            "compare": (self.query.get("compareFilter") or {}).get("compare"),
+            "filter_test_accounts": self.query.get("filterTestAccounts"),
+        }
+        return {key: value for key, value in legacy.items() if value is not None}
+
+    def _period(self, date_range: QueryDateRange, compare_label: str | None) -> list[dict[str, Any]]:
+        items = []
+        for order, series in enumerate(self.query["series"]):
+            math = series_math(series, date_range.interval)
+            for value, data in self._series_values(series, math, date_range).items():
+                items.append(self._item(series, order, math, date_range, data, value or None, compare_label))
+        return items
+
+    def run(self) -> dict[str, Any]:
+        compare = self.query.get("compareFilter") or {}
+        if compare.get("compare"):
+            previous = self.date_range.previous_period(compare.get("compare_to"))
+            results = self._period(self.date_range, "current") + self._period(previous, "previous")
+        else:
+            results = self._period(self.date_range, None)
+        total = sum(t.get("t", 0) for t in self.timings if t.get("k") == ".")
+        return {
+            "results": results,
+            "hasMore": self.has_more,
+            "hogql": self.hogql[0] if self.hogql else "",
+            "timings": [{"k": ".", "t": total}],
+            "error": "",
+            "resolved_date_range": self.date_range.resolved_date_range(),
+        }
+
+
+def _str(value: str) -> exp.Expression:
+    return exp.Literal.string(value)
+
+
+def _moment(moment: dt.datetime) -> exp.Expression:
+    text = moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return call("toDateTime64", exp.Literal.string(text), exp.Literal.number(6), exp.Literal.string("UTC"))
+
+
+def _number(value: Any) -> float | int:
+    if value is None or isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return value
+    number = float(value)
+    return number if number == number and number not in (float("inf"), float("-inf")) else 0
+
+
+def _aware(value: Any, date_range: QueryDateRange) -> dt.datetime:
+    """A bucket start from a result row (datetime, date or ISO text) → aware, team timezone."""
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value) if len(value) == 10 else dt.datetime.fromisoformat(value)
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time())
+    if value.tzinfo is None:
+        return value.replace(tzinfo=date_range.zone)
+    return value.astimezone(date_range.zone)
+
+
+def run_trends_query(team: Team, query: dict[str, Any], limit_context: str) -> dict[str, Any]:
+    return _Runner(team, query, limit_context).run()
+
+
+def trends_overrides(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """A dashboard's `date_from`/`date_to` replace the dateRange; its property filters are ANDed on."""
+    override = body.get("filters_override") or {}
+    if not override:
+        return query
+    query = dict(query)
+    if override.get("date_from") or override.get("date_to"):
+        date_range = dict(query.get("dateRange") or {})
+        for key in ("date_from", "date_to"):
+            if override.get(key):
+                date_range[key] = override[key]
+        query["dateRange"] = date_range
+    if override.get("properties"):
+        query["properties"] = [f for f in (query.get("properties"), override["properties"]) if f]
+    return query
+
+
+TRENDS_QUERY = QueryKind(
+    name="TrendsQuery",
+    request=TrendsQuerySerializer,
+    response=TrendsQueryResponseSerializer,
+    run=run_trends_query,
+    apply_overrides=trends_overrides,
+)

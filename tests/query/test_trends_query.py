@@ -1,0 +1,266 @@
+"""TrendsQuery on POST /query/: tables over a fixed dataset (TV-1, TV-1b, TV-2, TV-3 of the reference, the
+expected numbers worked out by hand), the response item's shape, total-value displays, compareFilter,
+breakdowns, the endpoint's cache/refresh envelope, isolation and bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from tests.query.conftest import insert_events, insert_person, query_url
+
+UTC = dt.UTC
+JAN_7_9 = {"date_from": "2024-01-07", "date_to": "2024-01-09"}
+
+# TV-1's events, with TV-2's $browser, an `amount` and session ids: (distinct_id, timestamp, properties)
+DATASET = [
+    ("u1", dt.datetime(2024, 1, 7, 9, 0), {"$browser": "Chrome", "amount": 10, "$session_id": "s1"}),
+    ("u1", dt.datetime(2024, 1, 7, 15, 0), {"$browser": "Chrome", "amount": 20, "$session_id": "s1"}),
+    ("u1", dt.datetime(2024, 1, 9, 10, 0), {"$browser": "Safari", "amount": 5, "$session_id": "s2"}),
+    ("u2", dt.datetime(2024, 1, 7, 23, 59, 59), {"$browser": "Chrome", "amount": 30, "$session_id": "s3"}),
+    ("u2", dt.datetime(2024, 1, 8, 0, 0, 0), {"$session_id": "s3"}),
+    ("u3", dt.datetime(2024, 1, 9, 23, 30), {"$browser": "Firefox", "$session_id": "s4"}),
+    ("u3", dt.datetime(2024, 1, 10, 0, 30), {}),
+    ("u4", dt.datetime(2024, 1, 6, 23, 59), {"$browser": "Chrome"}),
+]
+
+
+def load(team_id: int, event: str = "$pageview") -> None:
+    insert_events(
+        team_id,
+        [
+            {"distinct_id": d, "event": event, "timestamp": t.replace(tzinfo=UTC), "properties": p}
+            for d, t, p in DATASET
+        ],
+    )
+    for distinct_id in ("u1", "u2", "u3", "u4"):
+        insert_person(team_id, [distinct_id], {})
+
+
+def trends(project: Any, node: dict[str, Any], **extra: Any) -> Any:
+    body = {"query": {"kind": "TrendsQuery", **node}, **extra}
+    return project.client().post(query_url(project), body, format="json")
+
+
+def pageviews(math: str = "total", **extra: Any) -> dict[str, Any]:
+    return {"kind": "EventsNode", "event": "$pageview", "math": math, **extra}
+
+
+def results(project: Any, node: dict[str, Any]) -> list[dict[str, Any]]:
+    response = trends(project, node)
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+TABLE = [
+    pytest.param(pageviews(), "day", JAN_7_9, [3, 1, 2], id="total"),
+    pytest.param(pageviews("dau"), "day", JAN_7_9, [2, 1, 2], id="dau"),
+    pytest.param(pageviews("unique_session"), "day", JAN_7_9, [2, 1, 2], id="unique-session"),
+    pytest.param(pageviews("sum", math_property="amount"), "day", JAN_7_9, [60, 0, 5], id="sum"),
+    pytest.param(pageviews("avg", math_property="amount"), "day", JAN_7_9, [20, 0, 5], id="avg"),
+    pytest.param(pageviews("min", math_property="amount"), "day", JAN_7_9, [10, 0, 5], id="min"),
+    pytest.param(pageviews("max", math_property="amount"), "day", JAN_7_9, [30, 0, 5], id="max"),
+    pytest.param(pageviews("median", math_property="amount"), "day", JAN_7_9, [20, 0, 5], id="median"),
+    pytest.param(
+        pageviews(properties=[{"key": "$browser", "value": "Chrome"}]), "day", JAN_7_9, [3, 0, 0], id="properties"
+    ),
+    pytest.param({"kind": "EventsNode", "event": None}, "day", JAN_7_9, [3, 1, 2], id="all-events"),
+    pytest.param(pageviews(), "week", JAN_7_9, [6], id="week"),
+    pytest.param(pageviews(), "month", {"date_from": "2024-01-01", "date_to": "2024-01-31"}, [8], id="month"),
+]
+
+
+@pytest.mark.clickhouse
+@pytest.mark.parametrize(("series", "interval", "date_range", "expected"), TABLE)
+def test_trends_table(project: Any, other_project: Any, series: dict, interval: str, date_range: dict, expected: list):
+    load(project.team.pk)
+    load(other_project.team.pk)  # never counted
+    insert_events(project.team.pk, [{"distinct_id": "u1", "event": "signup", "timestamp": dt.datetime(2024, 1, 8)}])
+    [item] = results(project, {"series": [series], "interval": interval, "dateRange": date_range})
+    if series.get("event") is None:
+        expected = [3, 2, 2]  # the signup on 8 Jan counts too
+    assert item["data"] == pytest.approx(expected)
+    assert item["count"] == pytest.approx(sum(expected))
+
+
+@pytest.mark.clickhouse
+def test_tv1_item_shape(project: Any) -> None:
+    load(project.team.pk)
+    total, dau = results(project, {"series": [pageviews(), pageviews("dau")], "interval": "day", "dateRange": JAN_7_9})
+    assert total["data"] == [3, 1, 2] and total["count"] == 6.0 and dau["data"] == [2, 1, 2] and dau["count"] == 5.0
+    assert total["days"] == ["2024-01-07", "2024-01-08", "2024-01-09"]
+    assert total["labels"] == ["7-Jan-2024", "8-Jan-2024", "9-Jan-2024"]
+    assert total["label"] == "$pageview"
+    action = total["action"]
+    assert (action["id"], action["type"], action["order"], action["name"], action["math"]) == (
+        "$pageview", "events", 0, "$pageview", "total",
+    )  # fmt: skip
+    assert action["days"][0].startswith("2024-01-07T00:00:00")
+    assert (dau["action"]["order"], dau["action"]["math"]) == (1, "dau")
+    assert total["filter"]["insight"] == "TRENDS" and total["filter"]["interval"] == "day"
+    assert "breakdown_value" not in total and "compare" not in total
+
+
+@pytest.mark.clickhouse
+def test_hour_interval_has_every_bucket(project: Any) -> None:
+    load(project.team.pk)
+    [item] = results(
+        project,
+        {
+            "series": [pageviews()],
+            "interval": "hour",
+            "dateRange": {"date_from": "2024-01-08", "date_to": "2024-01-08T23:59:59"},
+        },
+    )
+    assert len(item["data"]) == 24 and item["data"][0] == 1 and sum(item["data"]) == 1
+    assert item["days"][0] == "2024-01-08 00:00:00" and item["labels"][0] == "8-Jan 00:00"
+
+
+@pytest.mark.clickhouse
+def test_tv1b_buckets_in_the_project_timezone(project: Any) -> None:
+    project.team.timezone = "America/New_York"
+    project.team.save()
+    load(project.team.pk)
+    total, dau = results(project, {"series": [pageviews(), pageviews("dau")], "interval": "day", "dateRange": JAN_7_9})
+    assert total["data"] == [4, 0, 3] and dau["data"] == [2, 0, 2]
+    assert total["days"] == ["2024-01-07", "2024-01-08", "2024-01-09"]
+
+
+@pytest.mark.clickhouse
+def test_tv3_weekly_active_reads_before_the_range(project: Any) -> None:
+    days = {"u1": 1, "u2": 5, "u3": 8, "u4": 9}
+    insert_events(
+        project.team.pk,
+        [{"distinct_id": d, "timestamp": dt.datetime(2024, 1, n, 12, tzinfo=UTC)} for d, n in days.items()],
+    )
+    for distinct_id in days:
+        insert_person(project.team.pk, [distinct_id], {})
+    date_range = {"date_from": "2024-01-06", "date_to": "2024-01-09"}
+    wau, dau = results(project, {"series": [pageviews("weekly_active"), pageviews("dau")], "dateRange": date_range})
+    assert wau["data"] == [2, 2, 2, 3] and dau["data"] == [0, 0, 1, 1]
+    [weekly] = results(project, {"series": [pageviews("weekly_active")], "interval": "week", "dateRange": date_range})
+    assert weekly["action"]["math"] == "dau" and weekly["data"] == [2, 2]  # weeks of 31 Dec and 7 Jan: u2 | u3, u4
+
+
+@pytest.mark.clickhouse
+def test_total_value_displays(project: Any) -> None:
+    load(project.team.pk)
+    for display in ("BoldNumber", "ActionsPie", "ActionsTable", "WorldMap"):
+        total, dau = results(
+            project,
+            {"series": [pageviews(), pageviews("dau")], "dateRange": JAN_7_9, "trendsFilter": {"display": display}},
+        )
+        assert (total["aggregated_value"], dau["aggregated_value"]) == (6, 3), display
+        assert total["data"] == [] and total["count"] == 0 and "labels" not in total
+        assert total["days"] == ["2024-01-07", "2024-01-08", "2024-01-09"]
+
+
+@pytest.mark.clickhouse
+def test_compare_with_the_previous_period(project: Any) -> None:
+    load(project.team.pk)
+    current, previous = results(
+        project,
+        {
+            "series": [pageviews()],
+            "dateRange": {"date_from": "2024-01-08", "date_to": "2024-01-09"},
+            "compareFilter": {"compare": True},
+        },
+    )
+    assert (current["compare"], current["compare_label"], current["data"]) == (True, "current", [1, 2])
+    assert (previous["compare"], previous["compare_label"], previous["data"]) == (True, "previous", [1, 3])
+    assert previous["days"] == ["2024-01-06", "2024-01-07"] and previous["labels"] == ["6-Jan-2024", "7-Jan-2024"]
+
+
+BREAKDOWN = {"breakdown": "$browser", "breakdown_type": "event"}
+
+
+@pytest.mark.clickhouse
+@pytest.mark.parametrize(
+    ("extra", "expected", "has_more"),
+    [
+        (
+            {},
+            [
+                ("Chrome", [3, 0, 0]),
+                ("Firefox", [0, 0, 1]),
+                ("Safari", [0, 0, 1]),
+                ("$$_posthog_breakdown_null_$$", [0, 1, 0]),
+            ],
+            False,
+        ),
+        (
+            {"breakdown_limit": 2},
+            [("Chrome", [3, 0, 0]), ("Firefox", [0, 0, 1]), ("$$_posthog_breakdown_other_$$", [0, 1, 1])],
+            True,
+        ),
+        (
+            {"breakdown_limit": 2, "breakdown_hide_other_aggregation": True},
+            [("Chrome", [3, 0, 0]), ("Firefox", [0, 0, 1])],
+            True,
+        ),
+    ],
+)
+def test_tv2_breakdown_null_and_other(project: Any, extra: dict, expected: list, has_more: bool) -> None:
+    load(project.team.pk)
+    node = {"series": [pageviews()], "dateRange": JAN_7_9, "breakdownFilter": {**BREAKDOWN, **extra}}
+    body = trends(project, node).json()
+    got = [(item["breakdown_value"], item["data"]) for item in body["results"]]
+    assert got == expected and body["hasMore"] is has_more
+    assert [item["label"] for item in body["results"]] == [value for value, _ in expected]
+
+
+@pytest.mark.clickhouse
+def test_breakdown_other_counts_persons_once(project: Any) -> None:
+    load(project.team.pk)
+    node = {"series": [pageviews("dau")], "dateRange": JAN_7_9, "breakdownFilter": {**BREAKDOWN, "breakdown_limit": 1}}
+    body = trends(project, node).json()
+    # Chrome: u1, u2 on 7 Jan; the rest: u2 (null) on 8 Jan, u1 (Safari) and u3 (Firefox) on 9 Jan
+    got = [(item["breakdown_value"], item["data"]) for item in body["results"]]
+    assert got == [("Chrome", [2, 0, 0]), ("$$_posthog_breakdown_other_$$", [0, 1, 2])]
+
+
+@pytest.mark.clickhouse
+def test_results_are_cached_until_refreshed(project: Any) -> None:
+    node = {"series": [pageviews()], "dateRange": JAN_7_9}
+    insert_events(project.team.pk, [{"timestamp": dt.datetime(2024, 1, 8, 12, tzinfo=UTC)}])
+    first = trends(project, node).json()
+    insert_events(project.team.pk, [{"timestamp": dt.datetime(2024, 1, 8, 13, tzinfo=UTC)}])
+    cached = trends(project, node).json()
+    fresh = trends(project, node, refresh="force_blocking").json()
+    assert (first["results"][0]["data"], first["is_cached"]) == ([0, 1, 0], False)
+    assert (cached["results"][0]["data"], cached["is_cached"], cached["cache_key"]) == (
+        [0, 1, 0], True, first["cache_key"],
+    )  # fmt: skip
+    assert (fresh["results"][0]["data"], fresh["is_cached"]) == ([0, 2, 0], False)
+    for key in ("hasMore", "hogql", "timings", "error", "modifiers", "last_refresh", "timezone", "query_status"):
+        assert key in fresh, key
+    assert fresh["error"] == "" and fresh["resolved_date_range"]["date_from"].startswith("2024-01-07T00:00:00")
+
+
+@pytest.mark.clickhouse
+def test_another_projects_events_never_count(project: Any, other_project: Any) -> None:
+    load(other_project.team.pk)
+    [item] = results(project, {"series": [pageviews()], "dateRange": JAN_7_9})
+    assert item["data"] == [0, 0, 0] and item["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("node", "attr", "detail"),
+    [
+        ({"series": [pageviews("cubes")]}, "query__series__0__math", "Math 'cubes' is not supported"),
+        ({"series": [pageviews("sum")]}, "query__series__0__math_property", "needs a math_property"),
+        ({"series": [pageviews()], "interval": "fortnight"}, "query__interval", "'fortnight'"),
+        ({"series": [pageviews()], "dateRange": {"date_from": "soon"}}, "query__date_from", "'soon'"),
+        ({"series": [{"kind": "ActionsNode", "id": 1}]}, "query__series__0", "no actions"),
+        ({"series": []}, "query__series", ""),
+        ({"series": [pageviews()], "chart": 1}, "query__chart", "Extra inputs"),
+        ({"series": [pageviews()], "trendsFilter": {"display": "Pyramid"}}, "query__trendsFilter", "Pyramid"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_problem(project: Any, node: dict, attr: str, detail: str) -> None:
+    response = trends(project, node)
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["attr"] == attr and detail in body["detail"], body
