@@ -107,3 +107,41 @@ def test_events_query_reads_what_the_sdk_captured(live_server: Any, project: Any
         format="json",
     )
     assert by_person.json()["results"] == [[1]]
+
+
+@pytest.mark.clickhouse
+def test_trends_query_counts_what_the_sdk_captured(live_server: Any, project: Any, other_project: Any) -> None:
+    """TrendsQuery over events that went through capture and the ingestion worker: today's bucket of the default
+    range counts the pageviews, and dau counts the aliased anonymous and identified ids as one person."""
+    if not _pipeline_ready():
+        pytest.skip("capture (/batch/) or ingestion.worker.flush is not there yet")
+    from ingestion.worker import flush
+
+    sdk = Posthog(project.team.api_token, host=live_server.url, sync_mode=True, max_retries=0)
+    sdk.capture("$pageview", distinct_id="anon-9", properties={"$browser": "Firefox"})
+    sdk.capture("$pageview", distinct_id="anon-9", properties={"$browser": "Safari"})
+    sdk.alias(previous_id="anon-9", distinct_id="user-9")
+    sdk.capture("$pageview", distinct_id="user-9", properties={"$browser": "Firefox"})
+    sdk.capture("$pageview", distinct_id="someone-else")
+    sdk.shutdown()
+    theirs = Posthog(other_project.team.api_token, host=live_server.url, sync_mode=True, max_retries=0)
+    theirs.capture("$pageview", distinct_id="anon-9")
+    theirs.shutdown()
+    flush()
+
+    series = [{"kind": "EventsNode", "event": "$pageview", "math": m} for m in ("total", "dau")]
+    node = {"kind": "TrendsQuery", "series": series, "breakdownFilter": {"breakdown": "$browser"}}
+    response = project.client().post(f"/api/projects/{project.team.pk}/query/", {"query": node}, format="json")
+
+    assert response.status_code == 200, response.content
+    items = [
+        (i["action"]["math"], i["breakdown_value"], i["data"][-1], len(i["data"])) for i in response.json()["results"]
+    ]
+    assert items == [
+        ("total", "Firefox", 2, 8),
+        ("total", "Safari", 1, 8),
+        ("total", "$$_posthog_breakdown_null_$$", 1, 8),
+        ("dau", "Firefox", 1, 8),
+        ("dau", "Safari", 1, 8),
+        ("dau", "$$_posthog_breakdown_null_$$", 1, 8),
+    ]
