@@ -11,6 +11,8 @@ days before the first bucket and count, per bucket, the persons active in the tr
 - `breakdownFilter` (one `event` or `person` property): `toString(value)`, NULL and `""` → the null marker,
   values ranked (real by total desc then value, null last), past `breakdown_limit` merged into the other marker
   by a second query (so distinct counts stay distinct), `hasMore` when an other bucket exists.
+- Formulas (`query.kinds.formula`): one item per formula in place of the series' items, per breakdown value
+  (re-sorted by total) and per compare period.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from query.dates import DateRangeError, QueryDateRange, validate_interval
 from query.hogql.ast import call
 from query.hogql.parser import to_hogql
 from query.kinds.base import QueryKind, StrictSerializer
+from query.kinds.formula import FormulaError, evaluate, formula_nodes, parse_formula
 from query.kinds.series import (
     ACTIVE_WINDOW_DAYS,
     SeriesField,
@@ -81,7 +84,9 @@ class TrendsQuerySerializer(StrictSerializer):
         required=False, allow_null=True, help_text='{"compare": true, "compare_to": "-1w"}: add the previous period.'
     )
     trendsFilter = serializers.DictField(  # noqa: N815
-        required=False, allow_null=True, help_text='{"display": "ActionsLineGraph"|"BoldNumber"|…, display keys}.'
+        required=False,
+        allow_null=True,
+        help_text='{"display": "ActionsLineGraph"|"BoldNumber"|…, "formulaNodes": [{"formula": "A/B"}], display keys}.',
     )
     samplingFactor = serializers.FloatField(  # noqa: N815
         required=False, allow_null=True, help_text="Accepted; events are not sampled."
@@ -126,8 +131,6 @@ class TrendsQuerySerializer(StrictSerializer):
         display = (value or {}).get("display")
         if display is not None and display not in TOTAL_VALUE_DISPLAYS | TIME_SERIES_DISPLAYS:
             raise serializers.ValidationError(f"Value '{display}' is not an instance of ChartDisplayType")
-        if (value or {}).get("formulaNodes") or (value or {}).get("formula") or (value or {}).get("formulas"):
-            raise serializers.ValidationError("Formulas are not supported yet")
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -138,6 +141,11 @@ class TrendsQuerySerializer(StrictSerializer):
                 date_range.previous_period(compare.get("compare_to"))
         except DateRangeError as error:
             raise serializers.ValidationError({error.attr or "dateRange": [error.message]}) from None
+        try:
+            for node in formula_nodes(attrs.get("trendsFilter")):
+                parse_formula(node.get("formula"), len(attrs["series"]))
+        except FormulaError as error:
+            raise serializers.ValidationError({"trendsFilter": [str(error)]}) from None
         return attrs
 
 
@@ -375,13 +383,52 @@ class _Runner:
                 items.append(self._item(series, order, math, date_range, data, value or None, compare_label))
         return items
 
+    def _formulas(self, items: list[dict[str, Any]], date_range: QueryDateRange) -> list[dict[str, Any]]:
+        """One item per formula (and breakdown value), in place of the series' items; missing values are zeros."""
+        count = len(self.query["series"])
+        key = "aggregated_value" if self.total_value else "data"
+        width = 1 if self.total_value else len(date_range.buckets)
+        by_value: dict[Any, list[list[float]]] = {}
+        for item in items:
+            value = item.get("breakdown_value")
+            series = by_value.setdefault(value, [[0] * width for _ in range(count)])
+            series[item["action"]["order"]] = [item[key]] if self.total_value else item[key]
+        if not by_value:
+            by_value[None] = [[0] * width for _ in range(count)]
+        template = (
+            items[0] if items else self._item(self.query["series"][0], 0, "total", date_range, [0] * width, None, None)
+        )
+        out = []
+        for node in formula_nodes(self.query.get("trendsFilter")):
+            tree = parse_formula(node["formula"], count)
+            computed = []
+            for value, series in by_value.items():
+                data = evaluate(tree, series)
+                label = node.get("custom_name") or f"Formula ({node['formula']})"
+                item = {k: v for k, v in template.items() if k not in {"breakdown_value"}}
+                item.update(label=label, action=None)
+                if self.total_value:
+                    item.update(aggregated_value=data[0] if data else 0)
+                else:
+                    item.update(data=data, count=float(sum(data)))
+                if value is not None:
+                    item.update(breakdown_value=value, label=value)
+                computed.append(item)
+            computed.sort(key=lambda i: -(i.get("aggregated_value") if self.total_value else i["count"]))
+            out.extend(computed)
+        return out
+
+    def _results(self, date_range: QueryDateRange, compare_label: str | None) -> list[dict[str, Any]]:
+        items = self._period(date_range, compare_label)
+        return self._formulas(items, date_range) if formula_nodes(self.query.get("trendsFilter")) else items
+
     def run(self) -> dict[str, Any]:
         compare = self.query.get("compareFilter") or {}
         if compare.get("compare"):
             previous = self.date_range.previous_period(compare.get("compare_to"))
-            results = self._period(self.date_range, "current") + self._period(previous, "previous")
+            results = self._results(self.date_range, "current") + self._results(previous, "previous")
         else:
-            results = self._period(self.date_range, None)
+            results = self._results(self.date_range, None)
         total = sum(t.get("t", 0) for t in self.timings if t.get("k") == ".")
         return {
             "results": results,

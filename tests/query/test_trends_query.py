@@ -264,3 +264,50 @@ def test_bad_input_is_a_400_naming_the_problem(project: Any, node: dict, attr: s
     assert response.status_code == 400, response.content
     body = response.json()
     assert body["attr"] == attr and detail in body["detail"], body
+
+
+@pytest.mark.clickhouse
+def test_tv4_formula(project: Any) -> None:
+    # A (signup) [1, 0, 2], B ($pageview) [2, 0, 4] over 7..9 Jan
+    insert_events(
+        project.team.pk,
+        [{"event": "signup", "timestamp": dt.datetime(2024, 1, 7, 12, tzinfo=UTC)}]
+        + [{"event": "signup", "timestamp": dt.datetime(2024, 1, 9, h, tzinfo=UTC)} for h in (1, 2)]
+        + [{"event": "$pageview", "timestamp": dt.datetime(2024, 1, 7, h, tzinfo=UTC)} for h in (1, 2)]
+        + [{"event": "$pageview", "timestamp": dt.datetime(2024, 1, 9, h, tzinfo=UTC)} for h in (1, 2, 3, 4)],
+    )
+    series = [{"kind": "EventsNode", "event": "signup"}, pageviews()]
+    [item] = results(
+        project, {"series": series, "dateRange": JAN_7_9, "trendsFilter": {"formulaNodes": [{"formula": "A/B"}]}}
+    )
+    assert item["data"] == [0.5, 0, 0.5] and item["count"] == 1.0
+    assert item["label"] == "Formula (A/B)" and item["action"] is None
+    [named] = results(
+        project,
+        {"series": series, "dateRange": JAN_7_9, "trendsFilter": {"formulas": ["b - 2 * a + 1"]}},
+    )
+    assert named["data"] == [1, 1, 1]
+    [total] = results(
+        project,
+        {
+            "series": series,
+            "dateRange": JAN_7_9,
+            "trendsFilter": {"display": "BoldNumber", "formulaNodes": [{"formula": "A / B", "custom_name": "Rate"}]},
+        },
+    )
+    assert total["aggregated_value"] == 0.5 and total["label"] == "Rate"
+
+
+@pytest.mark.parametrize(
+    ("formula", "detail"),
+    [
+        ("A/C", "Formula references series C, but only 2 series are defined (A, B)"),
+        ("sum(A)", "not sum(). To aggregate a series"),
+        ("A // B", "Formulas only support arithmetic ( + - * / % ** ) between series, not FloorDiv"),
+    ],
+)
+def test_bad_formula_is_a_400(project: Any, formula: str, detail: str) -> None:
+    series = [{"kind": "EventsNode", "event": "signup"}, pageviews()]
+    response = trends(project, {"series": series, "trendsFilter": {"formulaNodes": [{"formula": formula}]}})
+    assert response.status_code == 400 and response.json()["attr"] == "query__trendsFilter"
+    assert detail in response.json()["detail"]
