@@ -18,6 +18,7 @@ days before the first bucket and count, per bucket, the persons active in the tr
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 from rest_framework import serializers
@@ -187,6 +188,9 @@ class _Runner:
         self.property_types = property_types_for_team(team=team)
         self.display = (query.get("trendsFilter") or {}).get("display") or "ActionsLineGraph"
         self.total_value = self.display in TOTAL_VALUE_DISPLAYS
+        self.cumulative = self.display == "ActionsLineGraphCumulative"
+        smoothing = (query.get("trendsFilter") or {}).get("smoothingIntervals")
+        self.smoothing = smoothing if isinstance(smoothing, int) and not isinstance(smoothing, bool) else 1
         self.breakdown = query.get("breakdownFilter") or {}
         if self.breakdown.get("breakdown") in (None, ""):
             self.breakdown = {}
@@ -229,7 +233,7 @@ class _Runner:
         self, series: dict[str, Any], math: str, date_range: QueryDateRange, top: list[str] | None
     ) -> exp.Select:
         """Columns: [bucket], [breakdown value], aggregate (or person id for the active-users maths)."""
-        active = not self.total_value and math in ACTIVE_WINDOW_DAYS
+        active = not self.total_value and (math in ACTIVE_WINDOW_DAYS or self._first_bucket_only(math))
         columns: list[exp.Expression] = []
         groups: list[exp.Expression] = []
         if not self.total_value:
@@ -246,7 +250,7 @@ class _Runner:
         conditions = series_where(
             series, self.query, property_types=self.property_types, timezone=self.timezone, now=self.now
         )
-        if active:
+        if active and math in ACTIVE_WINDOW_DAYS:
             lower = date_range.first_bucket_start - dt.timedelta(days=ACTIVE_WINDOW_DAYS[math])
             conditions.append(exp.GTE(this=exp.column("timestamp"), expression=_moment(lower)))
             conditions.append(exp.LTE(this=exp.column("timestamp"), expression=_moment(date_range.date_to)))
@@ -268,6 +272,8 @@ class _Runner:
             out[""] = [0] * width
         if not self.total_value and math in ACTIVE_WINDOW_DAYS:
             return self._active(rows, math, date_range)
+        if not self.total_value and self._first_bucket_only(math):
+            return self._first_active(rows, date_range)
         for row in rows:
             row = list(row)
             index = 0
@@ -279,6 +285,36 @@ class _Runner:
             data = out.setdefault(key, [0] * width)
             data[index] = _number(row[0])
         return out
+
+    def _first_bucket_only(self, math: str) -> bool:
+        """Cumulative `dau` counts each person in its first active bucket only."""
+        return self.cumulative and math == "dau"
+
+    def _first_active(self, rows: list[Any], date_range: QueryDateRange) -> dict[str, list[float]]:
+        first: dict[str, dict[Any, int]] = {}
+        for row in rows:
+            row = list(row)
+            index = date_range.bucket_index(row.pop(0))
+            key = row.pop(0) if self.breakdown else ""
+            actors = first.setdefault(key, {})
+            if index is not None:
+                actors[row[0]] = min(index, actors.get(row[0], index))
+        out: dict[str, list[float]] = {}
+        for key, actors in (first or {"": {}}).items():
+            data = [0] * len(date_range.buckets)
+            for index in actors.values():
+                data[index] += 1
+            out[key] = data
+        return out
+
+    def _shape_data(self, data: list[float]) -> list[float]:
+        """`smoothingIntervals` N > 1: the floor of the mean of the last N points; cumulative: running sums."""
+        if self.smoothing > 1:
+            windows = [data[max(0, i - self.smoothing + 1) : i + 1] for i in range(len(data))]
+            data = [sum(window) // len(window) for window in windows]
+        if self.cumulative:
+            data = list(itertools.accumulate(data))
+        return data
 
     def _active(self, rows: list[Any], math: str, date_range: QueryDateRange) -> dict[str, list[float]]:
         """Per bucket: the persons with an event in the `window` days ending with the bucket's end."""
@@ -352,7 +388,9 @@ class _Runner:
         if self.total_value:
             item.update(data=[], count=0, aggregated_value=data[0] if data else 0)
         else:
-            item.update(data=data, labels=date_range.labels, count=float(sum(data)))
+            data = self._shape_data(data)
+            count = float(data[-1] if self.cumulative and data else sum(data))
+            item.update(data=data, labels=date_range.labels, count=count)
         if self.breakdown:
             item["breakdown_value"] = breakdown_value
         if compare_label is not None:

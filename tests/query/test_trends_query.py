@@ -311,3 +311,61 @@ def test_bad_formula_is_a_400(project: Any, formula: str, detail: str) -> None:
     response = trends(project, {"series": series, "trendsFilter": {"formulaNodes": [{"formula": formula}]}})
     assert response.status_code == 400 and response.json()["attr"] == "query__trendsFilter"
     assert detail in response.json()["detail"]
+
+
+@pytest.mark.clickhouse
+def test_cumulative_and_smoothing(project: Any) -> None:
+    load(project.team.pk)
+    cumulative = {"series": [pageviews(), pageviews("dau")], "dateRange": JAN_7_9}
+    total, dau = results(project, {**cumulative, "trendsFilter": {"display": "ActionsLineGraphCumulative"}})
+    assert (total["data"], total["count"]) == ([3, 4, 6], 6.0)
+    assert (dau["data"], dau["count"]) == ([2, 2, 3], 3.0)  # u1, u2 first on 7 Jan; u3 new on 9 Jan
+    [smooth] = results(
+        project, {"series": [pageviews()], "dateRange": JAN_7_9, "trendsFilter": {"smoothingIntervals": 2}}
+    )
+    assert smooth["data"] == [3, 2, 1]  # floor of [3], [3, 1], [1, 2]
+
+
+@pytest.mark.clickhouse
+def test_compare_to_and_filters_override(project: Any) -> None:
+    load(project.team.pk)
+    node = {
+        "series": [pageviews()],
+        "dateRange": {"date_from": "2024-01-08", "date_to": "2024-01-09"},
+        "compareFilter": {"compare": True, "compare_to": "-1d"},
+    }
+    current, previous = results(project, node)
+    assert (current["data"], previous["data"], previous["days"]) == ([1, 2], [3, 1], ["2024-01-07", "2024-01-08"])
+    override = {
+        "date_from": "2024-01-07",
+        "date_to": "2024-01-09",
+        "properties": [{"key": "$browser", "value": "Safari"}],
+    }
+    body = trends(project, {"series": [pageviews()], "dateRange": {"date_from": "-7d"}}, filters_override=override)
+    assert body.json()["results"][0]["data"] == [0, 0, 1]
+
+
+@pytest.mark.clickhouse
+def test_person_breakdown_and_series_labels(project: Any) -> None:
+    load(project.team.pk)
+    for distinct_id, plan in (("u1", "pro"), ("u2", "free"), ("u3", "pro")):
+        insert_person(project.team.pk, [distinct_id], {"plan": plan}, version=1)
+    node = {
+        "series": [pageviews()],
+        "dateRange": JAN_7_9,
+        "breakdownFilter": {"breakdown": "plan", "breakdown_type": "person"},
+    }
+    got = [(item["breakdown_value"], item["data"]) for item in results(project, node)]
+    assert got == [("pro", [2, 0, 2]), ("free", [1, 1, 0])]
+    node = {
+        "series": [pageviews(), pageviews("dau", custom_name="Users")],
+        "dateRange": JAN_7_9,
+        "breakdownFilter": {**BREAKDOWN, "breakdown_limit": 1},
+    }
+    labels = [item["label"] for item in results(project, node)]
+    assert labels == [
+        "$pageview - Chrome",
+        "$pageview - $$_posthog_breakdown_other_$$",
+        "Users - Chrome",
+        "Users - $$_posthog_breakdown_other_$$",
+    ]
