@@ -2,8 +2,9 @@
 
 Each series (an EventsNode, `query.kinds.series`) becomes HogQL over `events` grouped by the interval start
 (`QueryDateRange.bucket_expr`, team timezone) and run by `hogql_execute`; the rows are laid on the zero-filled
-grid of `QueryDateRange` (`days`, `labels`). `weekly_active`/`monthly_active` read persons per interval from 7/30
-days before the first bucket and count, per bucket, the persons active in the trailing window ending with it.
+grid of `QueryDateRange` (`days`, `labels`). `weekly_active`/`monthly_active` read from 7/30 days before the first
+bucket and count each event for every bucket whose trailing 7/30-day window holds it (`arrayJoin(range(n))`
+interval shifts), so the distinct persons per bucket are counted by ClickHouse.
 
 - Total-value displays (`BoldNumber`, `ActionsPie`, `ActionsTable`, `ActionsBarValue`, `WorldMap`,
   `CalendarHeatmap`): one aggregate over the whole range → `aggregated_value`, `data: []`, `count: 0`.
@@ -229,37 +230,44 @@ class _Runner:
             return text
         return call("if", exp.In(this=text.copy(), expressions=[_str(v) for v in top]), text, _str(BREAKDOWN_OTHER))
 
+    def _first_bucket_only(self, math: str) -> bool:
+        """Cumulative `dau` counts each person in its first active bucket only."""
+        return self.cumulative and math == "dau"
+
     def _select(
         self, series: dict[str, Any], math: str, date_range: QueryDateRange, top: list[str] | None
     ) -> exp.Select:
-        """Columns: [bucket], [breakdown value], aggregate (or person id for the active-users maths)."""
-        active = not self.total_value and (math in ACTIVE_WINDOW_DAYS or self._first_bucket_only(math))
-        columns: list[exp.Expression] = []
-        groups: list[exp.Expression] = []
-        if not self.total_value:
-            columns.append(exp.alias_(date_range.bucket_expr(), "bucket"))
-            groups.append(exp.column("bucket"))
-        if self.breakdown:
-            columns.append(exp.alias_(self._breakdown_expr(top), "breakdown_value"))
-            groups.append(exp.column("breakdown_value"))
-        if active:
-            columns.append(exp.alias_(exp.column("person_id"), "actor"))
-            groups.append(exp.column("actor"))
-        else:
-            columns.append(exp.alias_(aggregation(series, math), "total"))
+        """Columns: [bucket start], [breakdown value], the aggregate; grouped by the others."""
         conditions = series_where(
             series, self.query, property_types=self.property_types, timezone=self.timezone, now=self.now
         )
-        if active and math in ACTIVE_WINDOW_DAYS:
-            lower = date_range.first_bucket_start - dt.timedelta(days=ACTIVE_WINDOW_DAYS[math])
+        value = self._breakdown_expr(top) if self.breakdown else None
+        if self.total_value:
+            conditions.append(date_range.range_condition(from_bucket_start=False))
+            return _grouped(None, value, aggregation(series, math), conditions)
+        if math in ACTIVE_WINDOW_DAYS:
+            # an event counts for every bucket whose trailing window holds it: its own and the next ones
+            window = dt.timedelta(days=ACTIVE_WINDOW_DAYS[math])
+            steps = int(window / _INTERVAL_LENGTH[date_range.interval])
+            shift = call(f"toInterval{date_range.interval.capitalize()}", call("arrayJoin", call("range", _int(steps))))
+            bucket = exp.Add(this=date_range.bucket_expr(), expression=shift)
+            lower = date_range.first_bucket_start - window
             conditions.append(exp.GTE(this=exp.column("timestamp"), expression=_moment(lower)))
             conditions.append(exp.LTE(this=exp.column("timestamp"), expression=_moment(date_range.date_to)))
-        else:
-            conditions.append(date_range.range_condition(from_bucket_start=not self.total_value))
-        select = exp.select(*columns).from_("events").where(exp.and_(*conditions, copy=False), copy=False)
-        if groups:
-            select = select.group_by(*groups, copy=False)
-        return select
+            return _grouped(bucket, value, aggregation(series, math), conditions)
+        conditions.append(date_range.range_condition())
+        if self._first_bucket_only(math):
+            first = exp.alias_(call("min", date_range.bucket_expr()), "bucket")
+            columns = [exp.alias_(exp.column("person_id"), "actor"), first]
+            groups = [exp.column("actor")]
+            if value is not None:
+                columns.append(exp.alias_(value, "breakdown_value"))
+                groups.append(exp.column("breakdown_value"))
+            inner = exp.select(*columns).from_("events").where(exp.and_(*conditions, copy=False), copy=False)
+            inner = inner.group_by(*groups, copy=False)
+            outer_value = exp.column("breakdown_value") if value is not None else None
+            return _grouped(exp.column("bucket"), outer_value, exp.Anonymous(this="count", expressions=[]), [], inner)
+        return _grouped(date_range.bucket_expr(), value, aggregation(series, math), conditions)
 
     def _values(
         self, series: dict[str, Any], math: str, date_range: QueryDateRange, top: list[str] | None
@@ -270,41 +278,16 @@ class _Runner:
         out: dict[str, list[float]] = {}
         if not self.breakdown and not rows:
             out[""] = [0] * width
-        if not self.total_value and math in ACTIVE_WINDOW_DAYS:
-            return self._active(rows, math, date_range)
-        if not self.total_value and self._first_bucket_only(math):
-            return self._first_active(rows, date_range)
         for row in rows:
             row = list(row)
             index = 0
             if not self.total_value:
                 index = date_range.bucket_index(row.pop(0))
-                if index is None:
+                if index is None:  # an active-users window reaching past the grid
                     continue
             key = row.pop(0) if self.breakdown else ""
             data = out.setdefault(key, [0] * width)
             data[index] = _number(row[0])
-        return out
-
-    def _first_bucket_only(self, math: str) -> bool:
-        """Cumulative `dau` counts each person in its first active bucket only."""
-        return self.cumulative and math == "dau"
-
-    def _first_active(self, rows: list[Any], date_range: QueryDateRange) -> dict[str, list[float]]:
-        first: dict[str, dict[Any, int]] = {}
-        for row in rows:
-            row = list(row)
-            index = date_range.bucket_index(row.pop(0))
-            key = row.pop(0) if self.breakdown else ""
-            actors = first.setdefault(key, {})
-            if index is not None:
-                actors[row[0]] = min(index, actors.get(row[0], index))
-        out: dict[str, list[float]] = {}
-        for key, actors in (first or {"": {}}).items():
-            data = [0] * len(date_range.buckets)
-            for index in actors.values():
-                data[index] += 1
-            out[key] = data
         return out
 
     def _shape_data(self, data: list[float]) -> list[float]:
@@ -315,24 +298,6 @@ class _Runner:
         if self.cumulative:
             data = list(itertools.accumulate(data))
         return data
-
-    def _active(self, rows: list[Any], math: str, date_range: QueryDateRange) -> dict[str, list[float]]:
-        """Per bucket: the persons with an event in the `window` days ending with the bucket's end."""
-        window = dt.timedelta(days=ACTIVE_WINDOW_DAYS[math])
-        seen: dict[str, list[tuple[dt.datetime, Any]]] = {}
-        for row in rows:
-            row = list(row)
-            start = _aware(row.pop(0), date_range)
-            key = row.pop(0) if self.breakdown else ""
-            seen.setdefault(key, []).append((start, row[0]))
-        out: dict[str, list[float]] = {}
-        for key, items in (seen or {"": []}).items():
-            data = []
-            for bucket in date_range.buckets:
-                lower = bucket.end - window
-                data.append(len({actor for start, actor in items if lower <= start < bucket.end}))
-            out[key] = data
-        return out
 
     def _series_values(self, series: dict[str, Any], math: str, date_range: QueryDateRange) -> dict[str, list[float]]:
         values = self._values(series, math, date_range, None)
@@ -478,6 +443,37 @@ class _Runner:
         }
 
 
+_INTERVAL_LENGTH = {"minute": dt.timedelta(minutes=1), "hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1)}
+
+
+def _grouped(
+    bucket: exp.Expression | None,
+    value: exp.Expression | None,
+    aggregate: exp.Expression,
+    conditions: list[exp.Expression],
+    source: exp.Select | None = None,
+) -> exp.Select:
+    """SELECT [bucket], [breakdown_value], aggregate FROM events (or a subquery) WHERE … GROUP BY the others."""
+    columns, groups = [], []
+    if bucket is not None:
+        columns.append(exp.alias_(bucket, "bucket_start"))
+        groups.append(exp.column("bucket_start"))
+    if value is not None:
+        columns.append(exp.alias_(value, "breakdown_value"))
+        groups.append(exp.column("breakdown_value"))
+    columns.append(exp.alias_(aggregate, "total"))
+    select = exp.select(*columns).from_(source.subquery() if source is not None else "events")
+    if conditions:
+        select = select.where(exp.and_(*conditions, copy=False), copy=False)
+    if groups:
+        select = select.group_by(*groups, copy=False)
+    return select
+
+
+def _int(value: int) -> exp.Expression:
+    return exp.Literal.number(value)
+
+
 def _str(value: str) -> exp.Expression:
     return exp.Literal.string(value)
 
@@ -494,17 +490,6 @@ def _number(value: Any) -> float | int:
         return value
     number = float(value)
     return number if number == number and number not in (float("inf"), float("-inf")) else 0
-
-
-def _aware(value: Any, date_range: QueryDateRange) -> dt.datetime:
-    """A bucket start from a result row (datetime, date or ISO text) → aware, team timezone."""
-    if isinstance(value, str):
-        value = dt.date.fromisoformat(value) if len(value) == 10 else dt.datetime.fromisoformat(value)
-    if not isinstance(value, dt.datetime):
-        value = dt.datetime.combine(value, dt.time())
-    if value.tzinfo is None:
-        return value.replace(tzinfo=date_range.zone)
-    return value.astimezone(date_range.zone)
 
 
 def run_trends_query(team: Team, query: dict[str, Any], limit_context: str) -> dict[str, Any]:

@@ -140,6 +140,8 @@ def test_tv3_weekly_active_reads_before_the_range(project: Any) -> None:
     date_range = {"date_from": "2024-01-06", "date_to": "2024-01-09"}
     wau, dau = results(project, {"series": [pageviews("weekly_active"), pageviews("dau")], "dateRange": date_range})
     assert wau["data"] == [2, 2, 2, 3] and dau["data"] == [0, 0, 1, 1]
+    [mau] = results(project, {"series": [pageviews("monthly_active")], "dateRange": date_range})
+    assert mau["data"] == [2, 2, 3, 4]
     [weekly] = results(project, {"series": [pageviews("weekly_active")], "interval": "week", "dateRange": date_range})
     assert weekly["action"]["math"] == "dau" and weekly["data"] == [2, 2]  # weeks of 31 Dec and 7 Jan: u2 | u3, u4
 
