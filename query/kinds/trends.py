@@ -28,7 +28,9 @@ from sqlglot import exp
 from posthog_clone.accounts.models import Team
 from query.dates import DateRangeError, QueryDateRange, validate_interval
 from query.hogql.ast import call
+from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import to_hogql
+from query.hogql.passes.limits import LIMIT_CONTEXTS
 from query.kinds.base import QueryKind, StrictSerializer
 from query.kinds.formula import FormulaError, evaluate, formula_nodes, parse_formula
 from query.kinds.series import (
@@ -53,6 +55,7 @@ BREAKDOWN_OTHER = "$$_posthog_breakdown_other_$$"
 BREAKDOWN_LIMIT = 25
 WORLD_MAP_BREAKDOWN_LIMIT = 300
 BREAKDOWN_TYPES = ("event", "person")
+MAX_ROWS = LIMIT_CONTEXTS["query"].maximum
 
 
 def _date_range(team_tz: str, week_start_day: int | None, query: dict[str, Any], **kwargs: Any) -> QueryDateRange:
@@ -203,21 +206,27 @@ class _Runner:
         )
 
     def _earliest(self) -> dt.datetime | None:
-        result = self._execute(exp.select(call("min", exp.column("timestamp"))).from_("events"))
-        value = result.results[0][0] if result.results else None
-        if not isinstance(value, dt.datetime) or value.year < 1971:
+        """The project's first event (for `date_from: "all"`)."""
+        select = exp.select(call("min", exp.column("timestamp"))).from_("events")
+        result = hogql_execute(team=self.team, query=to_hogql(select), limit_context=self.limit_context, limit=1)
+        value = result.results[0][0] if result.results else None  # ISO text ("…Z"), as results carry DateTimes
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if not isinstance(value, dt.datetime) or value.year < 1971:  # min() of no rows is the epoch
             return None
         return value
 
     def _execute(self, select: exp.Select) -> Any:
         text = to_hogql(select)
-        result = hogql_execute(team=self.team, query=text, limit_context=self.limit_context, limit=self._row_limit())
+        result = hogql_execute(team=self.team, query=text, limit_context=self.limit_context, limit=MAX_ROWS)
+        if result.hasMore:  # never answer with numbers from a cut result
+            raise HogQLQueryError(
+                f"The trend has more than {MAX_ROWS} points (buckets x breakdown values): narrow the date range, "
+                "use a longer interval or a breakdown with fewer values"
+            )
         self.hogql.append(result.hogql)
         self.timings.extend(result.timings)
         return result
-
-    def _row_limit(self) -> int:
-        return 50000
 
     # -- one series
 

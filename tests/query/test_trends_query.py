@@ -371,3 +371,18 @@ def test_person_breakdown_and_series_labels(project: Any) -> None:
         "Users - Chrome",
         "Users - $$_posthog_breakdown_other_$$",
     ]
+
+
+@pytest.mark.clickhouse
+def test_date_from_all_starts_at_the_first_event(project: Any) -> None:
+    load(project.team.pk)
+    [item] = results(project, {"series": [pageviews()], "dateRange": {"date_from": "all", "date_to": "2024-01-09"}})
+    assert item["days"] == ["2024-01-06", "2024-01-07", "2024-01-08", "2024-01-09"] and item["data"] == [1, 3, 1, 2]
+
+
+@pytest.mark.clickhouse
+def test_a_cut_result_is_a_400_not_wrong_numbers(project: Any, monkeypatch: Any) -> None:
+    load(project.team.pk)
+    monkeypatch.setattr("query.kinds.trends.MAX_ROWS", 3)  # 4 (day, browser) points below
+    response = trends(project, {"series": [pageviews()], "dateRange": JAN_7_9, "breakdownFilter": BREAKDOWN})
+    assert response.status_code == 400 and "more than 3 points" in response.json()["detail"]
