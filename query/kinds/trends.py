@@ -338,7 +338,7 @@ class _Runner:
         compare_label: str | None,
     ) -> dict[str, Any]:
         name = series_name(series)
-        label = series.get("custom_name") or name
+        label = name  # custom_name stays in action.custom_name (the UI shows it)
         if self.breakdown:
             label = breakdown_value if len(self.query["series"]) == 1 else f"{label} - {breakdown_value}"
         item: dict[str, Any] = {

@@ -365,13 +365,18 @@ def test_person_breakdown_and_series_labels(project: Any) -> None:
         "dateRange": JAN_7_9,
         "breakdownFilter": {**BREAKDOWN, "breakdown_limit": 1},
     }
-    labels = [item["label"] for item in results(project, node)]
-    assert labels == [
+    items = results(project, node)
+    assert [item["label"] for item in items] == [
         "$pageview - Chrome",
         "$pageview - $$_posthog_breakdown_other_$$",
-        "Users - Chrome",
-        "Users - $$_posthog_breakdown_other_$$",
+        "$pageview - Chrome",
+        "$pageview - $$_posthog_breakdown_other_$$",
     ]
+    assert [item["action"]["custom_name"] for item in items] == [None, None, "Users", "Users"]
+    pie = {"series": [pageviews()], "dateRange": JAN_7_9, "breakdownFilter": BREAKDOWN}
+    pie["trendsFilter"] = {"display": "ActionsPie"}
+    got = [(item["breakdown_value"], item["aggregated_value"]) for item in results(project, pie)]
+    assert got == [("Chrome", 3), ("Firefox", 1), ("Safari", 1), ("$$_posthog_breakdown_null_$$", 1)]
 
 
 @pytest.mark.clickhouse
