@@ -15,6 +15,7 @@ objects are then read with two more HogQL queries (the persons, and their distin
 - Order: `orderBy` (`person` sorts by the display name: email, name, username, then the id); else `count()`
   DESC if selected, the first aggregate DESC, `created_at` DESC if selected, the first column ASC; the person
   id breaks ties so pages neither overlap nor skip.
+- `PersonsQuery` (the 2023 name) is the same kind.
 - `source` (InsightActorsQuery and friends: the people behind an insight data point) is a 400 until the
   insight kinds exist.
 """
@@ -120,6 +121,12 @@ class ActorsQuerySerializer(StrictSerializer):
                 "persons list (no source) is"
             )
         return value
+
+
+class PersonsQuerySerializer(ActorsQuerySerializer):
+    """`PersonsQuery`: ActorsQuery's 2023 name, still sent by old clients."""
+
+    kind = serializers.ChoiceField(choices=["PersonsQuery"], help_text='Query kind: "PersonsQuery" (= ActorsQuery).')
 
 
 class ActorsQueryResponseSerializer(serializers.Serializer):
@@ -346,6 +353,14 @@ def actors_overrides(query: dict[str, Any], body: dict[str, Any]) -> dict[str, A
 ACTORS_QUERY = QueryKind(
     name="ActorsQuery",
     request=ActorsQuerySerializer,
+    response=ActorsQueryResponseSerializer,
+    run=run_actors_query,
+    apply_overrides=actors_overrides,
+)
+
+PERSONS_QUERY = QueryKind(
+    name="PersonsQuery",
+    request=PersonsQuerySerializer,
     response=ActorsQueryResponseSerializer,
     run=run_actors_query,
     apply_overrides=actors_overrides,

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from posthog import Posthog
+from posthog import request as posthog_request
 
 from tests.auth_matrix import assert_auth_matrix
 from tests.query.conftest import insert_person, query_url
@@ -263,15 +266,20 @@ def test_aggregates_group_by_the_other_columns(project: Any) -> None:
     assert default_order["results"] == [[5]]
 
 
+@pytest.fixture
+def sdk_connections_closed() -> Iterator[None]:
+    yield
+    posthog_request._get_session().close()  # a kept-alive connection would outlive the live server's database
+
+
 @pytest.mark.clickhouse
+@pytest.mark.usefixtures("sdk_connections_closed")
 def test_persons_made_by_capture_and_ingestion(live_server: Any, project: Any, other_project: Any) -> None:
     """identify / $set through capture and the ingestion worker: the person, its merged distinct ids and
     properties are listed, searchable and filterable; the other project's same distinct id is not."""
     if not _pipeline_ready():
         pytest.skip("capture (/batch/) or ingestion.worker.flush is not there yet")
-    from posthog import Posthog
-
-    from ingestion.worker import flush
+    from ingestion.worker import flush  # only once the pipeline exists (checked above)
 
     sdk = Posthog(project.team.api_token, host=live_server.url, sync_mode=True, max_retries=0)
     sdk.capture("$pageview", distinct_id="anon-9")
@@ -435,3 +443,15 @@ def test_auth_matrix(project: Any, other_project: Any) -> None:
     assert_auth_matrix(
         project, other_project, "POST", f"{query_url(project)}ActorsQuery/", scope="query:read", data=payload
     )
+
+
+@pytest.mark.clickhouse
+def test_persons_query_is_the_old_name_of_actors_query(project: Any) -> None:
+    ids = load(project.team.pk)
+    node = {"kind": "PersonsQuery", "select": ["person", "properties.k"], "search": "bob"}
+    response = project.client().post(query_url(project), {"query": node}, format="json")
+    by_path = project.client().post(f"{query_url(project)}PersonsQuery/", {"query": node}, format="json")
+    assert response.status_code == 200, response.content
+    [[obj, k]] = response.json()["results"]
+    assert (obj["id"], obj["distinct_ids"], k) == (ids["p2"], ["bob"], "p2")
+    assert by_path.status_code == 200 and by_path.json()["results"] == response.json()["results"]
