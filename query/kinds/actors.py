@@ -198,7 +198,7 @@ def _order_item(text: str) -> exp.Ordered:
     return item
 
 
-def _default_order(texts: list[str], columns: list[exp.Expression], aggregates: list[bool]) -> list[exp.Ordered]:
+def _default_order(columns: list[exp.Expression], aggregates: list[bool]) -> list[exp.Ordered]:
     def unalias(node: exp.Expression) -> exp.Expression:
         return (node.this if isinstance(node, exp.Alias) else node).copy()
 
@@ -253,7 +253,7 @@ def build_actors_select(
         group = [node for node in group if any(isinstance(n, exp.Column) for n in node.walk())]
         if group:
             select = select.group_by(*group, copy=False)
-    order = [_order_item(text) for text in query.get("orderBy") or []] or _default_order(texts, columns, aggregates)
+    order = [_order_item(text) for text in query.get("orderBy") or []] or _default_order(columns, aggregates)
     if not any(aggregates):
         order.append(exp.Ordered(this=exp.column("id")))  # ties: pages neither overlap nor skip
     if order:

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from posthog import Posthog
 from posthog import request as posthog_request
 
+from definitions.models import PropertyDefinition
 from tests.auth_matrix import assert_auth_matrix
 from tests.query.conftest import insert_person, query_url
 from tests.query.test_sdk_pipeline import _pipeline_ready
@@ -310,6 +313,17 @@ def test_persons_made_by_capture_and_ingestion(live_server: Any, project: Any, o
     assert filtered == [["nine@example.com"]]
 
 
+@pytest.mark.clickhouse
+def test_a_numeric_person_property_compares_as_a_number(project: Any) -> None:
+    load(project.team.pk)
+    node = {"select": ["properties.k"], "properties": [{**person("age"), "operator": "gt", "value": 9}]}
+    as_text = actors_query(project, node).json()["results"]  # "25", "30", "41" > "9" is false as strings
+    PropertyDefinition.objects.create(team=project.team, name="age", property_type="Numeric", type=2)
+    cache.clear()  # property types are cached per project for half a minute
+    as_number = actors_query(project, node, refresh="force_blocking").json()["results"]
+    assert (as_text, as_number) == ([], [["p1"], ["p2"], ["p3"]])
+
+
 # ---------------------------------------------------------------------------------------------------
 # the endpoint's machinery, as for HogQLQuery
 
@@ -331,6 +345,34 @@ def test_results_are_cached_until_refreshed(project: Any) -> None:
     assert set(fresh) == ENVELOPE_KEYS and fresh["timezone"] == "UTC" and fresh["query_status"] is None
     other_search = actors_query(project, {**node, "search": "b"}).json()
     assert other_search["cache_key"] != first["cache_key"] and other_search["results"] == [["b"]]
+
+
+def _poll(project: Any, query_id: str, timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = project.client().get(f"{query_url(project)}{query_id}/")
+        if response.status_code != 202 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.05)
+
+
+@pytest.mark.clickhouse
+def test_async_round_trip_and_cache(project: Any, other_project: Any) -> None:
+    load(project.team.pk)
+    load(other_project.team.pk, theirs=True)
+    node = {"select": ["properties.k"], "search": "bob"}
+
+    started = actors_query(project, node, refresh="async", client_query_id="actors-1")
+
+    assert started.status_code == 202, started.content
+    assert started.json()["query_status"]["id"] == "actors-1"
+    done = _poll(project, "actors-1")
+    assert done.status_code == 200, done.content
+    final = done.json()["query_status"]
+    assert final["complete"] is True and final["error"] is False
+    assert final["results"]["results"] == [["p2"]] and final["results"]["missing_actors_count"] == 0
+    again = actors_query(project, node, refresh="lazy_async")
+    assert again.status_code == 200 and again.json()["is_cached"] is True and again.json()["results"] == [["p2"]]
 
 
 # ---------------------------------------------------------------------------------------------------
