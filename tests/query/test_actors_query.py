@@ -243,6 +243,17 @@ def test_default_select_and_the_person_object(project: Any) -> None:
 
 
 @pytest.mark.clickhouse
+def test_created_at_is_in_the_project_timezone(project: Any) -> None:
+    project.team.timezone = "America/New_York"
+    project.team.save()
+    load(project.team.pk)
+    body = actors_query(project, {"search": "bob"}).json()
+    [[obj, _, created_at, _]] = body["results"]
+    assert created_at == obj["created_at"] == "2024-01-02T05:00:00-05:00"
+    assert body["timezone"] == "America/New_York"
+
+
+@pytest.mark.clickhouse
 def test_search_by_whole_person_id_and_select_expressions(project: Any) -> None:
     ids = load(project.team.pk)
     fragment = f" {ids['p2'].upper()} "  # a whole id, any case
