@@ -47,7 +47,7 @@ def response_schema() -> PolymorphicProxySerializer:
     """The 200 body: the response of the node's kind (anyOf: the shapes overlap, see _QuerySchema)."""
     return PolymorphicProxySerializer(
         component_name=RESPONSE_COMPONENT,
-        serializers=[kind.response for kind in KINDS.values()],
+        serializers=list(dict.fromkeys(kind.response for kind in KINDS.values())),  # aliases share one
         resource_type_field_name=None,
     )
 

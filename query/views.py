@@ -83,8 +83,7 @@ class QueryViewSet(TeamScopedViewSet):
         request=QueryRequestSerializer,
         responses={202: QueryAsyncStartedSerializer},
         summary="Run a query",
-        description="Run a query node (HogQLQuery, EventsQuery, TrendsQuery) for this project; async refresh modes "
-        "answer 202.",
+        description=f"Run a query node ({', '.join(KINDS)}) for this project; async refresh modes answer 202.",
     )
     def create(self, request: Request, **kwargs: Any) -> Response:
         return self._run(request)

@@ -4,6 +4,7 @@ calls `query.runner.hogql_execute`, and an overrides hook; then one line in `KIN
 
 from __future__ import annotations
 
+from query.kinds.actors import ACTORS_QUERY, PERSONS_QUERY
 from query.kinds.base import EXTRA_INPUTS, QueryKind
 from query.kinds.events import EVENTS_QUERY
 from query.kinds.hogql import HOGQL_QUERY
@@ -11,7 +12,9 @@ from query.kinds.trends import TRENDS_QUERY
 
 __all__ = ["EXTRA_INPUTS", "KINDS", "QueryKind", "unknown_kind_message"]
 
-KINDS: dict[str, QueryKind] = {kind.name: kind for kind in (HOGQL_QUERY, EVENTS_QUERY, TRENDS_QUERY)}
+KINDS: dict[str, QueryKind] = {
+    kind.name: kind for kind in (HOGQL_QUERY, EVENTS_QUERY, TRENDS_QUERY, ACTORS_QUERY, PERSONS_QUERY)
+}
 
 
 def unknown_kind_message(kind: object) -> str:

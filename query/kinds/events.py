@@ -96,7 +96,7 @@ def parse_order(text: str) -> exp.Ordered:
     return item
 
 
-def _fragments(values: list[str] | None, parse: Any) -> list[Any]:
+def parse_fragments(values: list[str] | None, parse: Any) -> list[Any]:
     """Parse each item; a ValidationError names the index of the first bad one (attr `query__where__1`)."""
     parsed = []
     for i, text in enumerate(values or []):
@@ -107,7 +107,7 @@ def _fragments(values: list[str] | None, parse: Any) -> list[Any]:
     return parsed
 
 
-def _is_aggregate(node: exp.Expression) -> bool:
+def is_aggregate(node: exp.Expression) -> bool:
     for item in node.walk():
         if isinstance(item, exp.AggFunc) and not isinstance(item, exp.AnonymousAggFunc):
             return True
@@ -185,15 +185,15 @@ class EventsQuerySerializer(StrictSerializer):
     response = serializers.DictField(required=False, allow_null=True, help_text="Ignored.")
 
     def validate_select(self, value: list[str]) -> list[str]:
-        _fragments(value, lambda text: parse_expression(text, allow_alias=True))
+        parse_fragments(value, lambda text: parse_expression(text, allow_alias=True))
         return value
 
     def validate_where(self, value: list[str] | None) -> list[str] | None:
-        _fragments(value, parse_expression)
+        parse_fragments(value, parse_expression)
         return value
 
     def validate_orderBy(self, value: list[str] | None) -> list[str] | None:  # noqa: N802
-        _fragments(value, parse_order)
+        parse_fragments(value, parse_order)
         return value
 
     def _date(self, value: str | None, *, allow_all: bool) -> str | None:
@@ -324,12 +324,12 @@ def build_events_select(
     parsed = [parse_expression(text, allow_alias=True) for text in texts]
     specials = [_special(node) for node in parsed]
     columns = [_special_expr(kind) if kind else node for node, kind in zip(parsed, specials, strict=True)]
-    aggregates = [kind is None and _is_aggregate(node) for node, kind in zip(parsed, specials, strict=True)]
+    aggregates = [kind is None and is_aggregate(node) for node, kind in zip(parsed, specials, strict=True)]
 
     conditions: list[exp.Expression] = []
     having: list[exp.Expression] = []
     for node in (parse_expression(text) for text in query.get("where") or []):
-        (having if _is_aggregate(node) else conditions).append(node)
+        (having if is_aggregate(node) else conditions).append(node)
     after = query.get("after") or DEFAULT_AFTER
     if after != "all":
         conditions.append(exp.GT(this=_column("timestamp"), expression=_when(after, timezone, now)))

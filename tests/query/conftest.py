@@ -54,13 +54,19 @@ def insert_events(team_id: int, events: list[dict[str, Any]]) -> list[str]:
 
 
 def insert_person(
-    team_id: int, distinct_ids: list[str], properties: dict[str, Any], *, version: int = 0, deleted: bool = False
+    team_id: int,
+    distinct_ids: list[str],
+    properties: dict[str, Any],
+    *,
+    version: int = 0,
+    deleted: bool = False,
+    created_at: dt.datetime | None = None,
 ) -> str:
     person_id = str(uuid.uuid4())
-    now = dt.datetime.now(dt.UTC)
+    created = (created_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     person = {
         "id": person_id,
-        "created_at": now.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
+        "created_at": created.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
         "team_id": team_id,
         "properties": json.dumps(properties),
         "is_identified": 1,
