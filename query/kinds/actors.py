@@ -33,7 +33,7 @@ from sqlglot import exp
 from posthog_clone.accounts.models import Team
 from query.hogql.ast import call
 from query.hogql.parser import to_hogql
-from query.kinds.base import QueryKind, StrictSerializer
+from query.kinds.base import CachedResponseSerializer, QueryKind, StrictSerializer
 from query.kinds.events import FragmentError, is_aggregate, parse_expression, parse_fragments, parse_order
 from query.properties import property_filters_to_expr
 from query.property_serializers import PropertyFiltersField
@@ -129,7 +129,7 @@ class PersonsQuerySerializer(ActorsQuerySerializer):
     kind = serializers.ChoiceField(choices=["PersonsQuery"], help_text='Query kind: "PersonsQuery" (= ActorsQuery).')
 
 
-class ActorsQueryResponseSerializer(serializers.Serializer):
+class ActorsQueryResponseSerializer(CachedResponseSerializer):
     columns = serializers.ListField(child=serializers.CharField(), help_text="The `select` items, as sent.")
     types = serializers.ListField(child=serializers.CharField(), help_text="ClickHouse type of each column.")
     results = serializers.ListField(child=serializers.JSONField(), help_text="Rows; `person` columns are objects.")
@@ -142,12 +142,6 @@ class ActorsQueryResponseSerializer(serializers.Serializer):
         child=serializers.DictField(), help_text='[{"k": step, "t": seconds}]; "." is total.'
     )
     modifiers = serializers.DictField(help_text="Effective modifiers (echoed).")
-    cache_key = serializers.CharField(help_text="Key of the cached result.")
-    is_cached = serializers.BooleanField(help_text="Served from cache.")
-    last_refresh = serializers.DateTimeField(help_text="When the result was computed.")
-    next_allowed_client_refresh = serializers.DateTimeField(help_text="Before this, refreshes serve the cache.")
-    timezone = serializers.CharField(help_text="The project timezone used for DateTimes.")
-    query_status = serializers.JSONField(allow_null=True, help_text="Async status (null for blocking runs).")
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -43,3 +43,14 @@ class QueryKind:
     response: type[serializers.Serializer]
     run: Runner
     apply_overrides: Overrides
+
+
+# The cache and status fields every kind's response carries (query/services.py fills them). A comment, not a
+# docstring: the spec would give each kind's response that text as its description.
+class CachedResponseSerializer(serializers.Serializer):
+    cache_key = serializers.CharField(help_text="Key of the cached result.")
+    is_cached = serializers.BooleanField(help_text="Served from cache.")
+    last_refresh = serializers.DateTimeField(help_text="When the result was computed.")
+    next_allowed_client_refresh = serializers.DateTimeField(help_text="Before this, refreshes serve the cache.")
+    timezone = serializers.CharField(help_text="The project timezone used for DateTimes.")
+    query_status = serializers.JSONField(allow_null=True, help_text="Async status (null for blocking runs).")

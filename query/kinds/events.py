@@ -33,7 +33,7 @@ from query.hogql.ast import call
 from query.hogql.errors import HogQLSyntaxError
 from query.hogql.functions import lookup
 from query.hogql.parser import PLACEHOLDER_FUNCTION, parse_select, to_hogql
-from query.kinds.base import QueryKind, StrictSerializer
+from query.kinds.base import CachedResponseSerializer, QueryKind, StrictSerializer
 from query.properties import property_filters_to_expr
 from query.property_serializers import PropertyFiltersField
 from query.runner import hogql_execute
@@ -235,7 +235,7 @@ class EventsQuerySerializer(StrictSerializer):
         return value
 
 
-class EventsQueryResponseSerializer(serializers.Serializer):
+class EventsQueryResponseSerializer(CachedResponseSerializer):
     columns = serializers.ListField(child=serializers.CharField(), help_text="The `select` items, as sent.")
     types = serializers.ListField(child=serializers.CharField(), help_text="ClickHouse type of each column.")
     results = serializers.ListField(
@@ -249,12 +249,6 @@ class EventsQueryResponseSerializer(serializers.Serializer):
         child=serializers.DictField(), help_text='[{"k": step, "t": seconds}]; "." is total.'
     )
     modifiers = serializers.DictField(help_text="Effective modifiers (echoed).")
-    cache_key = serializers.CharField(help_text="Key of the cached result.")
-    is_cached = serializers.BooleanField(help_text="Served from cache.")
-    last_refresh = serializers.DateTimeField(help_text="When the result was computed.")
-    next_allowed_client_refresh = serializers.DateTimeField(help_text="Before this, refreshes serve the cache.")
-    timezone = serializers.CharField(help_text="The project timezone used for DateTimes.")
-    query_status = serializers.JSONField(allow_null=True, help_text="Async status (null for blocking runs).")
 
 
 # ---------------------------------------------------------------------------------------------------

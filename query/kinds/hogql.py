@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from posthog_clone.accounts.models import Team
-from query.kinds.base import QueryKind, StrictSerializer
+from query.kinds.base import CachedResponseSerializer, QueryKind, StrictSerializer
 from query.runner import hogql_execute, variable_values
 
 
@@ -28,7 +28,7 @@ class HogQLQuerySerializer(StrictSerializer):
     response = serializers.DictField(required=False, allow_null=True, help_text="Ignored.")
 
 
-class HogQLQueryResponseSerializer(serializers.Serializer):
+class HogQLQueryResponseSerializer(CachedResponseSerializer):
     results = serializers.ListField(child=serializers.JSONField(), help_text="Rows, each a list of values.")
     columns = serializers.ListField(child=serializers.CharField(), help_text="HogQL-side column names.")
     types = serializers.ListField(
@@ -46,12 +46,6 @@ class HogQLQueryResponseSerializer(serializers.Serializer):
     )
     limit = serializers.IntegerField(allow_null=True, help_text="Page size when the query had no LIMIT.")
     offset = serializers.IntegerField(allow_null=True, help_text="Page offset when the query had no LIMIT.")
-    cache_key = serializers.CharField(help_text="Key of the cached result.")
-    is_cached = serializers.BooleanField(help_text="Served from cache.")
-    last_refresh = serializers.DateTimeField(help_text="When the result was computed.")
-    next_allowed_client_refresh = serializers.DateTimeField(help_text="Before this, refreshes serve the cache.")
-    timezone = serializers.CharField(help_text="The project timezone used for DateTimes.")
-    query_status = serializers.JSONField(allow_null=True, help_text="Async status (null for blocking runs).")
 
 
 def run_hogql_query(team: Team, query: dict[str, Any], limit_context: str) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from query.hogql.ast import call
 from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import to_hogql
 from query.hogql.passes.limits import LIMIT_CONTEXTS
-from query.kinds.base import QueryKind, StrictSerializer
+from query.kinds.base import CachedResponseSerializer, QueryKind, StrictSerializer
 from query.kinds.formula import FormulaError, evaluate, formula_nodes, parse_formula
 from query.kinds.series import (
     ACTIVE_WINDOW_DAYS,
@@ -154,7 +154,7 @@ class TrendsQuerySerializer(StrictSerializer):
         return attrs
 
 
-class TrendsQueryResponseSerializer(serializers.Serializer):
+class TrendsQueryResponseSerializer(CachedResponseSerializer):
     results = serializers.ListField(
         child=serializers.DictField(),
         help_text="One item per series (x breakdown value x period): data, labels, days (one per bucket), count "
@@ -170,12 +170,6 @@ class TrendsQueryResponseSerializer(serializers.Serializer):
     error = serializers.CharField(allow_blank=True, help_text='Always "".')
     resolved_date_range = serializers.DictField(help_text='{"date_from", "date_to"} (ISO, team timezone).')
     modifiers = serializers.DictField(help_text="Effective modifiers (echoed).")
-    cache_key = serializers.CharField(help_text="Key of the cached result.")
-    is_cached = serializers.BooleanField(help_text="Served from cache.")
-    last_refresh = serializers.DateTimeField(help_text="When the result was computed.")
-    next_allowed_client_refresh = serializers.DateTimeField(help_text="Before this, refreshes serve the cache.")
-    timezone = serializers.CharField(help_text="The project timezone used for DateTimes.")
-    query_status = serializers.JSONField(allow_null=True, help_text="Async status (null for blocking runs).")
 
 
 # ---------------------------------------------------------------------------------------------------
