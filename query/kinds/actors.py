@@ -23,7 +23,6 @@ objects are then read with two more HogQL queries (the persons, and their distin
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from typing import Any
 
@@ -34,7 +33,15 @@ from posthog_clone.accounts.models import Team
 from query.hogql.ast import call
 from query.hogql.parser import to_hogql
 from query.kinds.base import CachedResponseSerializer, QueryKind, StrictSerializer
-from query.kinds.events import FragmentError, is_aggregate, parse_expression, parse_fragments, parse_order
+from query.kinds.events import (
+    FragmentError,
+    default_order,
+    is_aggregate,
+    parse_expression,
+    parse_fragments,
+    parse_json_text,
+    parse_order,
+)
 from query.properties import property_filters_to_expr
 from query.property_serializers import PropertyFiltersField
 from query.runner import hogql_execute
@@ -192,25 +199,6 @@ def _order_item(text: str) -> exp.Ordered:
     return item
 
 
-def _default_order(columns: list[exp.Expression], aggregates: list[bool]) -> list[exp.Ordered]:
-    def unalias(node: exp.Expression) -> exp.Expression:
-        return (node.this if isinstance(node, exp.Alias) else node).copy()
-
-    for node in columns:
-        if isinstance(node, (exp.Anonymous, exp.AnonymousAggFunc)) and node.name == "count" and not node.expressions:
-            return [exp.Ordered(this=node.copy(), desc=True)]
-    for node, aggregate in zip(columns, aggregates, strict=True):
-        if aggregate:
-            return [exp.Ordered(this=unalias(node), desc=True)]
-    for node in columns:
-        if isinstance(node, exp.Column) and not node.table and node.name == "created_at":
-            return [exp.Ordered(this=node.copy(), desc=True)]
-    first = unalias(columns[0])
-    if not any(isinstance(n, exp.Column) for n in first.walk()):
-        return []  # a constant orders nothing (and a bare number would be read as a column position)
-    return [exp.Ordered(this=first)]
-
-
 def build_actors_select(
     query: dict[str, Any], *, timezone: str, property_types: dict[tuple[int, str], str], now: dt.datetime
 ) -> tuple[exp.Select, list[str | None]]:
@@ -247,7 +235,9 @@ def build_actors_select(
         group = [node for node in group if any(isinstance(n, exp.Column) for n in node.walk())]
         if group:
             select = select.group_by(*group, copy=False)
-    order = [_order_item(text) for text in query.get("orderBy") or []] or _default_order(columns, aggregates)
+    order = [_order_item(text) for text in query.get("orderBy") or []] or default_order(
+        columns, aggregates, newest="created_at"
+    )
     if not any(aggregates):
         order.append(exp.Ordered(this=exp.column("id")))  # ties: pages neither overlap nor skip
     if order:
@@ -257,15 +247,6 @@ def build_actors_select(
 
 # ---------------------------------------------------------------------------------------------------
 # running it
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 PERSONS_BY_ID = (
@@ -290,7 +271,7 @@ def person_objects(team: Team, person_ids: set[str], limit_context: str) -> dict
         objects[str(person_id)] = {
             "id": str(person_id),
             "distinct_ids": [],
-            "properties": _json(properties) or {},
+            "properties": parse_json_text(properties) or {},
             "is_identified": bool(is_identified),
             "created_at": created_at,
         }

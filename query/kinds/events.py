@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -284,26 +285,44 @@ def _when(value: str, timezone: str, now: dt.datetime) -> exp.Expression:
     return call("toDateTime", exp.Literal.string(moment.strftime("%Y-%m-%d %H:%M:%S.%f")))
 
 
-def _default_order(select: list[exp.Expression], aggregates: list[bool]) -> list[exp.Ordered]:
+def default_order(
+    columns: list[exp.Expression],
+    aggregates: list[bool],
+    *,
+    newest: str,
+    first: Callable[[exp.Expression], list[exp.Ordered] | None] = lambda _node: None,
+) -> list[exp.Ordered]:
+    """PostHog's default ORDER BY of a table query (EventsQuery, ActorsQuery): `count()` DESC, else the first
+    aggregate DESC, else the ``newest`` column DESC, else the first column (nothing when it is a constant).
+    ``first`` may order by the first column its own way (EventsQuery's `*`)."""
+
     def desc(node: exp.Expression) -> exp.Ordered:
         return exp.Ordered(this=node.copy(), desc=True)
 
-    for node in select:
+    def unalias(node: exp.Expression) -> exp.Expression:
+        return node.this if isinstance(node, exp.Alias) else node
+
+    for node in columns:
         if isinstance(node, (exp.Anonymous, exp.AnonymousAggFunc)) and node.name == "count" and not node.expressions:
             return [desc(node)]
-    for node, aggregate in zip(select, aggregates, strict=True):
+    for node, aggregate in zip(columns, aggregates, strict=True):
         if aggregate:
-            return [desc(node.this if isinstance(node, exp.Alias) else node)]
-    for node in select:
-        if isinstance(node, exp.Column) and not node.table and node.name == "timestamp":
+            return [desc(unalias(node))]
+    for node in columns:
+        if isinstance(node, exp.Column) and not node.table and node.name == newest:
             return [desc(node)]
-    first = select[0]
-    if _special(first) == "*":
-        return [desc(_column("timestamp"))]  # a tuple orders by uuid first; PostHog's `*` lists lean newest first
-    first = first.this if isinstance(first, exp.Alias) else first
-    if not any(isinstance(n, exp.Column) for n in first.walk()):
+    own = first(columns[0])
+    if own is not None:
+        return own
+    head = unalias(columns[0])
+    if not any(isinstance(n, exp.Column) for n in head.walk()):
         return []  # a constant orders nothing (and a bare number would be read as a column position)
-    return [exp.Ordered(this=first.copy())]
+    return [exp.Ordered(this=head.copy())]
+
+
+def _star_first(node: exp.Expression) -> list[exp.Ordered] | None:
+    # a tuple orders by uuid first; PostHog's `*` lists lean newest first
+    return [exp.Ordered(this=_column("timestamp"), desc=True)] if _special(node) == "*" else None
 
 
 def build_events_select(
@@ -361,7 +380,9 @@ def build_events_select(
             select = select.group_by(*[g.copy() for g in group], copy=False)
     if having:
         select = select.having(exp.and_(*having, copy=False), copy=False)
-    order = [parse_order(text) for text in query.get("orderBy") or []] or _default_order(columns, aggregates)
+    order = [parse_order(text) for text in query.get("orderBy") or []] or default_order(
+        columns, aggregates, newest="timestamp", first=_star_first
+    )
     if order:
         select.set("order", exp.Order(expressions=order))
     return select, specials
@@ -375,7 +396,8 @@ def _local(moment: dt.datetime, timezone: str) -> str:
 # running it
 
 
-def _json(value: Any) -> Any:
+def parse_json_text(value: Any) -> Any:
+    """A JSON column read as text (properties) → its value; other text stays as it is."""
     if isinstance(value, str):
         try:
             return json.loads(value)
@@ -403,7 +425,11 @@ def _persons(team: Team, distinct_ids: set[str], limit_context: str) -> dict[str
     )
     persons = {}
     for distinct_id, person_id, created_at, properties in result.results:
-        persons[distinct_id] = {"id": person_id, "created_at": created_at, "properties": _json(properties) or {}}
+        persons[distinct_id] = {
+            "id": person_id,
+            "created_at": created_at,
+            "properties": parse_json_text(properties) or {},
+        }
     return persons
 
 
@@ -413,7 +439,9 @@ def _shape(value: Any, kind: str | None, persons: dict[str, dict[str, Any]]) -> 
     if kind == "*":
         if not isinstance(value, list):
             return value
-        return {name: _json(v) if name in _JSON_FIELDS else v for name, v in zip(STAR_FIELDS, value, strict=False)}
+        return {
+            name: parse_json_text(v) if name in _JSON_FIELDS else v for name, v in zip(STAR_FIELDS, value, strict=False)
+        }
     person = persons.get(value) if isinstance(value, str) else None
     if kind == "person":
         if person is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -80,6 +81,27 @@ def insert_person(
     ]
     get_client().insert_json_rows(table("person_distinct_id2"), "\n".join(json.dumps(p) for p in pdis).encode())
     return person_id
+
+
+def poll_query(project: Any, query_id: str, timeout: float = 20.0) -> Any:
+    """GET /query/<id>/ until it stops answering 202 (or ``timeout`` seconds pass); the last response."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = project.client().get(f"{query_url(project)}{query_id}/")
+        if response.status_code != 202 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.05)
+
+
+def fill_names(value: Any, names: dict[str, str]) -> Any:
+    """``value`` (a query node: strings, lists, dicts) with each placeholder of ``names`` replaced in every string."""
+    if isinstance(value, str):
+        for name, replacement in names.items():
+            value = value.replace(name, replacement)
+        return value
+    if isinstance(value, list):
+        return [fill_names(v, names) for v in value]
+    return {k: fill_names(v, names) for k, v in value.items()} if isinstance(value, dict) else value
 
 
 def query_url(project: Any) -> str:

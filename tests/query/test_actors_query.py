@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +17,7 @@ from posthog import request as posthog_request
 
 from definitions.models import PropertyDefinition
 from tests.auth_matrix import assert_auth_matrix
-from tests.query.conftest import insert_person, query_url
+from tests.query.conftest import fill_names, insert_person, poll_query, query_url
 from tests.query.test_sdk_pipeline import _pipeline_ready
 
 UTC = dt.UTC
@@ -358,15 +357,6 @@ def test_results_are_cached_until_refreshed(project: Any) -> None:
     assert other_search["cache_key"] != first["cache_key"] and other_search["results"] == [["b"]]
 
 
-def _poll(project: Any, query_id: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        response = project.client().get(f"{query_url(project)}{query_id}/")
-        if response.status_code != 202 or time.monotonic() > deadline:
-            return response
-        time.sleep(0.05)
-
-
 @pytest.mark.clickhouse
 def test_async_round_trip_and_cache(project: Any, other_project: Any) -> None:
     load(project.team.pk)
@@ -377,7 +367,7 @@ def test_async_round_trip_and_cache(project: Any, other_project: Any) -> None:
 
     assert started.status_code == 202, started.content
     assert started.json()["query_status"]["id"] == "actors-1"
-    done = _poll(project, "actors-1")
+    done = poll_query(project, "actors-1")
     assert done.status_code == 200, done.content
     final = done.json()["query_status"]
     assert final["complete"] is True and final["error"] is False
@@ -412,16 +402,7 @@ def test_another_projects_persons_are_never_listed(project: Any, other_project: 
     their_ids = load(other_project.team.pk, theirs=True)
     names = {"{theirs}": str(other_project.team.pk), "{their_person}": their_ids["p1"]}
 
-    def fill(value: Any) -> Any:
-        if isinstance(value, str):
-            for name, replacement in names.items():
-                value = value.replace(name, replacement)
-            return value
-        if isinstance(value, list):
-            return [fill(v) for v in value]
-        return {k: fill(v) for k, v in value.items()} if isinstance(value, dict) else value
-
-    response = actors_query(project, fill(node))
+    response = actors_query(project, fill_names(node, names))
 
     assert response.status_code in (200, 400), response.content
     if response.status_code == 200:

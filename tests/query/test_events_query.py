@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from typing import Any
 
 import pytest
 
 from tests.auth_matrix import assert_auth_matrix
-from tests.query.conftest import insert_events, insert_person, query_url
+from tests.query.conftest import fill_names, insert_events, insert_person, poll_query, query_url
 
 UTC = dt.UTC
 RANGE = {"after": "2024-01-01", "before": "2024-02-01"}
@@ -270,15 +269,6 @@ def test_bounds_are_in_the_project_timezone(project: Any) -> None:
 # the endpoint's machinery, as for HogQLQuery
 
 
-def _poll(project: Any, query_id: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        response = project.client().get(f"{query_url(project)}{query_id}/")
-        if response.status_code != 202 or time.monotonic() > deadline:
-            return response
-        time.sleep(0.05)
-
-
 COUNT = {"select": ["event", "count()"], "after": "all"}
 
 
@@ -310,7 +300,7 @@ def test_async_round_trip_and_cache(project: Any, other_project: Any) -> None:
     assert started.status_code == 202, started.content
     status = started.json()["query_status"]
     assert status["id"] == "events-1" and status["complete"] is False and status["team_id"] == project.team.pk
-    done = _poll(project, "events-1")
+    done = poll_query(project, "events-1")
     assert done.status_code == 200, done.content
     final = done.json()["query_status"]
     assert final["complete"] is True and final["error"] is False
@@ -325,7 +315,7 @@ def test_async_error_is_reported_as_400_and_cancel_works(project: Any, other_pro
     started = events_query(project, {"select": ["event = 5"], "after": "all"}, refresh="force_async")
     insert_events(project.team.pk, [{"event": "a"}])
     assert started.status_code == 202
-    failed = _poll(project, started.json()["query_status"]["id"])
+    failed = poll_query(project, started.json()["query_status"]["id"])
     assert failed.status_code == 400, failed.content
 
     started = events_query(project, COUNT, **{"async": True})
@@ -400,16 +390,7 @@ def test_another_projects_events_never_appear(project: Any, other_project: Any, 
     their_people = load(other_project.team.pk, marker="-theirs")
     names = {"{theirs}": str(other_project.team.pk), "{their_person}": their_people["u1"]}
 
-    def fill(value: Any) -> Any:
-        if isinstance(value, str):
-            for name, replacement in names.items():
-                value = value.replace(name, replacement)
-            return value
-        if isinstance(value, list):
-            return [fill(v) for v in value]
-        return {k: fill(v) for k, v in value.items()} if isinstance(value, dict) else value
-
-    response = events_query(project, {**fill(node), "after": "all"})
+    response = events_query(project, {**fill_names(node, names), "after": "all"})
 
     assert response.status_code in (200, 400), response.content
     if response.status_code == 200:

@@ -8,16 +8,7 @@ from typing import Any
 import pytest
 
 from tests.auth_matrix import assert_auth_matrix
-from tests.query.conftest import insert_events, query_url, run
-
-
-def _poll(project: Any, query_id: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        response = project.client().get(f"{query_url(project)}{query_id}/")
-        if response.status_code != 202 or time.monotonic() > deadline:
-            return response
-        time.sleep(0.05)
+from tests.query.conftest import insert_events, poll_query, query_url, run
 
 
 @pytest.mark.clickhouse
@@ -30,7 +21,7 @@ def test_async_round_trip_returns_results(project: Any, other_project: Any) -> N
     assert started.status_code == 202, started.content
     status = started.json()["query_status"]
     assert status["complete"] is False and status["query_async"] is True and status["team_id"] == project.team.pk
-    done = _poll(project, status["id"])
+    done = poll_query(project, status["id"])
     assert done.status_code == 200, done.content
     final = done.json()["query_status"]
     assert final["complete"] is True and final["error"] is False
@@ -46,14 +37,14 @@ def test_legacy_async_flag_and_client_query_id(project: Any) -> None:
     started = run(project, "SELECT 1", **{"async": True, "client_query_id": "my-query-1"})
     assert started.status_code == 202
     assert started.json()["query_status"]["id"] == "my-query-1"
-    assert _poll(project, "my-query-1").status_code == 200
+    assert poll_query(project, "my-query-1").status_code == 200
 
 
 @pytest.mark.clickhouse
 def test_async_error_is_reported_as_400(project: Any) -> None:
     started = run(project, "SELECT * FROM nope", refresh="force_async")
     assert started.status_code == 202
-    failed = _poll(project, started.json()["query_status"]["id"])
+    failed = poll_query(project, started.json()["query_status"]["id"])
     assert failed.status_code == 400
     assert failed.json()["detail"] == "Unknown table `nope`."
 

@@ -5,12 +5,11 @@ breakdowns, the endpoint's cache/refresh envelope, isolation and bad input."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 
 import pytest
 
-from tests.query.conftest import insert_events, insert_person, query_url
+from tests.query.conftest import insert_events, insert_person, poll_query, query_url
 
 UTC = dt.UTC
 JAN_7_9 = {"date_from": "2024-01-07", "date_to": "2024-01-09"}
@@ -394,15 +393,6 @@ def test_a_cut_result_is_a_400_not_wrong_numbers(project: Any, monkeypatch: Any)
     assert response.status_code == 400 and "more than 3 points" in response.json()["detail"]
 
 
-def _poll(project: Any, query_id: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        response = project.client().get(f"{query_url(project)}{query_id}/")
-        if response.status_code != 202 or time.monotonic() > deadline:
-            return response
-        time.sleep(0.05)
-
-
 @pytest.mark.clickhouse
 def test_async_round_trip_and_cache(project: Any, other_project: Any) -> None:
     load(project.team.pk)
@@ -410,7 +400,7 @@ def test_async_round_trip_and_cache(project: Any, other_project: Any) -> None:
     node = {"series": [pageviews()], "dateRange": JAN_7_9}
     started = trends(project, node, refresh="async", client_query_id="trends-1")
     assert started.status_code == 202, started.content
-    done = _poll(project, "trends-1")
+    done = poll_query(project, "trends-1")
     assert done.status_code == 200, done.content
     final = done.json()["query_status"]
     assert final["complete"] is True and final["error"] is False

@@ -1,19 +1,4 @@
-"""SDK-endpoint tests start with empty in-process caches (team ids and tokens are reused between tests)."""
+"""SDK-endpoint tests start with empty in-process caches (team ids and tokens are reused between tests), as the
+flag tests do."""
 
-from __future__ import annotations
-
-from collections.abc import Iterator
-
-import pytest
-
-from flags.cache import caches_clear
-from posthog_clone.sdk.tokens import token_cache_clear
-
-
-@pytest.fixture(autouse=True)
-def _empty_caches() -> Iterator[None]:
-    caches_clear()
-    token_cache_clear()
-    yield
-    caches_clear()
-    token_cache_clear()
+from tests.flags.conftest import _empty_flag_caches  # noqa: F401  (an autouse fixture)
