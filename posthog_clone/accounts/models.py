@@ -42,6 +42,10 @@ class Team(models.Model):
     secret_api_token = models.CharField(max_length=200, unique=True, default=generate_secret_token)
     anonymize_ips = models.BooleanField(default=False)
     ingested_event = models.BooleanField(default=False)
+    # PostHog's team settings the insights read: weeks start Sunday (null or 0) or Monday (1); the filters
+    # `filterTestAccounts: true` ANDs onto every series (a list of property filters).
+    week_start_day = models.PositiveSmallIntegerField(null=True, blank=True, choices=[(0, "Sunday"), (1, "Monday")])
+    test_account_filters = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

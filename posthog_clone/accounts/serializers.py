@@ -39,7 +39,13 @@ class TeamSerializer(TeamBasicSerializer):
     created_at = serializers.DateTimeField(read_only=True)
 
     class Meta(TeamBasicSerializer.Meta):
-        fields = [*TeamBasicSerializer.Meta.fields, "created_at", "anonymize_ips"]
+        fields = [
+            *TeamBasicSerializer.Meta.fields,
+            "created_at",
+            "anonymize_ips",
+            "week_start_day",
+            "test_account_filters",
+        ]
         read_only_fields = fields
 
 
