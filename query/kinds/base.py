@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rest_framework import serializers
+from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
 
@@ -34,6 +35,12 @@ class StrictSerializer(serializers.Serializer):
 Runner = Callable[[Team, dict[str, Any], str], dict[str, Any]]
 # (the validated query node, the request body) → the node with `filters_override`/`variables_override` merged in
 Overrides = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+# (team, the validated insight node, the drill-down parameters of an `InsightActorsQuery` — `day`, `series`,
+# `breakdown`, `compare`, `status`, `interval`, `operator`, … —, limit context) → a HogQL SELECT over events
+# whose first column is `actor_id` (the person id, one row per actor) and whose other columns are extras
+# named by alias (`event_count`, `matching_events`). `ActorsQuery` with that insight as `source` joins it to
+# persons. Invalid parameters raise `HogQLQueryError` (a 400).
+ActorsSource = Callable[[Team, dict[str, Any], dict[str, Any], str], exp.Select]
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,8 @@ class QueryKind:
     response: type[serializers.Serializer]
     run: Runner
     apply_overrides: Overrides
+    actors: ActorsSource | None = None
+    """Insight kinds: who was counted in one data point (what `InsightActorsQuery` asks)."""
 
 
 # The cache and status fields every kind's response carries (query/services.py fills them). A comment, not a

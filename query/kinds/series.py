@@ -3,8 +3,8 @@ schema of an `EventsNode`, the HogQL aggregation its `math` means, and the WHERE
 name, the series' properties and fixedProperties, the query's global properties).
 
 All of it is HogQL (sqlglot trees of the HogQL dialect) for `query.runner.hogql_execute`, never ClickHouse SQL.
-`ActionsNode` is refused (a 400): this project has no actions yet. `filterTestAccounts` is accepted and adds
-nothing: projects here have no test-account filters.
+`ActionsNode` is refused (a 400): this project has no actions yet. `filterTestAccounts: true` ANDs the team's
+`test_account_filters` onto every series.
 """
 
 from __future__ import annotations
@@ -16,10 +16,13 @@ from typing import Any
 from rest_framework import serializers
 from sqlglot import exp
 
-from query.hogql.parser import parse_select
+from posthog_clone.accounts.models import Team
+from query.hogql.ast import call
+from query.hogql.parser import parse_select, to_hogql
 from query.kinds.base import StrictSerializer
 from query.properties import property_filters_to_expr
 from query.property_serializers import PropertyFiltersField
+from query.runner import hogql_execute
 
 COUNT_MATHS = ("total", "dau", "weekly_active", "monthly_active", "unique_session")
 PROPERTY_MATHS = ("sum", "avg", "min", "max", "median", "p75", "p90", "p95", "p99")
@@ -157,13 +160,16 @@ def series_where(
     property_types: Mapping[tuple[int, str], str],
     timezone: str,
     now: dt.datetime,
+    test_account_filters: Any = None,
 ) -> list[exp.Expression]:
     """The conditions (ANDed) selecting a series' events: its event (none for all events), its properties and
-    fixedProperties, and the query's global `properties`. A `unique_session` series skips events without one."""
+    fixedProperties, the query's global `properties`, and with `filterTestAccounts` the team's
+    `test_account_filters`. A `unique_session` series skips events without one."""
     conditions: list[exp.Expression] = []
     if series.get("event"):
         conditions.append(exp.EQ(this=exp.column("event"), expression=exp.Literal.string(series["event"])))
-    for filters in (series.get("properties"), series.get("fixedProperties"), query.get("properties")):
+    test_accounts = test_account_filters if query.get("filterTestAccounts") else None
+    for filters in (series.get("properties"), series.get("fixedProperties"), query.get("properties"), test_accounts):
         if filters:
             conditions.append(
                 property_filters_to_expr(
@@ -173,3 +179,15 @@ def series_where(
     if (series.get("math") or "total") == "unique_session":
         conditions.append(exp.NEQ(this=exp.column("$session_id"), expression=exp.Literal.string("")))
     return conditions
+
+
+def earliest_event(team: Team, limit_context: str) -> dt.datetime | None:
+    """The project's first event (what `date_from: "all"` starts at); None without events."""
+    select = exp.select(call("min", exp.column("timestamp"))).from_("events")
+    result = hogql_execute(team=team, query=to_hogql(select), limit_context=limit_context, limit=1)
+    value = result.results[0][0] if result.results else None  # ISO text ("…Z"), as results carry DateTimes
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if not isinstance(value, dt.datetime) or value.year < 1971:  # min() of no rows is the epoch
+        return None
+    return value

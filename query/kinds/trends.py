@@ -37,6 +37,7 @@ from query.kinds.series import (
     ACTIVE_WINDOW_DAYS,
     SeriesField,
     aggregation,
+    earliest_event,
     series_math,
     series_name,
     series_where,
@@ -77,7 +78,7 @@ class TrendsQuerySerializer(StrictSerializer):
     )
     properties = PropertyFiltersField(required=False, allow_null=True)
     filterTestAccounts = serializers.BooleanField(  # noqa: N815
-        required=False, allow_null=True, help_text="Accepted; projects here have no test-account filters."
+        required=False, allow_null=True, help_text="AND the project's test_account_filters onto every series."
     )
     breakdownFilter = serializers.DictField(  # noqa: N815
         required=False,
@@ -196,19 +197,12 @@ class _Runner:
         self.timings: list[dict[str, Any]] = []
         self.has_more = False
         self.date_range = _date_range(
-            self.timezone, getattr(team, "week_start_day", None), query, now=self.now, earliest_event=self._earliest
+            self.timezone,
+            team.week_start_day,
+            query,
+            now=self.now,
+            earliest_event=lambda: earliest_event(team, limit_context),
         )
-
-    def _earliest(self) -> dt.datetime | None:
-        """The project's first event (for `date_from: "all"`)."""
-        select = exp.select(call("min", exp.column("timestamp"))).from_("events")
-        result = hogql_execute(team=self.team, query=to_hogql(select), limit_context=self.limit_context, limit=1)
-        value = result.results[0][0] if result.results else None  # ISO text ("…Z"), as results carry DateTimes
-        if isinstance(value, str):
-            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if not isinstance(value, dt.datetime) or value.year < 1971:  # min() of no rows is the epoch
-            return None
-        return value
 
     def _execute(self, select: exp.Select) -> Any:
         text = to_hogql(select)
@@ -242,7 +236,12 @@ class _Runner:
     ) -> exp.Select:
         """Columns: [bucket start], [breakdown value], the aggregate; grouped by the others."""
         conditions = series_where(
-            series, self.query, property_types=self.property_types, timezone=self.timezone, now=self.now
+            series,
+            self.query,
+            property_types=self.property_types,
+            timezone=self.timezone,
+            now=self.now,
+            test_account_filters=self.team.test_account_filters,
         )
         value = self._breakdown_expr(top) if self.breakdown else None
         if self.total_value:
