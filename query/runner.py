@@ -35,6 +35,7 @@ from query.hogql.compiler import CompiledQuery, compile_hogql
 from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import parse_select, to_hogql
 from query.hogql.passes.limits import LIMIT_CONTEXTS, order_by_every_column
+from query.hogql_filters import filters_expression
 from query.selectors import property_types_for_team
 
 EXPORT_ROW_LIMIT = LIMIT_CONTEXTS["export"].maximum
@@ -127,7 +128,7 @@ def _compile_cached(ctx: HogQLContext, query: str, limit_context: str, paginate:
     evaluated at compile time, hence the short lifetime."""
     key = json.dumps(
         [ctx.team_id, ctx.timezone, ctx.database, query, ctx.values, ctx.filters, ctx.variables,
-         sorted(ctx.property_types.items()),
+         sorted(ctx.property_types.items()), ctx.test_account_filters,
          limit_context, paginate, query_settings(limit_context)],
         sort_keys=True,
         default=str,
@@ -196,6 +197,8 @@ def hogql_execute(
         filters=filters,
         variables=variables or {},
         property_types=property_types_for_team(team=team),
+        test_account_filters=list(team.test_account_filters or []) if filters else [],
+        filters_builder=filters_expression,
     )
     compiled = _compile_cached(ctx, query, limit_context, (page_limit, page_offset))
     executed = time.perf_counter()

@@ -8,6 +8,7 @@ sqlglot nodes are the AST; resolver-made nodes carry markers in `node.meta`:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,9 @@ class HogQLContext:
     variables: dict[str, Any] = field(default_factory=dict)  # code_name → value
     # (PropertyDefinition.type, name) → property_type, for Numeric/DateTime/Boolean properties only
     property_types: dict[tuple[int, str], str] = field(default_factory=dict)
+    test_account_filters: list[Any] = field(default_factory=list)  # what `filterTestAccounts` in filters adds
+    # (filters, ctx, table) → the expression `{filters}` stands for; the runner passes query.hogql_filters'
+    filters_builder: Callable[[Any, HogQLContext, str], exp.Expression] | None = None
 
 
 def ident(name: str) -> exp.Identifier:

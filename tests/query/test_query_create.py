@@ -355,3 +355,54 @@ def test_personal_api_key_requests_are_rate_limited(project: Any, settings: Any)
     settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "query": "2/hour"}
     statuses = [run(project, f"SELECT {i}").status_code for i in range(3)]
     assert statuses == [200, 200, 429]
+
+
+@pytest.mark.clickhouse
+def test_filters_share_the_insight_filter_language(project: Any) -> None:
+    """`{filters}` reads dates in the project's timezone, property groups and test-account filters like the
+    insight kinds. New York midnight of 1 March is 05:00Z: the 04:30Z event is still 29 February there."""
+    team = project.team
+    team.timezone = "America/New_York"
+    team.test_account_filters = [{"key": "email", "operator": "not_icontains", "value": "@ourco.com", "type": "person"}]
+    team.save()
+    insert_person(team.pk, ["staff"], {"email": "ann@ourco.com"})
+    insert_person(team.pk, ["customer"], {"email": "bob@example.com"})
+    at = lambda hour, minute=0: dt.datetime(2024, 3, 1, hour, minute, tzinfo=dt.UTC)  # noqa: E731
+    insert_events(
+        team.pk,
+        [
+            {"event": "early", "timestamp": at(4, 30), "distinct_id": "customer"},
+            {"event": "chrome", "timestamp": at(6), "distinct_id": "customer", "properties": {"$browser": "Chrome"}},
+            {"event": "unset", "timestamp": at(7), "distinct_id": "customer"},
+            {"event": "safari", "timestamp": at(8), "distinct_id": "customer", "properties": {"$browser": "Safari"}},
+            {"event": "staff", "timestamp": at(9), "distinct_id": "staff", "properties": {"$browser": "Chrome"}},
+        ],
+    )
+    group = {
+        "type": "OR",
+        "values": [{"key": "$browser", "value": "Chrome"}, {"key": "$browser", "operator": "is_not_set"}],
+    }
+    filters: dict[str, Any] = {"dateRange": {"date_from": "2024-03-01"}, "properties": [group]}
+    sql = "SELECT event FROM events WHERE {filters} ORDER BY timestamp"
+    body = run(project, sql, query_extra={"filters": filters}).json()
+    assert [row[0] for row in body["results"]] == ["chrome", "unset", "staff"]
+    body = run(project, sql, query_extra={"filters": {**filters, "filterTestAccounts": True}}).json()
+    assert [row[0] for row in body["results"]] == ["chrome", "unset"]
+    body = run(
+        project, sql, query_extra={"filters": {"dateRange": {"date_from": "2024-02-29", "date_to": "2024-03-01"}}}
+    )
+    assert [row[0] for row in body.json()["results"]] == ["early"]  # date_to is exclusive and not rounded
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"properties": [{"key": "$browser", "operator": "no_such_operator", "value": "x"}]},
+        {"properties": [{"type": "OR", "values": [{"key": "a", "operator": "between", "value": [3, 1]}]}]},
+        {"dateRange": {"date_from": "-3x"}},
+    ],
+)
+def test_bad_filters_name_the_problem(project: Any, filters: dict) -> None:
+    response = run(project, "SELECT count() FROM events WHERE {filters}", query_extra={"filters": filters})
+    assert response.status_code == 400, response.content
+    assert response.json()["detail"].startswith(("Invalid property filter in filters", "Invalid date in filters"))
