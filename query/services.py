@@ -74,7 +74,8 @@ def _effective_query(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cache_key(team: Team, query: dict[str, Any]) -> str:
-    payload = json.dumps({"team": team.pk, "tz": team.timezone, "query": query}, sort_keys=True, default=str)
+    team_settings = {"tz": team.timezone, "week": team.week_start_day, "test_accounts": team.test_account_filters}
+    payload = json.dumps({"team": team.pk, **team_settings, "query": query}, sort_keys=True, default=str)
     return "cache_" + hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 

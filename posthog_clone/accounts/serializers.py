@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from posthog_clone.accounts.models import Organization, OrganizationMembership, Team, User
+from posthog_clone.properties import QUERY_PROPERTY_OPERATORS
 
 
 class TeamBasicSerializer(serializers.ModelSerializer):
@@ -47,6 +49,52 @@ class TeamSerializer(TeamBasicSerializer):
             "test_account_filters",
         ]
         read_only_fields = fields
+
+
+_TEST_ACCOUNT_FILTER_TYPES = ("event", "person", "element", "hogql", "session", "cohort", "group")
+
+
+def _zone_name(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise serializers.ValidationError(f'"{value}" is not a valid choice.') from None
+    return value
+
+
+class TeamUpdateSerializer(serializers.ModelSerializer):
+    """The project settings `PATCH /api/projects/:id/` changes; the rest of the project is read-only here."""
+
+    timezone = serializers.CharField(required=False, max_length=240, help_text="IANA timezone, e.g. Europe/Paris.")
+    week_start_day = serializers.ChoiceField(
+        choices=[0, 1], required=False, allow_null=True, help_text="0 or null: weeks start Sunday; 1: Monday."
+    )
+    test_account_filters = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="Property filters `filterTestAccounts: true` ANDs onto insights (e.g. person email "
+        "not_icontains @yourco.com).",
+    )
+
+    class Meta:
+        model = Team
+        fields = ["name", "timezone", "week_start_day", "test_account_filters", "anonymize_ips"]
+        extra_kwargs = {"name": {"required": False}, "anonymize_ips": {"required": False}}
+
+    def validate_timezone(self, value: str) -> str:
+        return _zone_name(value)
+
+    def validate_test_account_filters(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for item in value:
+            kind = item.get("type") or "event"
+            if kind not in _TEST_ACCOUNT_FILTER_TYPES:
+                raise serializers.ValidationError(f"Unknown property filter type: {kind}")
+            if kind not in ("hogql", "cohort") and not isinstance(item.get("key"), str):
+                raise serializers.ValidationError("Each filter needs a key")
+            operator = item.get("operator")
+            if operator is not None and operator not in QUERY_PROPERTY_OPERATORS:
+                raise serializers.ValidationError(f"Unknown operator: {operator}")
+        return value
 
 
 class OrganizationBasicSerializer(serializers.ModelSerializer):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -65,3 +67,13 @@ def personal_api_key_create(
         scoped_organizations=scoped_organizations or None,
     )
     return key, value
+
+
+def update_team_settings(*, team: Team, changes: dict[str, Any]) -> Team:
+    """Apply validated project settings. Query results are cached by a key holding these settings, so a
+    change is seen by the next query, not after the cache expires."""
+    for field_name, value in changes.items():
+        setattr(team, field_name, value)
+    if changes:
+        team.save(update_fields=[*changes])
+    return team

@@ -9,7 +9,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from posthog_clone.accounts.models import Organization, PersonalAPIKey, Team
-from posthog_clone.accounts.serializers import MeSerializer, OrganizationSerializer, TeamSerializer
+from posthog_clone.accounts.serializers import (
+    MeSerializer,
+    OrganizationSerializer,
+    TeamSerializer,
+    TeamUpdateSerializer,
+)
+from posthog_clone.accounts.services import update_team_settings
 from posthog_clone.api.base import TeamScopedViewSet
 from posthog_clone.api.permissions import APIScopePermission
 from posthog_clone.api.validation import validated_request
@@ -64,6 +70,16 @@ class ProjectViewSet(TeamScopedViewSet):
     @validated_request(responses={200: TeamSerializer}, summary="Retrieve a project")
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(TeamSerializer(self.team).data)
+
+    @validated_request(
+        request=TeamUpdateSerializer,
+        responses={200: TeamSerializer},
+        summary="Update a project's settings",
+        description="Name, timezone, week start and test-account filters (what insights read).",
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        team = update_team_settings(team=self.team, changes=request.validated_data)
+        return Response(TeamSerializer(team).data)
 
 
 class OrganizationViewSet(viewsets.GenericViewSet):

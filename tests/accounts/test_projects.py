@@ -45,3 +45,42 @@ def test_organization_needs_scope(key_with_scopes):
     res = key_with_scopes("query:read").get("/api/organizations/@current/")
     assert res.status_code == 403
     assert res.json()["detail"] == "API key missing required scope 'organization:read'"
+
+
+def test_patch_project_settings(project, api_client):
+    filters = [{"key": "email", "value": "@ourco.com", "operator": "not_icontains", "type": "person"}]
+    url = f"/api/projects/{project.team.pk}/"
+    res = api_client.patch(
+        url,
+        {"timezone": "Europe/Paris", "week_start_day": 1, "test_account_filters": filters, "api_token": "phc_x"},
+        format="json",
+    )
+    assert res.status_code == 200, res.content
+    body = api_client.get(url).json()
+    assert (body["timezone"], body["week_start_day"], body["test_account_filters"]) == ("Europe/Paris", 1, filters)
+    assert body["api_token"] == project.team.api_token  # read-only fields are ignored, as PostHog's
+
+
+@pytest.mark.parametrize(
+    ("data", "attr"),
+    [
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"week_start_day": 3}, "week_start_day"),
+        ({"test_account_filters": [{"key": "email", "operator": "nearly"}]}, "test_account_filters"),
+        ({"test_account_filters": "email"}, "test_account_filters"),
+    ],
+)
+def test_patch_project_bad_settings_are_400(project, api_client, data, attr):
+    url = f"/api/projects/{project.team.pk}/"
+    before = api_client.get(url).json()
+    res = api_client.patch(url, data, format="json")
+    assert res.status_code == 400, res.content
+    assert (res.json()["type"], res.json()["attr"]) == ("validation_error", attr)
+    assert api_client.get(url).json() == before
+
+
+def test_patch_project_auth_matrix(project, other_project):
+    assert_auth_matrix(
+        project, other_project, "PATCH", f"/api/projects/{project.team.pk}/", scope="project:write",
+        data={"week_start_day": 1},
+    )  # fmt: skip

@@ -406,3 +406,20 @@ def test_bad_filters_name_the_problem(project: Any, filters: dict) -> None:
     response = run(project, "SELECT count() FROM events WHERE {filters}", query_extra={"filters": filters})
     assert response.status_code == 400, response.content
     assert response.json()["detail"].startswith(("Invalid property filter in filters", "Invalid date in filters"))
+
+
+@pytest.mark.clickhouse
+def test_changed_project_settings_are_not_served_from_the_cache(project: Any) -> None:
+    insert_person(project.team.pk, ["staff"], {"email": "ann@ourco.com"})
+    insert_person(project.team.pk, ["customer"], {})
+    insert_events(project.team.pk, [{"event": "a", "distinct_id": "staff"}, {"event": "b", "distinct_id": "customer"}])
+    sql = "SELECT count() FROM events WHERE {filters}"
+    extra = {"filters": {"filterTestAccounts": True}}
+    assert run(project, sql, query_extra=extra).json()["results"] == [[2]]
+    filters = [{"key": "email", "value": "@ourco.com", "operator": "not_icontains", "type": "person"}]
+    patched = project.client().patch(
+        f"/api/projects/{project.team.pk}/", {"test_account_filters": filters}, format="json"
+    )
+    assert patched.status_code == 200
+    body = run(project, sql, query_extra=extra).json()
+    assert (body["results"], body["is_cached"]) == ([[1]], False)
