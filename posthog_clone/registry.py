@@ -10,7 +10,9 @@
   ``enabled()`` says so; the engine stops it before it exits (a web process's daemon threads end with it,
   and what they had taken from the queue is replayed);
 - ``fast_path(paths, view, **kwargs)``: WSGI paths answered by ``view(request, **kwargs)`` without Django's
-  URL resolving and middleware (capture).
+  URL resolving and middleware (capture);
+- ``query_reference(kind, lookup)``: a named definition queries may reference (``action``, ``cohort``):
+  ``lookup(team_id, ref)`` returns what the query app needs to inline it (see ``reference_lookup``).
 
 Each function is given as a dotted path (``"ingestion.worker.start_background_worker"``), imported when it is
 first used, not in ``ready()``: start-up stays light, and nothing imports prometheus_client before ``serve``
@@ -60,6 +62,7 @@ READINESS_CHECKS: dict[str, Hook] = {}
 SCRAPE_HOOKS: dict[str, Hook] = {}
 BACKGROUND_WORKERS: dict[str, BackgroundWorker] = {}
 FAST_PATHS: dict[str, Hook] = {}
+QUERY_REFERENCES: dict[str, Hook] = {}
 
 
 def _add(table: dict[str, Any], name: str, entry: Any) -> None:
@@ -85,6 +88,15 @@ def background_worker(name: str, *, start: str, stop: str, enabled: Callable[[],
 def fast_path(paths: Iterable[str], view: str, **kwargs: Any) -> None:
     for path in paths:
         _add(FAST_PATHS, path, Hook(view, kwargs))
+
+
+def query_reference(kind: str, lookup: str) -> None:
+    _add(QUERY_REFERENCES, kind, Hook(lookup))
+
+
+def reference_lookup(kind: str) -> Hook | None:
+    """The app's lookup for ``kind``; None when no installed app provides that kind."""
+    return QUERY_REFERENCES.get(kind)
 
 
 def start_background_workers() -> list[str]:

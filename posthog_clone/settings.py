@@ -52,7 +52,9 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", ["*"])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 # This project's apps: posthog_clone/urls.py mounts their routes.py and urls.py, in this order.
-PROJECT_APPS = ["openapi", "capture", "ingestion", "definitions", "query", "exports", "file_system", "flags", "persons"]
+PROJECT_APPS = [
+    "openapi", "capture", "ingestion", "definitions", "query", "exports", "file_system", "flags", "persons", "actions",
+]  # fmt: skip
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -229,6 +231,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PropertyDefinitionTypeEnum": "definitions.models.PropertyDefinition.PropertyType",
         "SchemaPropertyTypeEnum": "definitions.models.SchemaPropertyGroupProperty.PropertyType",
+        "ActionStepMatchingEnum": "actions.serializers.MATCHING",
     },
 }
 # Response validation against each endpoint's declared serializer: strict in tests, logged otherwise.

@@ -522,17 +522,20 @@ def _tag_regex(tag: str, path: tuple[str | int, ...]) -> str:
 
 _COMPOUND = re.compile(
     r"(?P<tag>[A-Za-z][A-Za-z0-9-]*|\*)?"
-    r"(?P<rest>(?:\.[A-Za-z0-9_-]+|#[A-Za-z0-9_-]+|\[[A-Za-z0-9_-]+(?:=(?:\"[^\"]*\"|'[^']*'|[^\]\"']*))?\])*)"
+    r"(?P<rest>(?:\.[A-Za-z0-9_-]+|#[A-Za-z0-9_-]+|:nth-child\(\d+\)"
+    r"|\[[A-Za-z0-9_-]+(?:=(?:\"[^\"]*\"|'[^']*'|[^\]\"']*))?\])*)"
 )
 _SIMPLE = re.compile(
-    r"\.(?P<cls>[A-Za-z0-9_-]+)|#(?P<id>[A-Za-z0-9_-]+)|\[(?P<attr>[A-Za-z0-9_-]+)(?:=(?P<val>[^\]]*))?\]"
+    r"\.(?P<cls>[A-Za-z0-9_-]+)|#(?P<id>[A-Za-z0-9_-]+)|:nth-child\((?P<nth>\d+)\)"
+    r"|\[(?P<attr>[A-Za-z0-9_-]+)(?:=(?P<val>[^\]]*))?\]"
 )
 
 
 def _selector_regex(selector: str, path: tuple[str | int, ...]) -> str:
-    """A CSS selector (tags, `.class`, `#id`, `[attr="v"]`, descendant ` ` and child `>` combinators) → a
-    regex over elements_chain (clicked element first, then its ancestors)."""
-    text = selector.strip()
+    """A CSS selector (tags, `.class`, `#id`, `[attr="v"]`, `:nth-child(n)`, descendant ` ` and child `>`
+    combinators; `> *` fragments are dropped, as PostHog's) → a regex over elements_chain (clicked element
+    first, then its ancestors)."""
+    text = re.sub(r"\s*>\s*\*(?=\s|$)", "", selector).strip()
     if not text:
         raise PropertyFilterError("An element selector cannot be empty", path)
     compounds: list[tuple[str, str]] = []  # (combinator before it, element regex), outermost first
@@ -566,6 +569,8 @@ def _element_regex(tag: str | None, rest: str) -> str:
             classes.append(simple.group("cls"))
         elif simple.group("id"):
             attrs["attr_id"] = simple.group("id")
+        elif simple.group("nth"):
+            attrs["nth-child"] = simple.group("nth")
         else:
             raw = simple.group("val")
             value = raw[1:-1] if raw and raw[0] in "\"'" and raw[-1] == raw[0] and len(raw) > 1 else raw

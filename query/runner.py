@@ -36,6 +36,7 @@ from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import parse_select, to_hogql
 from query.hogql.passes.limits import LIMIT_CONTEXTS, order_by_every_column
 from query.hogql_filters import filters_expression
+from query.references import expand_reference
 from query.selectors import property_types_for_team
 
 EXPORT_ROW_LIMIT = LIMIT_CONTEXTS["export"].maximum
@@ -134,6 +135,14 @@ def _compile_cached(ctx: HogQLContext, query: str, limit_context: str, paginate:
         default=str,
     )  # fmt: skip
     now = time.monotonic()
+    if "matchesAction" in query:  # inlines a stored action, which may change at any time
+        return compile_hogql(
+            query,
+            ctx,
+            limit_context=LIMIT_CONTEXTS[limit_context],
+            paginate=paginate,
+            settings=query_settings(limit_context),
+        )
     with _COMPILED_LOCK:
         hit = _COMPILED.get(key)
         if hit is not None and now - hit[0] < _COMPILED_TTL:
@@ -199,6 +208,7 @@ def hogql_execute(
         property_types=property_types_for_team(team=team),
         test_account_filters=list(team.test_account_filters or []) if filters else [],
         filters_builder=filters_expression,
+        expand_reference=expand_reference,
     )
     compiled = _compile_cached(ctx, query, limit_context, (page_limit, page_offset))
     executed = time.perf_counter()

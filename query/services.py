@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections
 
+from posthog_clone import definitions_version
 from posthog_clone.accounts.models import Team
 from query.exceptions import ExposedHogQLError
 from query.kinds import KINDS
@@ -74,7 +75,12 @@ def _effective_query(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cache_key(team: Team, query: dict[str, Any]) -> str:
-    team_settings = {"tz": team.timezone, "week": team.week_start_day, "test_accounts": team.test_account_filters}
+    team_settings = {
+        "tz": team.timezone,
+        "week": team.week_start_day,
+        "test_accounts": team.test_account_filters,
+        "definitions": definitions_version.current(team.pk),  # edited actions/cohorts change the answer
+    }
     payload = json.dumps({"team": team.pk, **team_settings, "query": query}, sort_keys=True, default=str)
     return "cache_" + hashlib.sha256(payload.encode()).hexdigest()[:32]
 

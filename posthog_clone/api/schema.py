@@ -117,9 +117,10 @@ class AutoSchema(SpectacularAutoSchema):
             return []
 
     def _is_list_view(self, serializer: Any = None) -> bool:
-        """Outside viewsets `action` is no router's word (LocalEvaluationView sets it for its key scope): the
-        declared response alone says whether the answer is a list."""
-        if isinstance(self.view, ViewSetMixin):
+        """Outside viewsets `action` is no router's word (LocalEvaluationView sets it for its key scope), and an
+        unpaginated viewset's `list` may answer an object (actions' `{"results": [...]}`): the declared
+        response alone says whether the answer is a list."""
+        if isinstance(self.view, ViewSetMixin) and getattr(self.view, "pagination_class", None) is not None:
             return super()._is_list_view(serializer)
         if serializer is None:
             serializer = self.get_response_serializers()
@@ -169,6 +170,7 @@ class AutoSchema(SpectacularAutoSchema):
         clamped = set()
         if paginator is not None:
             clamped = {p["name"] for p in paginator.get_schema_operation_parameters(self.view)}
+        clamped.add("format")  # DRF's format override: an unknown format is a 404, never a 400
         return any(p["in"] == "query" and p["name"] not in clamped for p in operation.get("parameters", []))
 
     def _project_scoped(self) -> bool:

@@ -32,6 +32,9 @@ class HogQLContext:
     test_account_filters: list[Any] = field(default_factory=list)  # what `filterTestAccounts` in filters adds
     # (filters, ctx, table) → the expression `{filters}` stands for; the runner passes query.hogql_filters'
     filters_builder: Callable[[Any, HogQLContext, str], exp.Expression] | None = None
+    # (kind, ref, ctx) → the HogQL a named definition stands for (`matchesAction`); the runner passes
+    # query.references'
+    expand_reference: Callable[[str, Any, HogQLContext], exp.Expression] | None = None
 
 
 def ident(name: str) -> exp.Identifier:

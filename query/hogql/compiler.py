@@ -17,6 +17,7 @@ from query.hogql.passes.functions import map_functions
 from query.hogql.passes.guard import add_team_guards, assert_isolated
 from query.hogql.passes.limits import LimitContext, apply_limits
 from query.hogql.passes.placeholders import replace_placeholders
+from query.hogql.passes.references import replace_references
 from query.hogql.passes.validate import validate
 from query.hogql.printer import print_clickhouse
 from query.hogql.resolver import resolve_query
@@ -107,6 +108,7 @@ def _compile(
     root = parse_select(text)
     timer.lap("./parse")
     root = replace_placeholders(root, ctx)
+    root = replace_references(root, ctx)
     validate(root)
     timer.lap("./validate")
     plain_select = isinstance(root, exp.Select) and root.args.get("limit") is None and root.args.get("offset") is None
