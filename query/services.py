@@ -74,7 +74,12 @@ def _effective_query(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cache_key(team: Team, query: dict[str, Any]) -> str:
-    payload = json.dumps({"team": team.pk, "tz": team.timezone, "query": query}, sort_keys=True, default=str)
+    """The project settings a result depends on are part of the key: timezone and week start (as PostHog), and
+    the test account filters a `filterTestAccounts` query applies."""
+    settings_used = {"tz": team.timezone, "week_start_day": team.week_start_day or 0}
+    if query.get("filterTestAccounts"):
+        settings_used["test_account_filters"] = team.test_account_filters
+    payload = json.dumps({"team": team.pk, **settings_used, "query": query}, sort_keys=True, default=str)
     return "cache_" + hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 

@@ -198,7 +198,7 @@ def _part(kind: Any, prop: Any, normalize_url: Any, bins: Any, where: str) -> Br
     try:
         _raw(part)  # a bad expression or session field is a 400 now, not when the query runs
     except ExpressionError as error:
-        raise BreakdownError(f"{where}the hogql breakdown {error}") from None
+        raise BreakdownError(f"{where}the {kind} breakdown {error}") from None
     return part
 
 

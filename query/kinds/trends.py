@@ -436,7 +436,7 @@ class _Runner:
                 if key is not None and self.breakdown:
                     item.update(breakdown_value=self.breakdown.value(key))
                 computed.append((key, item))
-            computed.sort(key=lambda pair: (_formula_class(pair[0]), -_formula_total(pair[1], self.total_value)))
+            computed.sort(key=lambda pair: _formula_order(*pair, total_value=self.total_value), reverse=True)
             out.extend(item for _, item in computed)
         return out
 
@@ -476,13 +476,12 @@ def _shifted(date_range: QueryDateRange, steps: int) -> Callable[[exp.Expression
     )
 
 
-def _formula_class(key: Key | None) -> int:
+def _formula_order(key: Key | None, item: dict[str, Any], *, total_value: bool) -> tuple[Any, ...]:
+    """Descending: real values, then those holding the null marker, then other; by total, points, value."""
     parts = key if isinstance(key, tuple) else (key,)
-    return 2 if BREAKDOWN_OTHER in parts else 1 if BREAKDOWN_NULL in parts else 0
-
-
-def _formula_total(item: dict[str, Any], total_value: bool) -> float:
-    return item.get("aggregated_value") or 0 if total_value else item["count"]
+    kind = -2 if BREAKDOWN_OTHER in parts else -1 if BREAKDOWN_NULL in parts else 0
+    total = (item.get("aggregated_value") or 0) if total_value else item["count"]
+    return kind, total, item.get("data") or [], repr(key)
 
 
 def _number(value: Any) -> float | int:
