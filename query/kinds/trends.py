@@ -218,7 +218,8 @@ class _Runner:
             earliest_event=lambda: earliest_event(team, limit_context),
         )
 
-    def _execute(self, select: exp.Select) -> Any:
+    def _execute(self, select: exp.Select, *, series_query: bool = True) -> Any:
+        """Run one query; a series query's HogQL is what the response's `hogql` shows (the first one)."""
         text = to_hogql(select)
         result = hogql_execute(team=self.team, query=text, limit_context=self.limit_context, limit=MAX_ROWS)
         if result.hasMore:  # never answer with numbers from a cut result
@@ -226,7 +227,8 @@ class _Runner:
                 f"The trend has more than {MAX_ROWS} points (buckets x breakdown values): narrow the date range, "
                 "use a longer interval or a breakdown with fewer values"
             )
-        self.hogql.append(result.hogql)
+        if series_query:
+            self.hogql.append(result.hogql)
         self.timings.extend(result.timings)
         return result
 
@@ -291,7 +293,7 @@ class _Runner:
         if not numbers:
             return {}
         columns = [call(f, n.copy()) for n in numbers.values() for f in ("min", "max")]
-        [row] = self._execute(spec.events(spec.conditions()).select(*columns, copy=False)).results
+        [row] = self._execute(spec.events(spec.conditions()).select(*columns, copy=False), series_query=False).results
         bounds = iter(row)
         return {
             i: histogram_bins(next(bounds), next(bounds), self.breakdown.parts[i].histogram_bin_count or 1)
@@ -337,19 +339,7 @@ class _Runner:
         item: dict[str, Any] = {
             "days": date_range.days,
             "label": label,
-            "action": {
-                "days": [b.start.isoformat() for b in date_range.buckets],
-                "id": series.get("event"),
-                "type": "events",
-                "order": order,
-                "name": name,
-                "custom_name": series.get("custom_name"),
-                "math": math,
-                "math_property": series.get("math_property"),
-                "math_hogql": series.get("math_hogql"),
-                "math_group_type_index": series.get("math_group_type_index"),
-                "properties": series.get("properties") or {},
-            },
+            "action": _action(series, order, math, date_range),
             "filter": self._filter(date_range),
         }
         scale = functools.partial(scale_sampled, factor=self.sampling, math=math)
@@ -474,6 +464,23 @@ def _shifted(date_range: QueryDateRange, steps: int) -> Callable[[exp.Expression
         this=date_range.bucket_expr(field),
         expression=call(unit, call("arrayJoin", call("range", exp.Literal.number(steps)))),
     )
+
+
+def _action(series: dict[str, Any], order: int, math: str, date_range: QueryDateRange) -> dict[str, Any]:
+    """`action` of a response item: the series as PostHog's legacy entity."""
+    return {
+        "days": [b.start.isoformat() for b in date_range.buckets],
+        "id": series.get("event"),
+        "type": "events",
+        "order": order,
+        "name": series_name(series),
+        "custom_name": series.get("custom_name"),
+        "math": math,
+        "math_property": series.get("math_property"),
+        "math_hogql": series.get("math_hogql"),
+        "math_group_type_index": series.get("math_group_type_index"),
+        "properties": series.get("properties") or {},
+    }
 
 
 def _formula_order(key: Key | None, item: dict[str, Any], *, total_value: bool) -> tuple[Any, ...]:

@@ -184,12 +184,13 @@ def test_sampling_reads_a_sample_and_scales_counts_and_sums(project: Any) -> Non
         pageviews("sum", math_property="amount"),  # sample: 10 | 0 | 6
         pageviews("avg", math_property="amount"),  # sample: 2.5 | 0 | 6, not scaled
         pageviews("avg_count_per_actor"),  # sample: b 3, c 1 → 2 | 0 | 1, not scaled
+        pageviews("hogql", math_hogql="count()"),  # scaled as a count, whatever it computes (as PostHog)
     ]
-    total, dau, amount, average, per_actor = results(project, {"series": series, "samplingFactor": 0.3})
+    total, dau, amount, average, per_actor, hogql = results(project, {"series": series, "samplingFactor": 0.3})
     assert (total["data"], total["count"]) == ([13, 0, 3], 17)
     assert (dau["data"], dau["count"]) == ([7, 0, 3], 10)
     assert (amount["data"], amount["count"]) == ([33, 0, 20], 53)
-    assert average["data"] == [2.5, 0, 6] and per_actor["data"] == [2, 0, 1]
+    assert average["data"] == [2.5, 0, 6] and per_actor["data"] == [2, 0, 1] and hogql["data"] == [13, 0, 3]
     assert total["filter"]["sampling_factor"] == 0.3
     [unsampled] = results(project, {"series": [pageviews()], "samplingFactor": 1})
     assert unsampled["data"] == [7, 0, 2]
