@@ -75,6 +75,8 @@ def _effective_query(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cache_key(team: Team, query: dict[str, Any]) -> str:
+    """What a result depends on beyond the query: the project's timezone, week start and test-account filters
+    (also reached through HogQL `{filters}`), and the version of its actions and cohorts."""
     team_settings = {
         "tz": team.timezone,
         "week": team.week_start_day,

@@ -1,6 +1,7 @@
 """Series nodes shared by the insight kinds (Trends now; Stickiness, Lifecycle and Actors next): the request
-schema of an `EventsNode`, the HogQL aggregation its `math` means, and the WHERE that selects its events (event
-name, the series' properties and fixedProperties, the query's global properties).
+schema of an `EventsNode` (its math checked by `query.kinds.maths`, whose names are re-exported here) and the
+WHERE that selects its events (event name, the series' properties and fixedProperties, the query's global
+properties).
 
 All of it is HogQL (sqlglot trees of the HogQL dialect) for `query.runner.hogql_execute`, never ClickHouse SQL.
 `ActionsNode` is refused (a 400): this project has no actions yet. `filterTestAccounts: true` ANDs the team's
@@ -18,29 +19,22 @@ from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
 from query.hogql.ast import call
-from query.hogql.parser import parse_select, to_hogql
+from query.hogql.parser import to_hogql
 from query.kinds.base import StrictSerializer
+from query.kinds.maths import (  # noqa: F401 (the maths' names, as the insight kinds know them from here)
+    ACTIVE_WINDOW_DAYS,
+    COUNT_MATHS,
+    MATHS,
+    PROPERTY_MATHS,
+    MathError,
+    aggregation,
+    check_math,
+    series_math,
+)
 from query.properties import property_filters_to_expr
 from query.property_serializers import PropertyFiltersField
 from query.runner import hogql_execute
 
-COUNT_MATHS = ("total", "dau", "weekly_active", "monthly_active", "unique_session")
-PROPERTY_MATHS = ("sum", "avg", "min", "max", "median", "p75", "p90", "p95", "p99")
-MATHS = COUNT_MATHS + PROPERTY_MATHS
-ACTIVE_WINDOW_DAYS = {"weekly_active": 7, "monthly_active": 30}
-"""Trailing window of `weekly_active`/`monthly_active`, in days, ending with the bucket."""
-_COARSE = {"weekly_active": {"week", "month"}, "monthly_active": {"month"}}
-_PROPERTY_AGGREGATES = {
-    "sum": "sum(toFloat(__p__))",
-    "avg": "avg(toFloat(__p__))",
-    "min": "min(toFloat(__p__))",
-    "max": "max(toFloat(__p__))",
-    "median": "quantile(0.5)(toFloat(__p__))",
-    "p75": "quantile(0.75)(toFloat(__p__))",
-    "p90": "quantile(0.9)(toFloat(__p__))",
-    "p95": "quantile(0.95)(toFloat(__p__))",
-    "p99": "quantile(0.99)(toFloat(__p__))",
-}
 ALL_EVENTS = "All events"
 
 
@@ -54,18 +48,33 @@ class EventsNodeSerializer(StrictSerializer):
     math = serializers.CharField(
         required=False,
         allow_null=True,
-        help_text="total (default), dau, weekly_active, monthly_active, unique_session, or sum/avg/min/max/median/"
-        "p75/p90/p95/p99 of `math_property`.",
+        help_text="total (default), dau, weekly_active, monthly_active, unique_session, unique_group (distinct "
+        "`$group_<math_group_type_index>`), first_time_for_user, first_matching_event_for_user, sum/avg/min/max/"
+        "median/p75/p90/p95/p99 of `math_property`, avg/min/max/median/p75/p90/p95/p99_count_per_actor (events "
+        "per person), or hogql (`math_hogql`).",
     )
     math_property = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, help_text="Event property the property maths read."
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text='Property the property maths read; "$session_duration": each session\'s duration, once per session.',
     )
     math_property_type = serializers.CharField(
-        required=False, allow_null=True, help_text="event_properties (the only one supported)."
+        required=False,
+        allow_null=True,
+        help_text="event_properties (default), person_properties or session_properties.",
     )
-    math_hogql = serializers.CharField(required=False, allow_null=True, help_text="Not supported yet.")
-    math_group_type_index = serializers.IntegerField(required=False, allow_null=True, help_text="Not supported yet.")
-    math_multiplier = serializers.FloatField(required=False, allow_null=True, help_text="Accepted, ignored.")
+    math_hogql = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text='Aggregate HogQL expression of math "hogql", e.g. "avg(toFloat(properties.price))".',
+    )
+    math_group_type_index = serializers.IntegerField(
+        required=False, allow_null=True, help_text='Group type (0-4) math "unique_group" counts.'
+    )
+    math_multiplier = serializers.FloatField(
+        required=False, allow_null=True, help_text="Accepted, ignored (PostHog's trends do not read it either)."
+    )
     properties = PropertyFiltersField(required=False, allow_null=True)
     fixedProperties = PropertyFiltersField(  # noqa: N815
         required=False, allow_null=True, help_text="Property filters the UI does not let users edit (ANDed)."
@@ -81,20 +90,10 @@ class EventsNodeSerializer(StrictSerializer):
     version = serializers.FloatField(required=False, allow_null=True, help_text="Schema version (accepted).")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        math = attrs.get("math") or "total"
-        if math not in MATHS:
-            supported = ", ".join(MATHS)
-            raise serializers.ValidationError({"math": [f"Math '{math}' is not supported; use one of {supported}"]})
-        if math in PROPERTY_MATHS and not attrs.get("math_property"):
-            raise serializers.ValidationError({"math_property": [f"Math '{math}' needs a math_property"]})
-        if attrs.get("math_property_type") not in (None, "event_properties"):
-            raise serializers.ValidationError(
-                {"math_property_type": ["Only event_properties are supported as math_property_type"]}
-            )
-        if attrs.get("math_hogql"):
-            raise serializers.ValidationError({"math_hogql": ["math_hogql is not supported yet"]})
-        if attrs.get("math_group_type_index") is not None:
-            raise serializers.ValidationError({"math_group_type_index": ["Group maths are not supported yet"]})
+        try:
+            check_math(attrs)
+        except MathError as error:
+            raise serializers.ValidationError({error.attr: [str(error)]}) from None
         return attrs
 
 
@@ -123,37 +122,18 @@ class SeriesField(serializers.ListField):
         return nodes
 
 
-def series_math(series: Mapping[str, Any], interval: str) -> str:
-    """The math a series runs with: `weekly_active` from a week interval on (and `monthly_active` from a month
-    interval on) is plain `dau`, as PostHog."""
-    math = series.get("math") or "total"
-    return "dau" if interval in _COARSE.get(math, set()) else math
-
-
 def series_name(series: Mapping[str, Any]) -> str:
     return series.get("event") or ALL_EVENTS
 
 
-def _property(key: str) -> exp.Expression:
-    return exp.Bracket(this=exp.column("properties"), expressions=[exp.Literal.string(key)])
+def event_condition(series: Mapping[str, Any]) -> exp.Expression | None:
+    """`event = <the series' event>`; None for all events."""
+    if not series.get("event"):
+        return None
+    return exp.EQ(this=exp.column("event"), expression=exp.Literal.string(series["event"]))
 
 
-def aggregation(series: Mapping[str, Any], math: str) -> exp.Expression:
-    """The HogQL aggregate of one bucket for `math` (weekly/monthly active count persons: `dau`'s aggregate)."""
-    if math == "total":
-        return exp.Anonymous(this="count", expressions=[])
-    if math in {"dau", "weekly_active", "monthly_active"}:
-        return exp.Count(this=exp.Distinct(expressions=[exp.column("person_id")]))
-    if math == "unique_session":
-        return exp.Count(this=exp.Distinct(expressions=[exp.column("$session_id")]))
-    node = parse_select(f"SELECT {_PROPERTY_AGGREGATES[math]}\n").expressions[0]
-    for column in list(node.find_all(exp.Column)):
-        if column.name == "__p__":
-            column.replace(_property(series["math_property"]))
-    return node
-
-
-def series_where(
+def series_filters(
     series: Mapping[str, Any],
     query: Mapping[str, Any],
     *,
@@ -162,12 +142,10 @@ def series_where(
     now: dt.datetime,
     test_account_filters: Any = None,
 ) -> list[exp.Expression]:
-    """The conditions (ANDed) selecting a series' events: its event (none for all events), its properties and
-    fixedProperties, the query's global `properties`, and with `filterTestAccounts` the team's
-    `test_account_filters`. A `unique_session` series skips events without one."""
+    """The conditions (ANDed) on a series' events besides its event name: its properties and fixedProperties,
+    the query's global `properties`, and with `filterTestAccounts` the team's `test_account_filters`. A
+    `unique_session` series skips events without a session."""
     conditions: list[exp.Expression] = []
-    if series.get("event"):
-        conditions.append(exp.EQ(this=exp.column("event"), expression=exp.Literal.string(series["event"])))
     test_accounts = test_account_filters if query.get("filterTestAccounts") else None
     for filters in (series.get("properties"), series.get("fixedProperties"), query.get("properties"), test_accounts):
         if filters:
@@ -179,6 +157,13 @@ def series_where(
     if (series.get("math") or "total") == "unique_session":
         conditions.append(exp.NEQ(this=exp.column("$session_id"), expression=exp.Literal.string("")))
     return conditions
+
+
+def series_where(series: Mapping[str, Any], query: Mapping[str, Any], **kwargs: Any) -> list[exp.Expression]:
+    """The conditions (ANDed) selecting a series' events: its event (none for all events) and `series_filters`
+    (keyword arguments as there)."""
+    event = event_condition(series)
+    return ([event] if event is not None else []) + series_filters(series, query, **kwargs)
 
 
 def earliest_event(team: Team, limit_context: str) -> dt.datetime | None:

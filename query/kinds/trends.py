@@ -1,17 +1,20 @@
 """`TrendsQuery`: PostHog's trends insight (line graphs, bold numbers, pies, tables of series over time).
 
 Each series (an EventsNode, `query.kinds.series`) becomes HogQL over `events` grouped by the interval start
-(`QueryDateRange.bucket_expr`, team timezone) and run by `hogql_execute`; the rows are laid on the zero-filled
-grid of `QueryDateRange` (`days`, `labels`). `weekly_active`/`monthly_active` read from 7/30 days before the first
+(`QueryDateRange.bucket_expr`, team timezone) and the breakdown values, in the shape its math needs
+(`query.kinds.maths.series_select`), run by `hogql_execute`; the rows are laid on the zero-filled grid of
+`QueryDateRange` (`days`, `labels`). `weekly_active`/`monthly_active` read from 7/30 days before the first
 bucket and count each event for every bucket whose trailing 7/30-day window holds it (`arrayJoin(range(n))`
 interval shifts), so the distinct persons per bucket are counted by ClickHouse.
 
 - Total-value displays (`BoldNumber`, `ActionsPie`, `ActionsTable`, `ActionsBarValue`, `WorldMap`,
   `CalendarHeatmap`): one aggregate over the whole range → `aggregated_value`, `data: []`, `count: 0`.
 - `compareFilter`: the items of the previous period follow the current ones, `compare_label` current/previous.
-- `breakdownFilter` (one `event` or `person` property): `toString(value)`, NULL and `""` → the null marker,
-  values ranked (real by total desc then value, null last), past `breakdown_limit` merged into the other marker
-  by a second query (so distinct counts stay distinct), `hasMore` when an other bucket exists.
+- `breakdownFilter` (`query.kinds.breakdown`: event, person, session, hogql; up to 3 `breakdowns`): values
+  ranked (real by total desc then value, null last), past `breakdown_limit` merged into the other marker by a
+  second query (so distinct counts stay distinct), `hasMore` when an other bucket exists; histogram parts first
+  read the series' min and max.
+- `samplingFactor` f: `events SAMPLE f`; counts and sums are answered × 1/f (`maths.scale_sampled`).
 - Formulas (`query.kinds.formula`): one item per formula in place of the series' items, per breakdown value
   (re-sorted by total) and per compare period.
 """
@@ -19,28 +22,43 @@ interval shifts), so the distinct persons per bucket are counted by ClickHouse.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from rest_framework import serializers
 from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
-from query.dates import DateRangeError, QueryDateRange, validate_interval
+from query.dates import DateRangeError, QueryDateRange, moment_expr, validate_interval
 from query.hogql.ast import call
 from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import to_hogql
 from query.hogql.passes.limits import LIMIT_CONTEXTS
 from query.kinds.base import CachedResponseSerializer, QueryKind, StrictSerializer
+from query.kinds.breakdown import (
+    BREAKDOWN_LIMIT,
+    BREAKDOWN_NULL,
+    BREAKDOWN_OTHER,
+    WORLD_MAP_BREAKDOWN_LIMIT,
+    BreakdownError,
+    Key,
+    histogram_bins,
+    parse_breakdown,
+    restrict,
+)
 from query.kinds.formula import FormulaError, evaluate, formula_nodes, parse_formula
+from query.kinds.maths import SeriesSelect, math_conditions, scale_sampled, series_select
 from query.kinds.series import (
     ACTIVE_WINDOW_DAYS,
     SeriesField,
-    aggregation,
     earliest_event,
+    event_condition,
+    series_filters,
     series_math,
     series_name,
-    series_where,
 )
 from query.property_serializers import PropertyFiltersField
 from query.runner import hogql_execute
@@ -51,11 +69,6 @@ TIME_SERIES_DISPLAYS = {
     "ActionsLineGraph", "ActionsBar", "ActionsUnstackedBar", "ActionsStackedBar", "ActionsAreaGraph",
     "ActionsLineGraphCumulative",
 }  # fmt: skip
-BREAKDOWN_NULL = "$$_posthog_breakdown_null_$$"
-BREAKDOWN_OTHER = "$$_posthog_breakdown_other_$$"
-BREAKDOWN_LIMIT = 25
-WORLD_MAP_BREAKDOWN_LIMIT = 300
-BREAKDOWN_TYPES = ("event", "person")
 MAX_ROWS = LIMIT_CONTEXTS["query"].maximum
 
 
@@ -83,8 +96,10 @@ class TrendsQuerySerializer(StrictSerializer):
     breakdownFilter = serializers.DictField(  # noqa: N815
         required=False,
         allow_null=True,
-        help_text='{"breakdown": <property>, "breakdown_type": "event"|"person", "breakdown_limit": 25, '
-        '"breakdown_hide_other_aggregation": false}.',
+        help_text='{"breakdown": <property or HogQL>, "breakdown_type": "event"|"person"|"session"|"hogql", '
+        '"breakdown_limit": 25, "breakdown_hide_other_aggregation": false, "breakdown_normalize_url": false, '
+        '"breakdown_histogram_bin_count": n} or up to 3 "breakdowns": [{"type", "property", "normalize_url", '
+        '"histogram_bin_count"}]. cohort and group breakdowns are not supported yet.',
     )
     compareFilter = serializers.DictField(  # noqa: N815
         required=False, allow_null=True, help_text='{"compare": true, "compare_to": "-1w"}: add the previous period.'
@@ -95,7 +110,9 @@ class TrendsQuerySerializer(StrictSerializer):
         help_text='{"display": "ActionsLineGraph"|"BoldNumber"|…, "formulaNodes": [{"formula": "A/B"}], display keys}.',
     )
     samplingFactor = serializers.FloatField(  # noqa: N815
-        required=False, allow_null=True, help_text="Accepted; events are not sampled."
+        required=False,
+        allow_null=True,
+        help_text="Read `events SAMPLE f` (0 < f <= 1, by distinct_id); counts and sums are scaled by 1/f.",
     )
     conversionGoal = serializers.JSONField(  # noqa: N815
         required=False, allow_null=True, help_text="Accepted, ignored."
@@ -119,18 +136,15 @@ class TrendsQuerySerializer(StrictSerializer):
         return value
 
     def validate_breakdownFilter(self, value: dict[str, Any] | None) -> dict[str, Any] | None:  # noqa: N802
-        if not value or value.get("breakdown") in (None, ""):
-            return value
-        if value.get("breakdowns"):
-            raise serializers.ValidationError("Multiple breakdowns are not supported yet")
-        kind = value.get("breakdown_type") or "event"
-        if kind not in BREAKDOWN_TYPES:
-            raise serializers.ValidationError(f"breakdown_type '{kind}' is not supported; use event or person")
-        if not isinstance(value["breakdown"], str):
-            raise serializers.ValidationError("breakdown must be a property name")
-        limit = value.get("breakdown_limit")
-        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-            raise serializers.ValidationError("breakdown_limit must be a positive integer")
+        try:
+            parse_breakdown(value)
+        except BreakdownError as error:
+            raise serializers.ValidationError(str(error)) from None
+        return value
+
+    def validate_samplingFactor(self, value: float | None) -> float | None:  # noqa: N802
+        if value is not None and not 0 < value <= 1:
+            raise serializers.ValidationError("samplingFactor must be above 0 and at most 1 (e.g. 0.1 reads 10%)")
         return value
 
     def validate_trendsFilter(self, value: dict[str, Any] | None) -> dict[str, Any] | None:  # noqa: N802
@@ -190,9 +204,9 @@ class _Runner:
         self.cumulative = self.display == "ActionsLineGraphCumulative"
         smoothing = (query.get("trendsFilter") or {}).get("smoothingIntervals")
         self.smoothing = smoothing if isinstance(smoothing, int) and not isinstance(smoothing, bool) else 1
-        self.breakdown = query.get("breakdownFilter") or {}
-        if self.breakdown.get("breakdown") in (None, ""):
-            self.breakdown = {}
+        self.breakdown = parse_breakdown(query.get("breakdownFilter"))  # valid: the serializer parsed it
+        factor = query.get("samplingFactor")
+        self.sampling = factor if factor and factor != 1 else None
         self.hogql: list[str] = []
         self.timings: list[dict[str, Any]] = []
         self.has_more = False
@@ -204,7 +218,8 @@ class _Runner:
             earliest_event=lambda: earliest_event(team, limit_context),
         )
 
-    def _execute(self, select: exp.Select) -> Any:
+    def _execute(self, select: exp.Select, *, series_query: bool = True) -> Any:
+        """Run one query; a series query's HogQL is what the response's `hogql` shows (the first one)."""
         text = to_hogql(select)
         result = hogql_execute(team=self.team, query=text, limit_context=self.limit_context, limit=MAX_ROWS)
         if result.hasMore:  # never answer with numbers from a cut result
@@ -212,30 +227,16 @@ class _Runner:
                 f"The trend has more than {MAX_ROWS} points (buckets x breakdown values): narrow the date range, "
                 "use a longer interval or a breakdown with fewer values"
             )
-        self.hogql.append(result.hogql)
+        if series_query:
+            self.hogql.append(result.hogql)
         self.timings.extend(result.timings)
         return result
 
     # -- one series
 
-    def _breakdown_expr(self, top: list[str] | None) -> exp.Expression:
-        key = self.breakdown["breakdown"]
-        table = "person" if (self.breakdown.get("breakdown_type") or "event") == "person" else None
-        value = exp.Bracket(this=exp.column("properties", table=table), expressions=[exp.Literal.string(key)])
-        text = call("ifNull", call("nullIf", call("toString", value), exp.Literal.string("")), _str(BREAKDOWN_NULL))
-        if top is None:
-            return text
-        return call("if", exp.In(this=text.copy(), expressions=[_str(v) for v in top]), text, _str(BREAKDOWN_OTHER))
-
-    def _first_bucket_only(self, math: str) -> bool:
-        """Cumulative `dau` counts each person in its first active bucket only."""
-        return self.cumulative and math == "dau"
-
-    def _select(
-        self, series: dict[str, Any], math: str, date_range: QueryDateRange, top: list[str] | None
-    ) -> exp.Select:
-        """Columns: [bucket start], [breakdown value], the aggregate; grouped by the others."""
-        conditions = series_where(
+    def _spec(self, series: dict[str, Any], math: str, date_range: QueryDateRange) -> SeriesSelect:
+        """What the series' query reads: its events, their time bounds and buckets (no breakdown values yet)."""
+        filters = series_filters(
             series,
             self.query,
             property_types=self.property_types,
@@ -243,79 +244,79 @@ class _Runner:
             now=self.now,
             test_account_filters=self.team.test_account_filters,
         )
-        value = self._breakdown_expr(top) if self.breakdown else None
+        timestamp = exp.column("timestamp")
+        lower, bucket = date_range.first_bucket_start, date_range.bucket_expr
         if self.total_value:
-            conditions.append(date_range.range_condition(from_bucket_start=False))
-            return _grouped(None, value, aggregation(series, math), conditions)
-        if math in ACTIVE_WINDOW_DAYS:
+            lower, bucket = date_range.date_from, None
+        elif math in ACTIVE_WINDOW_DAYS:
             # an event counts for every bucket whose trailing window holds it: its own and the next ones
             window = dt.timedelta(days=ACTIVE_WINDOW_DAYS[math])
             steps = int(window / _INTERVAL_LENGTH[date_range.interval])
-            shift = call(f"toInterval{date_range.interval.capitalize()}", call("arrayJoin", call("range", _int(steps))))
-            bucket = exp.Add(this=date_range.bucket_expr(), expression=shift)
-            lower = date_range.first_bucket_start - window
-            conditions.append(exp.GTE(this=exp.column("timestamp"), expression=_moment(lower)))
-            conditions.append(exp.LTE(this=exp.column("timestamp"), expression=_moment(date_range.date_to)))
-            return _grouped(bucket, value, aggregation(series, math), conditions)
-        conditions.append(date_range.range_condition())
-        if self._first_bucket_only(math):
-            first = exp.alias_(call("min", date_range.bucket_expr()), "bucket")
-            columns = [exp.alias_(exp.column("person_id"), "actor"), first]
-            groups = [exp.column("actor")]
-            if value is not None:
-                columns.append(exp.alias_(value, "breakdown_value"))
-                groups.append(exp.column("breakdown_value"))
-            inner = exp.select(*columns).from_("events").where(exp.and_(*conditions, copy=False), copy=False)
-            inner = inner.group_by(*groups, copy=False)
-            outer_value = exp.column("breakdown_value") if value is not None else None
-            return _grouped(exp.column("bucket"), outer_value, exp.Anonymous(this="count", expressions=[]), [], inner)
-        return _grouped(date_range.bucket_expr(), value, aggregation(series, math), conditions)
+            lower, bucket = date_range.first_bucket_start - window, _shifted(date_range, steps)
+        return SeriesSelect(
+            series=series,
+            math=math,
+            event=event_condition(series),
+            filters=filters + math_conditions(series, math),
+            since=exp.GTE(this=timestamp, expression=moment_expr(lower)),
+            until=exp.LTE(this=timestamp.copy(), expression=moment_expr(date_range.date_to)),
+            bucket=bucket,
+            aliases=self.breakdown.aliases if self.breakdown else (),
+            sample=self.sampling,
+            first_bucket_only=self.cumulative and math in FIRST_BUCKET_MATHS,
+        )
 
     def _values(
-        self, series: dict[str, Any], math: str, date_range: QueryDateRange, top: list[str] | None
-    ) -> dict[str, list[float]]:
+        self, spec: SeriesSelect, date_range: QueryDateRange, breakdown: list[exp.Expression]
+    ) -> dict[Key, list[float]]:
         """breakdown value ("" without a breakdown) → value per bucket ([total] for total value)."""
-        rows = self._execute(self._select(series, math, date_range, top)).results
+        rows = self._execute(series_select(replace(spec, breakdown=breakdown))).results
         width = 1 if self.total_value else len(date_range.buckets)
-        out: dict[str, list[float]] = {}
+        parts = len(spec.aliases)
+        out: dict[Key, list[float]] = {}
         if not self.breakdown and not rows:
             out[""] = [0] * width
         for row in rows:
-            row = list(row)
             index = 0
             if not self.total_value:
-                index = date_range.bucket_index(row.pop(0))
+                index, row = date_range.bucket_index(row[0]), row[1:]
                 if index is None:  # an active-users window reaching past the grid
                     continue
-            key = row.pop(0) if self.breakdown else ""
-            data = out.setdefault(key, [0] * width)
-            data[index] = _number(row[0])
+            key = self.breakdown.key(row[:parts]) if self.breakdown else ""
+            out.setdefault(key, [0] * width)[index] = _number(row[parts])
         return out
 
-    def _shape_data(self, data: list[float]) -> list[float]:
-        """`smoothingIntervals` N > 1: the floor of the mean of the last N points; cumulative: running sums."""
-        if self.smoothing > 1:
-            windows = [data[max(0, i - self.smoothing + 1) : i + 1] for i in range(len(data))]
-            data = [sum(window) // len(window) for window in windows]
-        if self.cumulative:
-            data = list(itertools.accumulate(data))
-        return data
+    def _bins(self, spec: SeriesSelect) -> dict[int, list[tuple[float, float]]]:
+        """Histogram parts: their bins over the min and max of the series' numbers."""
+        assert self.breakdown is not None
+        numbers = self.breakdown.numbers()
+        if not numbers:
+            return {}
+        columns = [call(f, n.copy()) for n in numbers.values() for f in ("min", "max")]
+        [row] = self._execute(spec.events(spec.conditions()).select(*columns, copy=False), series_query=False).results
+        bounds = iter(row)
+        return {
+            i: histogram_bins(next(bounds), next(bounds), self.breakdown.parts[i].histogram_bin_count or 1)
+            for i in numbers
+        }
 
-    def _series_values(self, series: dict[str, Any], math: str, date_range: QueryDateRange) -> dict[str, list[float]]:
-        values = self._values(series, math, date_range, None)
+    def _series_values(self, series: dict[str, Any], math: str, date_range: QueryDateRange) -> dict[Key, list[float]]:
+        spec = self._spec(series, math, date_range)
         if not self.breakdown:
-            return values
-        ranked = sorted(values, key=lambda v: (v == BREAKDOWN_NULL, -sum(values[v]), v))
+            return self._values(spec, date_range, [])
+        exprs = self.breakdown.exprs(self._bins(spec))
+        values = self._values(spec, date_range, exprs)
+        ranked = self.breakdown.rank({key: sum(data) for key, data in values.items()})
         default = WORLD_MAP_BREAKDOWN_LIMIT if self.display == "WorldMap" else BREAKDOWN_LIMIT
-        limit = self.breakdown.get("breakdown_limit") or default
+        limit = self.breakdown.limit or default
         if len(ranked) <= limit:
-            return {value: values[value] for value in ranked}
+            return {key: values[key] for key in ranked}
         self.has_more = True
-        top = ranked[:limit]
-        merged = self._values(series, math, date_range, top)
-        result = {value: merged.get(value, values[value]) for value in top}
-        if not self.breakdown.get("breakdown_hide_other_aggregation") and BREAKDOWN_OTHER in merged:
-            result[BREAKDOWN_OTHER] = merged[BREAKDOWN_OTHER]
+        top = ranked[:limit]  # the rest is counted again as one value, so distinct counts stay distinct
+        merged = self._values(spec, date_range, restrict(exprs, top, self.breakdown.multiple))
+        result = {key: merged.get(key, values[key]) for key in top}
+        if not self.breakdown.hide_other and self.breakdown.other in merged:
+            result[self.breakdown.other] = merged[self.breakdown.other]
         return result
 
     # -- items
@@ -327,44 +328,44 @@ class _Runner:
         math: str,
         date_range: QueryDateRange,
         data: list[float],
-        breakdown_value: str | None,
+        key: Key | None,
         compare_label: str | None,
     ) -> dict[str, Any]:
         name = series_name(series)
         label = name  # custom_name stays in action.custom_name (the UI shows it)
-        if self.breakdown:
-            label = breakdown_value if len(self.query["series"]) == 1 else f"{label} - {breakdown_value}"
+        if self.breakdown and key is not None:
+            value = self.breakdown.label(key)
+            label = value if len(self.query["series"]) == 1 else f"{label} - {value}"
         item: dict[str, Any] = {
             "days": date_range.days,
             "label": label,
-            "action": {
-                "days": [b.start.isoformat() for b in date_range.buckets],
-                "id": series.get("event"),
-                "type": "events",
-                "order": order,
-                "name": name,
-                "custom_name": series.get("custom_name"),
-                "math": math,
-                "math_property": series.get("math_property"),
-                "math_hogql": None,
-                "math_group_type_index": None,
-                "properties": series.get("properties") or {},
-            },
+            "action": _action(series, order, math, date_range),
             "filter": self._filter(date_range),
         }
+        scale = functools.partial(scale_sampled, factor=self.sampling, math=math)
         if self.total_value:
-            item.update(data=[], count=0, aggregated_value=data[0] if data else 0)
+            item.update(data=[], count=0, aggregated_value=scale(data[0] if data else 0))
         else:
-            data = self._shape_data(data)
-            count = float(data[-1] if self.cumulative and data else sum(data))
-            item.update(data=data, labels=date_range.labels, count=count)
-        if self.breakdown:
-            item["breakdown_value"] = breakdown_value
+            shaped = self._shape_data(data)
+            count = float(shaped[-1] if self.cumulative and shaped else sum(shaped))
+            item.update(data=[scale(v) for v in shaped], labels=date_range.labels, count=float(scale(count)))
+        if self.breakdown and key is not None:
+            item["breakdown_value"] = self.breakdown.value(key)
         if compare_label is not None:
             item.update(compare=True, compare_label=compare_label)
         return item
 
+    def _shape_data(self, data: list[float]) -> list[float]:
+        """`smoothingIntervals` N > 1: the floor of the mean of the last N points; cumulative: running sums."""
+        if self.smoothing > 1:
+            windows = [data[max(0, i - self.smoothing + 1) : i + 1] for i in range(len(data))]
+            data = [sum(window) // len(window) for window in windows]
+        if self.cumulative:
+            data = list(itertools.accumulate(data))
+        return data
+
     def _filter(self, date_range: QueryDateRange) -> dict[str, Any]:
+        breakdown = (self.query.get("breakdownFilter") or {}) if self.breakdown else {}
         legacy = {
             "insight": "TRENDS",
             "date_from": date_range.date_from.isoformat(),
@@ -372,11 +373,15 @@ class _Runner:
             "interval": date_range.interval,
             "entity_type": "events",
             "display": self.display,
-            "breakdown": self.breakdown.get("breakdown"),
-            "breakdown_type": (self.breakdown.get("breakdown_type") or "event") if self.breakdown else None,
-            "breakdown_limit": self.breakdown.get("breakdown_limit"),
+            "breakdown": breakdown.get("breakdown") if self.breakdown and not self.breakdown.multiple else None,
+            "breakdown_type": self.breakdown.parts[0].type if self.breakdown and not self.breakdown.multiple else None,
+            "breakdowns": breakdown.get("breakdowns") if self.breakdown and self.breakdown.multiple else None,
+            "breakdown_limit": breakdown.get("breakdown_limit"),
+            "breakdown_normalize_url": breakdown.get("breakdown_normalize_url"),
+            "breakdown_histogram_bin_count": breakdown.get("breakdown_histogram_bin_count"),
             "compare": (self.query.get("compareFilter") or {}).get("compare"),
             "filter_test_accounts": self.query.get("filterTestAccounts"),
+            "sampling_factor": self.query.get("samplingFactor"),
         }
         return {key: value for key, value in legacy.items() if value is not None}
 
@@ -384,43 +389,45 @@ class _Runner:
         items = []
         for order, series in enumerate(self.query["series"]):
             math = series_math(series, date_range.interval)
-            for value, data in self._series_values(series, math, date_range).items():
-                items.append(self._item(series, order, math, date_range, data, value or None, compare_label))
+            for key, data in self._series_values(series, math, date_range).items():
+                items.append(self._item(series, order, math, date_range, data, key or None, compare_label))
         return items
 
     def _formulas(self, items: list[dict[str, Any]], date_range: QueryDateRange) -> list[dict[str, Any]]:
-        """One item per formula (and breakdown value), in place of the series' items; missing values are zeros."""
+        """One item per formula (and breakdown value), in place of the series' items; missing values are zeros.
+        The label stays the formula's (`breakdown_value` tells the values apart), as PostHog."""
         count = len(self.query["series"])
-        key = "aggregated_value" if self.total_value else "data"
+        field = "aggregated_value" if self.total_value else "data"
         width = 1 if self.total_value else len(date_range.buckets)
-        by_value: dict[Any, list[list[float]]] = {}
+        by_key: dict[Key | None, list[list[float]]] = {}
         for item in items:
             value = item.get("breakdown_value")
-            series = by_value.setdefault(value, [[0] * width for _ in range(count)])
-            series[item["action"]["order"]] = [item[key]] if self.total_value else item[key]
-        if not by_value:
-            by_value[None] = [[0] * width for _ in range(count)]
+            key = tuple(value) if isinstance(value, list) else value
+            series = by_key.setdefault(key, [[0] * width for _ in range(count)])
+            series[item["action"]["order"]] = [item[field]] if self.total_value else item[field]
+        if not by_key:
+            by_key[None] = [[0] * width for _ in range(count)]
         template = (
             items[0] if items else self._item(self.query["series"][0], 0, "total", date_range, [0] * width, None, None)
         )
         out = []
         for node in formula_nodes(self.query.get("trendsFilter")):
             tree = parse_formula(node["formula"], count)
+            label = node.get("custom_name") or f"Formula ({node['formula']})"
             computed = []
-            for value, series in by_value.items():
+            for key, series in by_key.items():
                 data = evaluate(tree, series)
-                label = node.get("custom_name") or f"Formula ({node['formula']})"
-                item = {k: v for k, v in template.items() if k not in {"breakdown_value"}}
+                item = {k: v for k, v in template.items() if k != "breakdown_value"}
                 item.update(label=label, action=None)
                 if self.total_value:
                     item.update(aggregated_value=data[0] if data else 0)
                 else:
                     item.update(data=data, count=float(sum(data)))
-                if value is not None:
-                    item.update(breakdown_value=value, label=value)
-                computed.append(item)
-            computed.sort(key=lambda i: -(i.get("aggregated_value") if self.total_value else i["count"]))
-            out.extend(computed)
+                if key is not None and self.breakdown:
+                    item.update(breakdown_value=self.breakdown.value(key))
+                computed.append((key, item))
+            computed.sort(key=lambda pair: _formula_order(*pair, total_value=self.total_value), reverse=True)
+            out.extend(item for _, item in computed)
         return out
 
     def _results(self, date_range: QueryDateRange, compare_label: str | None) -> list[dict[str, Any]]:
@@ -446,43 +453,42 @@ class _Runner:
 
 
 _INTERVAL_LENGTH = {"minute": dt.timedelta(minutes=1), "hour": dt.timedelta(hours=1), "day": dt.timedelta(days=1)}
+FIRST_BUCKET_MATHS = ("dau", "unique_group")
+"""Maths a cumulative graph counts each actor (person, group) for in its first active bucket only."""
 
 
-def _grouped(
-    bucket: exp.Expression | None,
-    value: exp.Expression | None,
-    aggregate: exp.Expression,
-    conditions: list[exp.Expression],
-    source: exp.Select | None = None,
-) -> exp.Select:
-    """SELECT [bucket], [breakdown_value], aggregate FROM events (or a subquery) WHERE … GROUP BY the others."""
-    columns, groups = [], []
-    if bucket is not None:
-        columns.append(exp.alias_(bucket, "bucket_start"))
-        groups.append(exp.column("bucket_start"))
-    if value is not None:
-        columns.append(exp.alias_(value, "breakdown_value"))
-        groups.append(exp.column("breakdown_value"))
-    columns.append(exp.alias_(aggregate, "total"))
-    select = exp.select(*columns).from_(source.subquery() if source is not None else "events")
-    if conditions:
-        select = select.where(exp.and_(*conditions, copy=False), copy=False)
-    if groups:
-        select = select.group_by(*groups, copy=False)
-    return select
+def _shifted(date_range: QueryDateRange, steps: int) -> Callable[[exp.Expression], exp.Expression]:
+    """A timestamp → the starts of its bucket and the `steps - 1` next ones (one row each, by arrayJoin)."""
+    unit = f"toInterval{date_range.interval.capitalize()}"
+    return lambda field: exp.Add(
+        this=date_range.bucket_expr(field),
+        expression=call(unit, call("arrayJoin", call("range", exp.Literal.number(steps)))),
+    )
 
 
-def _int(value: int) -> exp.Expression:
-    return exp.Literal.number(value)
+def _action(series: dict[str, Any], order: int, math: str, date_range: QueryDateRange) -> dict[str, Any]:
+    """`action` of a response item: the series as PostHog's legacy entity."""
+    return {
+        "days": [b.start.isoformat() for b in date_range.buckets],
+        "id": series.get("event"),
+        "type": "events",
+        "order": order,
+        "name": series_name(series),
+        "custom_name": series.get("custom_name"),
+        "math": math,
+        "math_property": series.get("math_property"),
+        "math_hogql": series.get("math_hogql"),
+        "math_group_type_index": series.get("math_group_type_index"),
+        "properties": series.get("properties") or {},
+    }
 
 
-def _str(value: str) -> exp.Expression:
-    return exp.Literal.string(value)
-
-
-def _moment(moment: dt.datetime) -> exp.Expression:
-    text = moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return call("toDateTime64", exp.Literal.string(text), exp.Literal.number(6), exp.Literal.string("UTC"))
+def _formula_order(key: Key | None, item: dict[str, Any], *, total_value: bool) -> tuple[Any, ...]:
+    """Descending: real values, then those holding the null marker, then other; by total, points, value."""
+    parts = key if isinstance(key, tuple) else (key,)
+    kind = -2 if BREAKDOWN_OTHER in parts else -1 if BREAKDOWN_NULL in parts else 0
+    total = (item.get("aggregated_value") or 0) if total_value else item["count"]
+    return kind, total, item.get("data") or [], repr(key)
 
 
 def _number(value: Any) -> float | int:

@@ -408,3 +408,44 @@ def test_async_round_trip_and_cache(project: Any, other_project: Any) -> None:
     again = trends(project, node, refresh="lazy_async")
     assert again.status_code == 200 and again.json()["is_cached"] is True
     assert again.json()["results"][0]["data"] == [3, 1, 2]
+
+
+@pytest.mark.clickhouse
+def test_filter_test_accounts_drops_the_teams_test_accounts(project: Any) -> None:
+    load(project.team.pk)
+    for distinct_id, email in (("u1", "dev@yourco.com"), ("u2", "jane@example.com")):  # u3 has no email
+        insert_person(project.team.pk, [distinct_id], {"email": email}, version=1)
+    project.team.test_account_filters = [
+        {"key": "email", "type": "person", "operator": "not_icontains", "value": "@yourco.com"},
+        {"key": "$browser", "type": "event", "operator": "is_not", "value": "Firefox"},
+    ]
+    project.team.save()
+    node = {"series": [pageviews()], "dateRange": JAN_7_9}
+    [everyone] = results(project, node)
+    [real] = results(project, {**node, "filterTestAccounts": True})
+    assert everyone["data"] == [3, 1, 2]
+    # u1's events (two on 7 Jan, one on 9 Jan) and u3's Firefox one on 9 Jan go; u2's stay
+    assert real["data"] == [1, 1, 0] and real["filter"]["filter_test_accounts"] is True
+    project.team.test_account_filters = project.team.test_account_filters[:1]
+    project.team.save()
+    [changed] = results(project, {**node, "filterTestAccounts": True})  # not the cached answer to other filters
+    assert changed["data"] == [1, 1, 1]  # u3's Firefox event counts again
+
+
+@pytest.mark.clickhouse
+def test_weeks_start_on_the_projects_week_start_day(project: Any) -> None:
+    # 6 Jan 2024 is a Saturday, 7 Jan a Sunday, 8 Jan a Monday
+    days = [6, 7, 8, 8, 14, 15]
+    insert_events(project.team.pk, [{"timestamp": dt.datetime(2024, 1, d, 12, tzinfo=UTC)} for d in days])
+    node = {
+        "series": [pageviews()],
+        "interval": "week",
+        "dateRange": {"date_from": "2024-01-03", "date_to": "2024-01-16"},
+    }
+    [sunday] = results(project, node)
+    assert sunday["days"] == ["2023-12-31", "2024-01-07", "2024-01-14"] and sunday["data"] == [1, 3, 2]
+    project.team.week_start_day = 1
+    project.team.save()
+    [monday] = results(project, node)
+    assert monday["days"] == ["2024-01-01", "2024-01-08", "2024-01-15"] and monday["data"] == [2, 3, 1]
+    assert monday["labels"] == ["3–7 Jan", "8–14 Jan", "15–16 Jan"]
