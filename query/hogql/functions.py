@@ -74,6 +74,7 @@ SCALARS: dict[str, FunctionMeta] = {
     ),
     **_many("toTimeZone toStartOfInterval", A23),
     **_many("dateDiff date_diff", FunctionMeta(3, 4)),
+    "age": FunctionMeta(3, 4),  # full units between two moments (StickinessQuery intervalCount)
     **_many("dateAdd dateSub date_add date_sub timestampAdd timestampSub", A3),
     **_many("dateTrunc date_trunc", A23),
     "formatDateTime": A23,

@@ -9,12 +9,16 @@ from query.kinds.base import EXTRA_INPUTS, QueryKind
 from query.kinds.events import EVENTS_QUERY
 from query.kinds.hogql import HOGQL_QUERY
 from query.kinds.lifecycle import LIFECYCLE_QUERY
+from query.kinds.stickiness import STICKINESS_QUERY
 from query.kinds.trends import TRENDS_QUERY
 
 __all__ = ["EXTRA_INPUTS", "KINDS", "QueryKind", "unknown_kind_message"]
 
 KINDS: dict[str, QueryKind] = {
-    kind.name: kind for kind in (HOGQL_QUERY, EVENTS_QUERY, TRENDS_QUERY, LIFECYCLE_QUERY, ACTORS_QUERY, PERSONS_QUERY)
+    kind.name: kind
+    for kind in (
+        HOGQL_QUERY, EVENTS_QUERY, TRENDS_QUERY, STICKINESS_QUERY, LIFECYCLE_QUERY, ACTORS_QUERY, PERSONS_QUERY,
+    )  # fmt: skip
 }
 
 
