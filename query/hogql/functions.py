@@ -165,8 +165,8 @@ AGGREGATIONS: dict[str, FunctionMeta] = {
     "countIf": FunctionMeta(1, 2, aggregate=True),
     "countDistinctIf": FunctionMeta(2, 2, aggregate=True),
     **_many(
-        "min max sum avg any anyLast anyHeavy uniq uniqExact uniqHLL12 uniqTheta uniqCombined groupArray"
-        " groupUniqArray median stddevPop stddevSamp varPop varSamp sumMap minMap maxMap groupBitAnd groupBitOr",
+        "min max sum avg any anyLast anyHeavy uniq uniqExact uniqHLL12 uniqTheta uniqCombined"
+        " median stddevPop stddevSamp varPop varSamp sumMap minMap maxMap groupBitAnd groupBitOr",
         AGG1N,
     ),
     **_many(
@@ -184,6 +184,7 @@ AGGREGATIONS: dict[str, FunctionMeta] = {
         "quantile quantiles quantileIf quantilesIf quantileExact quantileTiming quantileDeterministic",
         FunctionMeta(1, None, 1, None, aggregate=True),
     ),
+    **_many("groupArray groupUniqArray", FunctionMeta(1, None, 0, 1, aggregate=True)),  # (max_size)(x)
     **_many("topK groupArraySample", FunctionMeta(1, 1, 1, 2, aggregate=True)),
     **_many("groupArrayMovingSum", FunctionMeta(1, 1, 0, 1, aggregate=True)),
 }

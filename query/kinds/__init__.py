@@ -5,21 +5,25 @@ calls `query.runner.hogql_execute`, and an overrides hook; then one line in `KIN
 from __future__ import annotations
 
 from query.kinds.actors import ACTORS_QUERY, PERSONS_QUERY
-from query.kinds.base import EXTRA_INPUTS, QueryKind
+from query.kinds.base import EXTRA_INPUTS, KINDS, QueryKind
 from query.kinds.events import EVENTS_QUERY
 from query.kinds.hogql import HOGQL_QUERY
+from query.kinds.insight_actors import INSIGHT_ACTORS_QUERY_OPTIONS
 from query.kinds.lifecycle import LIFECYCLE_QUERY
 from query.kinds.stickiness import STICKINESS_QUERY
-from query.kinds.trends import TRENDS_QUERY
+from query.kinds.trends_actors import TRENDS_QUERY  # TrendsQuery with its actors hooks
 
 __all__ = ["EXTRA_INPUTS", "KINDS", "QueryKind", "unknown_kind_message"]
 
-KINDS: dict[str, QueryKind] = {
-    kind.name: kind
-    for kind in (
-        HOGQL_QUERY, EVENTS_QUERY, TRENDS_QUERY, STICKINESS_QUERY, LIFECYCLE_QUERY, ACTORS_QUERY, PERSONS_QUERY,
-    )  # fmt: skip
-}
+KINDS.update(
+    {
+        kind.name: kind
+        for kind in (
+            HOGQL_QUERY, EVENTS_QUERY, TRENDS_QUERY, STICKINESS_QUERY, LIFECYCLE_QUERY, ACTORS_QUERY, PERSONS_QUERY,
+            INSIGHT_ACTORS_QUERY_OPTIONS,
+        )
+    }
+)  # fmt: skip
 
 
 def unknown_kind_message(kind: object) -> str:

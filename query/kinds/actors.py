@@ -16,8 +16,13 @@ objects are then read with two more HogQL queries (the persons, and their distin
   DESC if selected, the first aggregate DESC, `created_at` DESC if selected, the first column ASC; the person
   id breaks ties so pages neither overlap nor skip.
 - `PersonsQuery` (the 2023 name) is the same kind.
-- `source` (InsightActorsQuery and friends: the people behind an insight data point) is a 400 until the
-  insight kinds exist.
+- `source` (`query.kinds.insight_actors`): the people behind an insight data point (InsightActorsQuery and its
+  2023 name InsightPersonsQuery, StickinessActorsQuery) or a HogQLQuery's first column. Its rows are joined to
+  `persons` (other projects' persons and unknown ids drop out), its extra columns (`event_count`,
+  `matching_events`, …) are selectable by name (also as `source.<name>`), and `search`, `properties`, `orderBy`,
+  `limit` and `offset` apply on top. Default select `["person", "id", "person.$delete"]` (PostHog's newer
+  default), plus `event_distinct_ids` when the source has it (Trends). `matched_recordings` groups the source's
+  `matching_events` by session: `[{"session_id", "events": [{"timestamp", "uuid", "window_id"}]}]`.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
 from query.hogql.ast import call
+from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import to_hogql
 from query.kinds.base import CachedResponseSerializer, QueryKind, StrictSerializer
 from query.kinds.events import (
@@ -42,16 +48,19 @@ from query.kinds.events import (
     parse_json_text,
     parse_order,
 )
+from query.kinds.insight_actors import ActorsSourceField, SourceSelect, source_select
 from query.properties import property_filters_to_expr
 from query.property_serializers import PropertyFiltersField
 from query.runner import hogql_execute
 from query.selectors import property_types_for_team
 
 DEFAULT_SELECT = ["person", "id", "created_at", "person.$delete"]
+DEFAULT_SOURCE_SELECT = ["person", "id", "person.$delete"]
 DISPLAY_NAME_PROPERTIES = ("email", "name", "username")
 SEARCH_PROPERTIES = ("email", "name")
 PERSON_COLUMNS = {"person", "actor"}
 DELETE_COLUMN = "person.$delete"
+RECORDINGS_COLUMN = "matched_recordings"
 
 
 def _bare(text: str) -> str:
@@ -97,10 +106,11 @@ class ActorsQuerySerializer(StrictSerializer):
     offset = serializers.IntegerField(
         required=False, allow_null=True, min_value=0, max_value=2**31, help_text="Rows to skip."
     )
-    source = serializers.JSONField(
+    source = ActorsSourceField(
         required=False,
         allow_null=True,
-        help_text="The insight data point whose actors to list (InsightActorsQuery, …): not supported yet.",
+        help_text="Whose actors to list: an InsightActorsQuery (the people behind an insight data point), a "
+        "StickinessActorsQuery or a HogQLQuery (first column = actor ids); absent = every person.",
     )
     modifiers = serializers.DictField(required=False, allow_null=True, help_text="HogQLQueryModifiers; echoed.")
     tags = serializers.DictField(required=False, allow_null=True, help_text="Query tags (accepted, not used).")
@@ -118,15 +128,6 @@ class ActorsQuerySerializer(StrictSerializer):
 
     def validate_orderBy(self, value: list[str] | None) -> list[str] | None:  # noqa: N802
         parse_fragments(value, parse_order)
-        return value
-
-    def validate_source(self, value: Any) -> Any:
-        if value is not None:
-            kind = value.get("kind") if isinstance(value, dict) else None
-            raise serializers.ValidationError(
-                f"ActorsQuery with a source ({kind or 'InsightActorsQuery'}) is not supported yet: only the "
-                "persons list (no source) is"
-            )
         return value
 
 
@@ -161,6 +162,8 @@ def _special(text: str) -> str | None:
         return "person"
     if bare == DELETE_COLUMN:
         return DELETE_COLUMN
+    if bare == RECORDINGS_COLUMN:
+        return RECORDINGS_COLUMN
     return None
 
 
@@ -199,20 +202,48 @@ def _order_item(text: str) -> exp.Ordered:
     return item
 
 
+def default_select(source: SourceSelect | None) -> list[str]:
+    if source is None:
+        return list(DEFAULT_SELECT)
+    return DEFAULT_SOURCE_SELECT + [name for name in ("event_distinct_ids",) if name in source.extras]
+
+
+def _column(text: str, kind: str | None, source: SourceSelect | None) -> exp.Expression:
+    if kind == "person":
+        return exp.column("id")
+    if kind == DELETE_COLUMN:
+        return exp.Literal.number(1)
+    if kind == RECORDINGS_COLUMN:
+        if source is None or "matching_events" not in source.extras:
+            raise HogQLQueryError(f"{RECORDINGS_COLUMN} needs a source with matching_events (an insight source)")
+        return exp.column("matching_events", table="source")
+    return parse_expression(text, allow_alias=True)
+
+
+def _from(source: SourceSelect | None) -> exp.Select:
+    """`FROM persons`, joined to the source's rows when there is one (an id of no person here drops out)."""
+    select = exp.select().from_("persons")
+    if source is None:
+        return select
+    on = exp.EQ(
+        this=call("toString", exp.column("id", table="persons")), expression=exp.column("actor_id", table="source")
+    )
+    return select.join(exp.Subquery(this=source.select, alias=exp.TableAlias(this="source")), on=on, join_type="INNER")
+
+
 def build_actors_select(
-    query: dict[str, Any], *, timezone: str, property_types: dict[tuple[int, str], str], now: dt.datetime
+    query: dict[str, Any],
+    *,
+    timezone: str,
+    property_types: dict[tuple[int, str], str],
+    now: dt.datetime,
+    source: SourceSelect | None = None,
 ) -> tuple[exp.Select, list[str | None]]:
-    """The HogQL SELECT for an ActorsQuery node, and what each column is (`person`, `person.$delete` or None)."""
-    texts: list[str] = list(query.get("select") or DEFAULT_SELECT)
+    """The HogQL SELECT for an ActorsQuery node (its source's SELECT already built), and what each column is
+    (`person`, `person.$delete`, `matched_recordings` or None)."""
+    texts: list[str] = list(query.get("select") or default_select(source))
     specials = [_special(text) for text in texts]
-    columns: list[exp.Expression] = []
-    for text, kind in zip(texts, specials, strict=True):
-        if kind == "person":
-            columns.append(exp.column("id"))
-        elif kind == DELETE_COLUMN:
-            columns.append(exp.Literal.number(1))
-        else:
-            columns.append(parse_expression(text, allow_alias=True))
+    columns = [_column(text, kind, source) for text, kind in zip(texts, specials, strict=True)]
     aggregates = [kind is None and is_aggregate(node) for node, kind in zip(columns, specials, strict=True)]
 
     conditions: list[exp.Expression] = []
@@ -226,7 +257,7 @@ def build_actors_select(
                 )
             )
 
-    select = exp.select(*columns).from_("persons")
+    select = _from(source).select(*columns, copy=False)
     if conditions:
         select = select.where(exp.and_(*conditions, copy=False), copy=False)
     if any(aggregates):
@@ -238,7 +269,7 @@ def build_actors_select(
     order = [_order_item(text) for text in query.get("orderBy") or []] or default_order(
         columns, aggregates, newest="created_at"
     )
-    if not any(aggregates):
+    if not any(aggregates) and exp.column("id") not in [item.this for item in order]:
         order.append(exp.Ordered(this=exp.column("id")))  # ties: pages neither overlap nor skip
     if order:
         select.set("order", exp.Order(expressions=order))
@@ -284,14 +315,41 @@ def person_objects(team: Team, person_ids: set[str], limit_context: str) -> dict
     return objects
 
 
+def recordings(matching_events: Any) -> list[dict[str, Any]]:
+    """`matched_recordings`: the matching events (`[timestamp, uuid, session_id, window_id]`) of the sessions
+    they belong to, sessions in order of their first event; events without a session are left out."""
+    sessions: dict[str, list[dict[str, Any]]] = {}
+    for timestamp, uuid, session_id, window_id in matching_events or []:
+        if session_id:
+            sessions.setdefault(session_id, []).append({"timestamp": timestamp, "uuid": uuid, "window_id": window_id})
+    return [{"session_id": session_id, "events": events} for session_id, events in sessions.items()]
+
+
+def _rows(results: list[list[Any]], specials: list[str | None], objects: dict[str, dict[str, Any]]) -> list[list[Any]]:
+    def cell(value: Any, kind: str | None) -> Any:
+        if kind == "person" and value is not None:
+            return objects.get(str(value)) or {"id": str(value)}
+        return recordings(value) if kind == RECORDINGS_COLUMN else value
+
+    return [[cell(value, kind) for value, kind in zip(row, specials, strict=False)] for row in results]
+
+
 def run_actors_query(team: Team, query: dict[str, Any], limit_context: str) -> dict[str, Any]:
     timezone = team.timezone or "UTC"
+    source = source_select(team, query["source"], limit_context) if query.get("source") else None
     select, specials = build_actors_select(
-        query, timezone=timezone, property_types=property_types_for_team(team=team), now=dt.datetime.now(dt.UTC)
+        query,
+        timezone=timezone,
+        property_types=property_types_for_team(team=team),
+        now=dt.datetime.now(dt.UTC),
+        source=source,
     )
     result = hogql_execute(
         team=team,
         query=to_hogql(select),
+        values=source.values if source else None,
+        filters=source.filters if source else None,
+        variables=source.variables if source else None,
         limit_context=limit_context,
         limit=query.get("limit"),
         offset=query.get("offset"),
@@ -299,22 +357,14 @@ def run_actors_query(team: Team, query: dict[str, Any], limit_context: str) -> d
     person_columns = [i for i, kind in enumerate(specials) if kind == "person"]
     page_ids = {str(row[i]) for row in result.results for i in person_columns if row[i] is not None}
     objects = person_objects(team, page_ids, limit_context)
-    missing = {person_id for person_id in page_ids if person_id not in objects}
-    rows = [
-        [
-            (objects.get(str(value)) or {"id": str(value)}) if kind == "person" and value is not None else value
-            for value, kind in zip(row, specials, strict=False)
-        ]
-        for row in result.results
-    ]
     return {
-        "columns": list(query.get("select") or DEFAULT_SELECT),
+        "columns": list(query.get("select") or default_select(source)),
         "types": [type_ for _, type_ in result.types],
-        "results": rows,
+        "results": _rows(result.results, specials, objects),
         "hasMore": bool(result.hasMore),
         "limit": result.limit,
         "offset": result.offset,
-        "missing_actors_count": len(missing),
+        "missing_actors_count": len({person_id for person_id in page_ids if person_id not in objects}),
         "hogql": result.hogql,
         "timings": result.timings,
     }

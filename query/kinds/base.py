@@ -41,6 +41,10 @@ Overrides = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
 # named by alias (`event_count`, `matching_events`). `ActorsQuery` with that insight as `source` joins it to
 # persons. Invalid parameters raise `HogQLQueryError` (a 400).
 ActorsSource = Callable[[Team, dict[str, Any], dict[str, Any], str], exp.Select]
+# (team, the validated insight node, limit context) → what `InsightActorsQueryOptions` answers for it: `{label,
+# value}` lists under `day`, `status`, `interval`, `breakdown`, `series`, `compare` (null where not applicable)
+# and `breakdowns`.
+ActorsOptions = Callable[[Team, dict[str, Any], str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,13 @@ class QueryKind:
     apply_overrides: Overrides
     actors: ActorsSource | None = None
     """Insight kinds: who was counted in one data point (what `InsightActorsQuery` asks)."""
+    actors_options: ActorsOptions | None = None
+    """Insight kinds: the data points a client may ask `actors` about (what `InsightActorsQueryOptions` asks)."""
+
+
+KINDS: dict[str, QueryKind] = {}
+"""Every kind by name; the package (`query.kinds`) fills it. Here so that kinds which run other kinds (ActorsQuery
+with an insight source) can look them up without importing the package that imports them."""
 
 
 # The cache and status fields every kind's response carries (query/services.py fills them). A comment, not a

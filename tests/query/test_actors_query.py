@@ -422,8 +422,8 @@ def test_another_projects_persons_are_never_listed(project: Any, other_project: 
         ({"kind": "ActorsQuery", "where": ["1"]}, "query__where", "Extra inputs are not permitted"),
         (
             {"kind": "ActorsQuery", "source": {"kind": "InsightActorsQuery", "source": {"kind": "TrendsQuery"}}},
-            "query__source",
-            "ActorsQuery with a source (InsightActorsQuery) is not supported yet",
+            "query__source__source__series",
+            "This field is required.",
         ),
         (
             {"kind": "ActorsQuery", "properties": [{"type": "person", "key": "a", "operator": "bogus"}]},
