@@ -9,9 +9,10 @@ interval's event count satisfies `stickinessCriteria` (any event without one), t
 actors per count. `data[j]` = actors active in exactly j+1 intervals of the N the range holds (N = the grid's
 buckets, or ceil(buckets / k)); cumulative data are suffix sums; `count` stays the number of distinct actors.
 
-Actors are persons (`person_id`): the series schema refuses `unique_group` and `hogql` maths for now, and
-PostHog's stickiness ignores every other math. `compareFilter` adds the previous period; as PostHog's runner
-does, each series' current item is followed by its previous one. The `actors` hook (`stickiness_actors`)
+Actors are persons (`person_id`), or with `math: "unique_group"` the groups of `math_group_type_index`
+(`$group_N`, empty skipped); `hogql` math is refused, and PostHog's stickiness ignores every other math.
+`compareFilter` adds the previous period; as PostHog's runner does, each series' current item is followed by
+its previous one. The `actors` hook (`stickiness_actors`)
 returns who was counted in one point (`day` intervals active, `operator`, `series`, `compare`).
 """
 
@@ -142,6 +143,11 @@ class StickinessQuerySerializer(StrictSerializer):
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        for i, node in enumerate(attrs.get("series") or []):
+            if node.get("math") == "hogql":  # the expression would be the actor, not an aggregate
+                raise serializers.ValidationError(
+                    {"series": {i: {"math": ["Math 'hogql' is not supported in stickiness"]}}}
+                )
         try:  # every date error is a 400 naming the field, before anything runs
             date_range = QueryDateRange(attrs.get("dateRange"), interval=attrs.get("interval"), earliest_event=_none)
             compare = attrs.get("compareFilter") or {}
@@ -248,9 +254,13 @@ class _Builder:
             test_account_filters=self.team.test_account_filters,
         )
         conditions.append(self._range_condition(date_range))
+        actor: exp.Expression = exp.column("person_id")
+        if series.get("math") == "unique_group":  # groups of that type are the actors; events without one skip
+            actor = exp.column(f"$group_{int(series['math_group_type_index'])}")
+            conditions.append(exp.NEQ(this=actor.copy(), expression=exp.Literal.string("")))
         active = (
             exp.select(
-                exp.alias_(exp.column("person_id"), "actor"),
+                exp.alias_(actor, "actor"),
                 exp.alias_(self._interval_key(date_range), "active_interval"),
             )
             .from_("events")
