@@ -251,8 +251,11 @@ class _Runner:
         elif math in ACTIVE_WINDOW_DAYS:
             # an event counts for every bucket whose trailing window holds it: its own and the next ones
             window = dt.timedelta(days=ACTIVE_WINDOW_DAYS[math])
-            steps = int(window / _INTERVAL_LENGTH[date_range.interval])
-            lower, bucket = date_range.first_bucket_start - window, _shifted(date_range, steps)
+            lower = date_range.first_bucket_start - window
+            if date_range.interval == "week":  # monthly_active by week: the weeks starting in the 30 days on
+                bucket = _week_starts_within(date_range, ACTIVE_WINDOW_DAYS[math])
+            else:
+                bucket = _shifted(date_range, int(window / _INTERVAL_LENGTH[date_range.interval]))
         return SeriesSelect(
             series=series,
             math=math,
@@ -464,6 +467,29 @@ def _shifted(date_range: QueryDateRange, steps: int) -> Callable[[exp.Expression
         this=date_range.bucket_expr(field),
         expression=call(unit, call("arrayJoin", call("range", exp.Literal.number(steps)))),
     )
+
+
+def _week_starts_within(date_range: QueryDateRange, days: int) -> Callable[[exp.Expression], exp.Expression]:
+    """A timestamp → the week starts d with day(t) <= d <= day(t) + days - 1 (one row each, by arrayJoin): the
+    weekly buckets whose window (d - days + 1 day, d + 1 day] holds it."""
+
+    def buckets(field: exp.Expression) -> exp.Expression:
+        day = call("toStartOfDay", field)
+        last = date_range.bucket_expr(exp.Add(this=day, expression=call("toIntervalDay", exp.Literal.number(days - 1))))
+        k, start = exp.to_identifier("k"), exp.to_identifier("start")
+        candidates = call(
+            "arrayMap",
+            exp.Lambda(this=exp.Sub(this=last, expression=call("toIntervalWeek", exp.column(k))), expressions=[k]),
+            call("range", exp.Literal.number(days // 7 + 1)),
+        )
+        kept = call(
+            "arrayFilter",
+            exp.Lambda(this=exp.GTE(this=exp.column(start), expression=day.copy()), expressions=[start]),
+            candidates,
+        )
+        return call("arrayJoin", kept)
+
+    return buckets
 
 
 def _action(series: dict[str, Any], order: int, math: str, date_range: QueryDateRange) -> dict[str, Any]:

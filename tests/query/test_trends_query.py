@@ -147,6 +147,26 @@ def test_tv3_weekly_active_reads_before_the_range(project: Any) -> None:
 
 
 @pytest.mark.clickhouse
+def test_monthly_active_by_week_counts_the_30_days_to_each_week_start(project: Any) -> None:
+    """Bucket d (a Sunday) counts persons active on days d-29 … d: 7 Jan holds 9 Dec … 7 Jan, 14 Jan holds
+    16 Dec … 14 Jan. u1 (10 Dec) → 7 Jan only; u2 (8 Jan, after the 7 Jan start) → 14 Jan only; u3 (20 Dec) → both;
+    u4 (8 Dec) → neither."""
+    days = {"u1": (2023, 12, 10), "u2": (2024, 1, 8), "u3": (2023, 12, 20), "u4": (2023, 12, 8)}
+    insert_events(
+        project.team.pk, [{"distinct_id": d, "timestamp": dt.datetime(*n, 12, tzinfo=UTC)} for d, n in days.items()]
+    )
+    for distinct_id in days:
+        insert_person(project.team.pk, [distinct_id], {})
+    node = {
+        "series": [pageviews("monthly_active")],
+        "interval": "week",
+        "dateRange": {"date_from": "2024-01-07", "date_to": "2024-01-20"},
+    }
+    [mau] = results(project, node)
+    assert (mau["days"], mau["data"], mau["action"]["math"]) == (["2024-01-07", "2024-01-14"], [2, 2], "monthly_active")
+
+
+@pytest.mark.clickhouse
 def test_total_value_displays(project: Any) -> None:
     load(project.team.pk)
     for display in ("BoldNumber", "ActionsPie", "ActionsTable", "WorldMap"):
