@@ -50,3 +50,51 @@ def expand_reference(kind: str, ref: Any, ctx: HogQLContext) -> exp.Expression:
         action = find_action(ctx.team_id, ref)
         return action_expr(action, property_types=ctx.property_types, timezone=ctx.timezone)
     raise HogQLQueryError(f"Unknown reference kind: {kind}")
+
+
+_DROPS_MISSING = ("TrendsQuery", "StickinessQuery")
+"""Kinds whose series of a deleted or unknown action are left out (as PostHog); elsewhere it is a 400."""
+
+
+def resolve_actions(team_id: int, node: Any) -> Any:
+    """A copy of a query node in which every ActionsNode carries its action (`{"id", "name", "steps"}`), looked
+    up once per id. The kinds read `series["action"]`; another project's action is not found."""
+    found: dict[int, dict[str, Any] | None] = {}
+
+    def lookup(action_id: int) -> dict[str, Any] | None:
+        if action_id not in found:
+            try:
+                found[action_id] = find_action(team_id, action_id)
+            except HogQLQueryError:
+                found[action_id] = None
+        return found[action_id]
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        out = {key: walk(item) for key, item in value.items()}
+        if out.get("kind") == "ActionsNode" and isinstance(out.get("id"), int):
+            out["action"] = lookup(out["id"])
+        if out.get("kind") in _DROPS_MISSING and isinstance(out.get("series"), list):
+            out["series"] = [s for s in out["series"] if not _missing(s)]
+        return out
+
+    resolved = walk(node)
+    missing = sorted(action_id for action_id, action in found.items() if action is None)
+    if missing and _any_missing(resolved):
+        raise HogQLQueryError(f"Action {missing[0]} does not exist")
+    return resolved
+
+
+def _missing(node: Any) -> bool:
+    return isinstance(node, dict) and node.get("kind") == "ActionsNode" and node.get("action") is None
+
+
+def _any_missing(value: Any) -> bool:
+    if isinstance(value, list):
+        return any(_any_missing(item) for item in value)
+    if isinstance(value, dict):
+        return _missing(value) or any(_any_missing(item) for item in value.values())
+    return False

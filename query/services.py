@@ -23,6 +23,7 @@ from posthog_clone import definitions_version
 from posthog_clone.accounts.models import Team
 from query.exceptions import ExposedHogQLError
 from query.kinds import KINDS
+from query.references import resolve_actions
 from query.selectors import property_types_for_team
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def _cache_key(team: Team, query: dict[str, Any]) -> str:
 
 
 def _compute(team: Team, query: dict[str, Any], cache_key: str, *, limit_context: str = "query") -> dict[str, Any]:
-    result = KINDS[query["kind"]].run(team, query, limit_context)
+    result = KINDS[query["kind"]].run(team, resolve_actions(team.pk, query), limit_context)
     now = _now()
     envelope = {
         **result,

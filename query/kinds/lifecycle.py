@@ -32,7 +32,7 @@ from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import parse_select, to_hogql
 from query.hogql.passes.limits import LIMIT_CONTEXTS
 from query.kinds.base import CachedResponseSerializer, QueryKind, StrictSerializer
-from query.kinds.series import SeriesField, earliest_event, series_name, series_where
+from query.kinds.series import SeriesField, earliest_event, series_entity, series_name, series_where
 from query.kinds.trends import trends_overrides
 from query.property_serializers import PropertyFiltersField
 from query.runner import hogql_execute
@@ -84,7 +84,7 @@ class LifecycleFilterSerializer(StrictSerializer):
 
 class LifecycleQuerySerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=["LifecycleQuery"], help_text='Query kind: "LifecycleQuery".')
-    series = SeriesField(help_text="Exactly one EventsNode (ActionsNode is not supported yet: no actions).")
+    series = SeriesField(help_text="Exactly one EventsNode or ActionsNode.")
     interval = serializers.CharField(
         required=False, allow_null=True, help_text="minute, hour, day (default), week or month."
     )
@@ -225,12 +225,14 @@ def _label(bucket_start: dt.datetime, interval: str) -> str:
 
 def _item(series: dict[str, Any], status: str, data: list[float], date_range: QueryDateRange) -> dict[str, Any]:
     name = series_name(series)
+    entity = series_entity(series)
+    if entity["type"] == "actions":
+        entity["id"] = str(entity["id"])  # lifecycle echoes the action id as text
     return {
         "action": {
-            "id": series.get("event"),
+            **entity,
             "name": name,
             "custom_name": series.get("custom_name"),
-            "type": "events",
             "order": 0,
             "math": "total",
             "properties": series.get("properties") or {},

@@ -4,8 +4,8 @@ WHERE that selects its events (event name, the series' properties and fixedPrope
 properties).
 
 All of it is HogQL (sqlglot trees of the HogQL dialect) for `query.runner.hogql_execute`, never ClickHouse SQL.
-`ActionsNode` is refused (a 400): this project has no actions yet. `filterTestAccounts: true` ANDs the team's
-`test_account_filters` onto every series.
+An `ActionsNode` selects the events matching its action (`query.actions_expr`), whose steps the endpoint looks
+up before any kind runs. `filterTestAccounts: true` ANDs the team's `test_account_filters` onto every series.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
 from query.hogql.ast import call
+from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import to_hogql
 from query.kinds.base import StrictSerializer
 from query.kinds.maths import (  # noqa: F401 (the maths' names, as the insight kinds know them from here)
@@ -33,16 +34,15 @@ from query.kinds.maths import (  # noqa: F401 (the maths' names, as the insight 
 )
 from query.properties import property_filters_to_expr
 from query.property_serializers import PropertyFiltersField
+from query.references import action_expr
 from query.runner import hogql_execute
 
 ALL_EVENTS = "All events"
 
 
-class EventsNodeSerializer(StrictSerializer):
-    kind = serializers.ChoiceField(choices=["EventsNode"], help_text='"EventsNode".')
-    event = serializers.CharField(
-        required=False, allow_null=True, allow_blank=True, help_text="Event name; null = all events."
-    )
+class _EntityNodeSerializer(StrictSerializer):
+    """What EventsNode and ActionsNode share: label, math and filters."""
+
     name = serializers.CharField(required=False, allow_null=True, allow_blank=True, help_text="Display name.")
     custom_name = serializers.CharField(required=False, allow_null=True, allow_blank=True, help_text="Label override.")
     math = serializers.CharField(
@@ -97,11 +97,27 @@ class EventsNodeSerializer(StrictSerializer):
         return attrs
 
 
+class EventsNodeSerializer(_EntityNodeSerializer):
+    kind = serializers.ChoiceField(choices=["EventsNode"], help_text='"EventsNode".')
+    event = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, help_text="Event name; null = all events."
+    )
+
+
+class ActionsNodeSerializer(_EntityNodeSerializer):
+    kind = serializers.ChoiceField(choices=["ActionsNode"], help_text='"ActionsNode".')
+    id = serializers.IntegerField(help_text="The action's id: events matching any of its steps.")
+
+
+NODE_SERIALIZERS = {"EventsNode": EventsNodeSerializer, "ActionsNode": ActionsNodeSerializer}
+
+
 class SeriesField(serializers.ListField):
-    """`series`: EventsNodes; an ActionsNode (or any other node) is a 400 naming it."""
+    """`series`: EventsNodes and ActionsNodes; any other node is a 400 naming it. An ActionsNode's steps are
+    looked up when the query runs (`query.references.resolve_actions`)."""
 
     def __init__(self, **kwargs: Any):
-        kwargs.setdefault("help_text", "EventsNodes (ActionsNode is not supported yet: no actions).")
+        kwargs.setdefault("help_text", "EventsNodes and ActionsNodes.")
         super().__init__(child=serializers.JSONField(), **kwargs)
 
     def to_internal_value(self, data: Any) -> list[dict[str, Any]]:
@@ -109,25 +125,47 @@ class SeriesField(serializers.ListField):
         nodes = []
         for i, item in enumerate(items):
             kind = item.get("kind") if isinstance(item, dict) else None
-            if kind == "ActionsNode":
+            if kind not in NODE_SERIALIZERS:
                 raise serializers.ValidationError(
-                    {i: ["ActionsNode is not supported yet: this project has no actions"]}
+                    {i: [f"Series kind '{kind}' is not supported; use EventsNode or ActionsNode"]}
                 )
-            if kind != "EventsNode":
-                raise serializers.ValidationError({i: [f"Series kind '{kind}' is not supported; use EventsNode"]})
-            node = EventsNodeSerializer(data=item)
+            node = NODE_SERIALIZERS[kind](data=item)
             if not node.is_valid():
                 raise serializers.ValidationError({i: node.errors})
             nodes.append(dict(node.validated_data))
         return nodes
 
 
+def is_action(series: Mapping[str, Any]) -> bool:
+    return series.get("kind") == "ActionsNode"
+
+
 def series_name(series: Mapping[str, Any]) -> str:
+    """The label: the event, `All events`, or the action's name."""
+    if is_action(series):
+        return (series.get("action") or {}).get("name") or series.get("name") or f"Action {series['id']}"
     return series.get("event") or ALL_EVENTS
 
 
-def event_condition(series: Mapping[str, Any]) -> exp.Expression | None:
-    """`event = <the series' event>`; None for all events."""
+def series_entity(series: Mapping[str, Any]) -> dict[str, Any]:
+    """`id` and `type` of the legacy entity PostHog echoes: the event name, or the action id."""
+    if is_action(series):
+        return {"id": series["id"], "type": "actions"}
+    return {"id": series.get("event"), "type": "events"}
+
+
+def event_condition(
+    series: Mapping[str, Any],
+    *,
+    property_types: Mapping[tuple[int, str], str] | None = None,
+    timezone: str = "UTC",
+    now: dt.datetime | None = None,
+) -> exp.Expression | None:
+    """`event = <the series' event>`, or the action's condition; None for all events."""
+    if is_action(series):
+        if "action" not in series:  # resolve_actions runs before any kind does
+            raise HogQLQueryError(f"Action {series['id']} was not looked up")
+        return action_expr(series["action"], property_types=property_types or {}, timezone=timezone, now=now)
     if not series.get("event"):
         return None
     return exp.EQ(this=exp.column("event"), expression=exp.Literal.string(series["event"]))
@@ -162,7 +200,8 @@ def series_filters(
 def series_where(series: Mapping[str, Any], query: Mapping[str, Any], **kwargs: Any) -> list[exp.Expression]:
     """The conditions (ANDed) selecting a series' events: its event (none for all events) and `series_filters`
     (keyword arguments as there)."""
-    event = event_condition(series)
+    context = {key: kwargs[key] for key in ("property_types", "timezone", "now") if key in kwargs}
+    event = event_condition(series, **context)
     return ([event] if event is not None else []) + series_filters(series, query, **kwargs)
 
 

@@ -32,7 +32,7 @@ from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import to_hogql
 from query.hogql.passes.limits import LIMIT_CONTEXTS
 from query.kinds.base import CachedResponseSerializer, QueryKind, StrictSerializer
-from query.kinds.series import SeriesField, earliest_event, series_name, series_where
+from query.kinds.series import SeriesField, earliest_event, series_entity, series_name, series_where
 from query.kinds.trends import TIME_SERIES_DISPLAYS, TOTAL_VALUE_DISPLAYS, trends_overrides
 from query.property_serializers import PropertyFiltersField
 from query.runner import hogql_execute
@@ -332,9 +332,8 @@ class _Runner(_Builder):
             "labels": [f"{n} {interval}{'' if n == 1 else 's'}{suffix}" for n in days],
             "action": {
                 "order": order,
-                "type": "events",
+                **series_entity(series),
                 "name": name,
-                "id": series.get("event"),
                 "custom_name": series.get("custom_name"),
             },
         }

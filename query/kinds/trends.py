@@ -56,6 +56,7 @@ from query.kinds.series import (
     SeriesField,
     earliest_event,
     event_condition,
+    series_entity,
     series_filters,
     series_math,
     series_name,
@@ -259,7 +260,7 @@ class _Runner:
         return SeriesSelect(
             series=series,
             math=math,
-            event=event_condition(series),
+            event=event_condition(series, property_types=self.property_types, timezone=self.timezone, now=self.now),
             filters=filters + math_conditions(series, math),
             since=exp.GTE(this=timestamp, expression=moment_expr(lower)),
             until=exp.LTE(this=timestamp.copy(), expression=moment_expr(date_range.date_to)),
@@ -496,8 +497,7 @@ def _action(series: dict[str, Any], order: int, math: str, date_range: QueryDate
     """`action` of a response item: the series as PostHog's legacy entity."""
     return {
         "days": [b.start.isoformat() for b in date_range.buckets],
-        "id": series.get("event"),
-        "type": "events",
+        **series_entity(series),
         "order": order,
         "name": series_name(series),
         "custom_name": series.get("custom_name"),

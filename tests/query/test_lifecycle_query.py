@@ -419,7 +419,7 @@ def test_another_projects_persons_and_events_never_count(project: Any, other_pro
     [
         ({"series": [PAGEVIEW, PAGEVIEW]}, "query__series", "Lifecycle takes exactly one series, not 2"),
         ({"series": []}, "query__series", "Lifecycle takes exactly one series, not 0"),
-        ({"series": [{"kind": "ActionsNode", "id": 1}]}, "query__series__0", "no actions"),
+        ({"series": [{"kind": "ActionsNode"}]}, "query__series__0__id", "required"),
         ({"series": [{"kind": "DataWarehouseNode"}]}, "query__series__0", "'DataWarehouseNode' is not supported"),
         ({"chart": 1}, "query__chart", "Extra inputs"),
         ({"lifecycleFilter": {"display": "ActionsBar"}}, "query__lifecycleFilter__display", "Extra inputs"),
