@@ -39,6 +39,7 @@ MIGRATIONS: list[Migration] = [
     Migration(1, "events", _tables("events")),
     Migration(2, "persons", _tables("person", "person_distinct_id2")),
     Migration(3, "groups", _tables("groups")),
+    Migration(4, "cohort members", _tables("cohortpeople", "person_static_cohort")),
 ]
 
 

@@ -63,6 +63,26 @@ GROUPS_COLUMNS = """
     _timestamp DateTime64(6, 'UTC')
 """
 
+# Members of dynamic cohorts, one row per (cohort, person) and calculation `version`. A recalculation inserts
+# its members at a new version; readers take `version = cohort.version`, so people who left (rows of older
+# versions only) drop out without a delete, and merges keep one row per key.
+COHORTPEOPLE_COLUMNS = """
+    team_id Int64,
+    cohort_id Int64,
+    person_id UUID,
+    version UInt64
+"""
+
+# Members of static cohorts (CSV uploads, added persons, copies): the newest row of a key says whether the
+# person is in (`is_deleted = 0`) or was removed.
+PERSON_STATIC_COHORT_COLUMNS = """
+    team_id Int64,
+    cohort_id Int64,
+    person_id UUID,
+    is_deleted Int8 DEFAULT 0,
+    _timestamp DateTime64(6, 'UTC')
+"""
+
 
 @dataclass(frozen=True)
 class TableSpec:
@@ -109,6 +129,20 @@ TABLES = {
         version_column="_timestamp",
         order_by="(team_id, group_type_index, group_key)",
         sharding_key="cityHash64(group_key)",
+    ),
+    "cohortpeople": TableSpec(
+        name="cohortpeople",
+        columns=COHORTPEOPLE_COLUMNS,
+        version_column="version",
+        order_by="(team_id, cohort_id, person_id)",
+        sharding_key="cityHash64(person_id)",
+    ),
+    "person_static_cohort": TableSpec(
+        name="person_static_cohort",
+        columns=PERSON_STATIC_COHORT_COLUMNS,
+        version_column="_timestamp",
+        order_by="(team_id, cohort_id, person_id)",
+        sharding_key="cityHash64(person_id)",
     ),
 }
 
