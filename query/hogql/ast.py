@@ -83,4 +83,13 @@ def json_extract(source: exp.Expression, keys: list[str]) -> exp.Expression:
     """PostHog's string form of a JSON property: raw value, ''/'null' → NULL, quotes trimmed."""
     raw = call("JSONExtractRaw", source, *[exp.Literal.string(k) for k in keys])
     inner = call("nullIf", call("nullIf", raw, exp.Literal.string("")), exp.Literal.string("null"))
-    return mark(call("replaceRegexpAll", inner, exp.Literal.string('^"|"$'), exp.Literal.string("")), nullable=True)
+    return mark(unquote(inner), nullable=True)
+
+
+def unquote(raw: exp.Expression) -> exp.Expression:
+    """PostHog's `replaceRegexpAll(raw, '^"|"$', '')` (escapes kept) for a raw JSON value, without the regexp
+    (a third of a property read): a raw value starts with a quote exactly when it is a string, which ends with
+    one. ClickHouse computes the repeated `raw` once."""
+    length = exp.Sub(this=call("length", raw.copy()), expression=exp.Literal.number(2))
+    sliced = call("substring", raw.copy(), exp.Literal.number(2), length)
+    return call("if", call("startsWith", raw.copy(), exp.Literal.string('"')), sliced, raw)

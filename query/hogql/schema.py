@@ -64,9 +64,9 @@ def _fields(*items: Field) -> dict[str, Field]:
     return {f.name: f for f in items}
 
 
-_EVENT_JSON_STR = (
-    "replaceRegexpAll(nullIf(nullIf(JSONExtractRaw(events.properties, '{key}'), ''), 'null'), '^\"|\"$', '')"
-)
+_RAW = "nullIf(nullIf(JSONExtractRaw(events.properties, '{key}'), ''), 'null')"
+_EVENT_JSON_STR = f"if(startsWith({_RAW}, '\"'), substring({_RAW}, 2, length({_RAW}) - 2), {_RAW})"
+"""`ast.unquote` of a property, for lazy tables written as HogQL."""
 
 EVENTS = Table(
     name="events",
