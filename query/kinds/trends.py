@@ -11,7 +11,8 @@ interval shifts), so the distinct persons per bucket are counted by ClickHouse.
 - `compareFilter`: the items of the previous period follow the current ones, `compare_label` current/previous.
 - `breakdownFilter` (one `event` or `person` property): `toString(value)`, NULL and `""` → the null marker,
   values ranked (real by total desc then value, null last), past `breakdown_limit` merged into the other marker
-  by a second query (so distinct counts stay distinct), `hasMore` when an other bucket exists.
+  in the same query (`query.kinds.ranking`: merged aggregate states, so distinct counts stay distinct),
+  `hasMore` when an other bucket exists.
 - Formulas (`query.kinds.formula`): one item per formula in place of the series' items, per breakdown value
   (re-sorted by total) and per compare period.
 """
@@ -33,6 +34,7 @@ from query.hogql.parser import to_hogql
 from query.hogql.passes.limits import LIMIT_CONTEXTS
 from query.kinds.base import CachedResponseSerializer, QueryKind, StrictSerializer
 from query.kinds.formula import FormulaError, evaluate, formula_nodes, parse_formula
+from query.kinds.ranking import ranked, ranked_first_buckets
 from query.kinds.series import (
     ACTIVE_WINDOW_DAYS,
     SeriesField,
@@ -218,22 +220,17 @@ class _Runner:
 
     # -- one series
 
-    def _breakdown_expr(self, top: list[str] | None) -> exp.Expression:
+    def _breakdown_expr(self) -> exp.Expression:
         key = self.breakdown["breakdown"]
         table = "person" if (self.breakdown.get("breakdown_type") or "event") == "person" else None
         value = exp.Bracket(this=exp.column("properties", table=table), expressions=[exp.Literal.string(key)])
-        text = call("ifNull", call("nullIf", call("toString", value), exp.Literal.string("")), _str(BREAKDOWN_NULL))
-        if top is None:
-            return text
-        return call("if", exp.In(this=text.copy(), expressions=[_str(v) for v in top]), text, _str(BREAKDOWN_OTHER))
+        return call("ifNull", call("nullIf", call("toString", value), exp.Literal.string("")), _str(BREAKDOWN_NULL))
 
     def _first_bucket_only(self, math: str) -> bool:
         """Cumulative `dau` counts each person in its first active bucket only."""
         return self.cumulative and math == "dau"
 
-    def _select(
-        self, series: dict[str, Any], math: str, date_range: QueryDateRange, top: list[str] | None
-    ) -> exp.Select:
+    def _select(self, series: dict[str, Any], math: str, date_range: QueryDateRange) -> exp.Select:
         """Columns: [bucket start], [breakdown value], the aggregate; grouped by the others."""
         conditions = series_where(
             series,
@@ -243,7 +240,7 @@ class _Runner:
             now=self.now,
             test_account_filters=self.team.test_account_filters,
         )
-        value = self._breakdown_expr(top) if self.breakdown else None
+        value = self._breakdown_expr() if self.breakdown else None
         if self.total_value:
             conditions.append(date_range.range_condition(from_bucket_start=False))
             return _grouped(None, value, aggregation(series, math), conditions)
@@ -271,11 +268,21 @@ class _Runner:
             return _grouped(exp.column("bucket"), outer_value, exp.Anonymous(this="count", expressions=[]), [], inner)
         return _grouped(date_range.bucket_expr(), value, aggregation(series, math), conditions)
 
-    def _values(
-        self, series: dict[str, Any], math: str, date_range: QueryDateRange, top: list[str] | None
-    ) -> dict[str, list[float]]:
-        """breakdown value ("" without a breakdown) → value per bucket ([total] for total value)."""
-        rows = self._execute(self._select(series, math, date_range, top)).results
+    def _ranked(self, select: exp.Select, math: str, date_range: QueryDateRange) -> exp.Select:
+        """`select` keeping the top `breakdown_limit` values and merging the rest into the other marker."""
+        default = WORLD_MAP_BREAKDOWN_LIMIT if self.display == "WorldMap" else BREAKDOWN_LIMIT
+        limit = self.breakdown.get("breakdown_limit") or default
+        if self._first_bucket_only(math):
+            return ranked_first_buckets(select, limit=limit, null_value=BREAKDOWN_NULL, other_value=BREAKDOWN_OTHER)
+        windowed = math in ACTIVE_WINDOW_DAYS and not self.total_value  # buckets past the grid: not ranked
+        grid = date_range.range_condition(exp.column("bucket_start")) if windowed else None
+        return ranked(select, limit=limit, null_value=BREAKDOWN_NULL, other_value=BREAKDOWN_OTHER, grid=grid)
+
+    def _values(self, series: dict[str, Any], math: str, date_range: QueryDateRange) -> dict[str, list[float]]:
+        """breakdown value ("" without a breakdown; the top `breakdown_limit` ones and the other marker with
+        one) → value per bucket ([total] for total value)."""
+        select = self._select(series, math, date_range)
+        rows = self._execute(self._ranked(select, math, date_range) if self.breakdown else select).results
         width = 1 if self.total_value else len(date_range.buckets)
         out: dict[str, list[float]] = {}
         if not self.breakdown and not rows:
@@ -302,20 +309,15 @@ class _Runner:
         return data
 
     def _series_values(self, series: dict[str, Any], math: str, date_range: QueryDateRange) -> dict[str, list[float]]:
-        values = self._values(series, math, date_range, None)
+        values = self._values(series, math, date_range)
         if not self.breakdown:
             return values
-        ranked = sorted(values, key=lambda v: (v == BREAKDOWN_NULL, -sum(values[v]), v))
-        default = WORLD_MAP_BREAKDOWN_LIMIT if self.display == "WorldMap" else BREAKDOWN_LIMIT
-        limit = self.breakdown.get("breakdown_limit") or default
-        if len(ranked) <= limit:
-            return {value: values[value] for value in ranked}
-        self.has_more = True
-        top = ranked[:limit]
-        merged = self._values(series, math, date_range, top)
-        result = {value: merged.get(value, values[value]) for value in top}
-        if not self.breakdown.get("breakdown_hide_other_aggregation") and BREAKDOWN_OTHER in merged:
-            result[BREAKDOWN_OTHER] = merged[BREAKDOWN_OTHER]
+        other = values.pop(BREAKDOWN_OTHER, None)
+        result = {v: values[v] for v in sorted(values, key=lambda v: (v == BREAKDOWN_NULL, -sum(values[v]), v))}
+        if other is not None:
+            self.has_more = True
+            if not self.breakdown.get("breakdown_hide_other_aggregation"):
+                result[BREAKDOWN_OTHER] = other
         return result
 
     # -- items
