@@ -35,11 +35,21 @@ def trends_query(today: dt.date) -> dict[str, Any]:
     }
 
 
-def hand_sql(*, events: str, pdi: str, team_id: int, today: dt.date, timezone: str) -> str:
-    """The same answer in one ClickHouse statement: rows (day, breakdown value, DAU)."""
+_RAW = "nullIf(nullIf(JSONExtractRaw(e.properties, '$browser'), ''), 'null')"
+POSTHOG_READ = f"substring({_RAW}, 1 + startsWith({_RAW}, '\"'), length({_RAW}) - 2 * startsWith({_RAW}, '\"'))"
+"""`$browser` as PostHog's HogQL reads any property: the raw JSON value with a string's quotes trimmed (escapes
+kept; numbers and booleans as their text) — the same answer as JSONExtractString for any data, not just ours."""
+
+
+def hand_sql(
+    *, events: str, pdi: str, team_id: int, today: dt.date, timezone: str, read: str = "JSONExtractString"
+) -> str:
+    """The same answer in one ClickHouse statement: rows (day, breakdown value, DAU). `read` is how `$browser`
+    is read: JSONExtractString (what one writes by hand; our data holds plain strings only) or POSTHOG_READ."""
     start = today - dt.timedelta(days=30)
     end = today + dt.timedelta(days=1)
     tz = timezone.replace("'", "")
+    value = "JSONExtractString(e.properties, '$browser')" if read == "JSONExtractString" else read
     return f"""
 WITH pdi AS (
     SELECT distinct_id, argMax(person_id, version) AS person_id
@@ -48,9 +58,9 @@ WITH pdi AS (
 ),
 per_value AS (
     SELECT toDate(e.timestamp, '{tz}') AS day,
-           ifNull(nullIf(JSONExtractString(e.properties, '$browser'), ''), '{BREAKDOWN_NULL}') AS value,
+           ifNull(nullIf({value}, ''), '{BREAKDOWN_NULL}') AS value,
            uniqExactState(pdi.person_id) AS persons
-    FROM {events} AS e LEFT JOIN pdi ON e.distinct_id = pdi.distinct_id
+    FROM {events} AS e INNER JOIN pdi ON e.distinct_id = pdi.distinct_id
     WHERE e.team_id = {team_id} AND e.event = '$pageview'
       AND e.timestamp >= toDateTime('{start} 00:00:00', '{tz}') AND e.timestamp < toDateTime('{end} 00:00:00', '{tz}')
     GROUP BY day, value

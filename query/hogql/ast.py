@@ -87,9 +87,13 @@ def json_extract(source: exp.Expression, keys: list[str]) -> exp.Expression:
 
 
 def unquote(raw: exp.Expression) -> exp.Expression:
-    """PostHog's `replaceRegexpAll(raw, '^"|"$', '')` (escapes kept) for a raw JSON value, without the regexp
-    (a third of a property read): a raw value starts with a quote exactly when it is a string, which ends with
-    one. ClickHouse computes the repeated `raw` once."""
-    length = exp.Sub(this=call("length", raw.copy()), expression=exp.Literal.number(2))
-    sliced = call("substring", raw.copy(), exp.Literal.number(2), length)
-    return call("if", call("startsWith", raw.copy(), exp.Literal.string('"')), sliced, raw)
+    """PostHog's `replaceRegexpAll(raw, '^"|"$', '')` (escapes kept) for a raw JSON value, without the regexp:
+    a raw value starts with a quote exactly when it is a string, which ends with one, so `substring(raw,
+    1 + q, length(raw) - 2q)` with q = startsWith(raw, '"') is the same value at a fraction of the cost.
+    ClickHouse computes the repeated `raw` and `q` once."""
+    quoted = call("startsWith", raw.copy(), exp.Literal.string('"'))
+    start = exp.Add(this=exp.Literal.number(1), expression=quoted)
+    length = exp.Sub(
+        this=call("length", raw.copy()), expression=exp.Mul(this=exp.Literal.number(2), expression=quoted.copy())
+    )
+    return call("substring", raw, start, length)

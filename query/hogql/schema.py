@@ -65,7 +65,8 @@ def _fields(*items: Field) -> dict[str, Field]:
 
 
 _RAW = "nullIf(nullIf(JSONExtractRaw(events.properties, '{key}'), ''), 'null')"
-_EVENT_JSON_STR = f"if(startsWith({_RAW}, '\"'), substring({_RAW}, 2, length({_RAW}) - 2), {_RAW})"
+_QUOTED = f"startsWith({_RAW}, '\"')"
+_EVENT_JSON_STR = f"substring({_RAW}, 1 + {_QUOTED}, length({_RAW}) - 2 * {_QUOTED})"
 """`ast.unquote` of a property, for lazy tables written as HogQL."""
 
 EVENTS = Table(
