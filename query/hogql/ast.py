@@ -90,4 +90,17 @@ def json_extract(source: exp.Expression, keys: list[str]) -> exp.Expression:
     """PostHog's string form of a JSON property: raw value, ''/'null' → NULL, quotes trimmed."""
     raw = call("JSONExtractRaw", source, *[exp.Literal.string(k) for k in keys])
     inner = call("nullIf", call("nullIf", raw, exp.Literal.string("")), exp.Literal.string("null"))
-    return mark(call("replaceRegexpAll", inner, exp.Literal.string('^"|"$'), exp.Literal.string("")), nullable=True)
+    return mark(unquote(inner), nullable=True)
+
+
+def unquote(raw: exp.Expression) -> exp.Expression:
+    """PostHog's `replaceRegexpAll(raw, '^"|"$', '')` (escapes kept) for a raw JSON value, without the regexp:
+    a raw value starts with a quote exactly when it is a string, which ends with one, so `substring(raw,
+    1 + q, length(raw) - 2q)` with q = startsWith(raw, '"') is the same value at a fraction of the cost.
+    ClickHouse computes the repeated `raw` and `q` once."""
+    quoted = call("startsWith", raw.copy(), exp.Literal.string('"'))
+    start = exp.Add(this=exp.Literal.number(1), expression=quoted)
+    length = exp.Sub(
+        this=call("length", raw.copy()), expression=exp.Mul(this=exp.Literal.number(2), expression=quoted.copy())
+    )
+    return call("substring", raw, start, length)

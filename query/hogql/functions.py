@@ -7,7 +7,7 @@ lookups, `sleep`, `file`, `url`, … out of reach. Names are case sensitive exce
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -151,6 +151,7 @@ SCALARS: dict[str, FunctionMeta] = {
     # misc
     **_many("toIPv4 toIPv6 IPv4NumToString", A1),
     "ifNotFinite": A2,
+    "finalizeAggregation": A1,
     "isFinite": A1,
     "isNaN": A1,
     "bar": FunctionMeta(3, 4),
@@ -198,11 +199,24 @@ CASE_INSENSITIVE = {
 ALL_NAMES = sorted({*SCALARS, *AGGREGATIONS})
 
 
+def _combined(name: str) -> FunctionMeta | None:
+    """`<aggregate>State(args)` (a partial aggregate) and `<aggregate>Merge(state)` of any allowed aggregate,
+    with its parameters: `uniqExactState(person_id)`, `quantileMerge(0.5)(state)`."""
+    for suffix, merge in (("State", False), ("Merge", True)):
+        base = AGGREGATIONS.get(name.removesuffix(suffix)) if name.endswith(suffix) else None
+        if base is not None:
+            return replace(base, min_args=1, max_args=1) if merge else base
+    return None
+
+
 def lookup(name: str) -> tuple[str, FunctionMeta] | None:
     """(canonical name, meta) for an allowed function, else None."""
     for table in (AGGREGATIONS, SCALARS):
         if name in table:
             return name, table[name]
+    combined = _combined(name)
+    if combined is not None:
+        return name, combined
     canonical = CASE_INSENSITIVE.get(name.lower())
     if canonical:
         return canonical, AGGREGATIONS.get(canonical) or SCALARS[canonical]

@@ -64,9 +64,10 @@ def _fields(*items: Field) -> dict[str, Field]:
     return {f.name: f for f in items}
 
 
-_EVENT_JSON_STR = (
-    "replaceRegexpAll(nullIf(nullIf(JSONExtractRaw(events.properties, '{key}'), ''), 'null'), '^\"|\"$', '')"
-)
+_RAW = "nullIf(nullIf(JSONExtractRaw(events.properties, '{key}'), ''), 'null')"
+_QUOTED = f"startsWith({_RAW}, '\"')"
+_EVENT_JSON_STR = f"substring({_RAW}, 1 + {_QUOTED}, length({_RAW}) - 2 * {_QUOTED})"
+"""`ast.unquote` of a property, for lazy tables written as HogQL."""
 
 EVENTS = Table(
     name="events",

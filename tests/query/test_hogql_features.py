@@ -81,3 +81,42 @@ def test_everyday_queries_return_expected_rows(project: Any, other_project: Any)
         if rows != expected:
             failures.append((query, rows, expected))
     assert not failures, failures
+
+
+@pytest.mark.clickhouse
+def test_property_strings_are_posthogs_raw_values_with_the_quotes_trimmed(project: Any) -> None:
+    properties = {"s": "plain", "q": 'say "hi"', "qq": '"', "n": 12, "b": True, "e": "", "z": None, "o": {"a": "b"}}
+    properties["arr"] = ["x", 1]
+    insert_events(project.team.pk, [{"event": "a", "timestamp": T1, "properties": properties}])
+    query = (
+        "SELECT properties.s, properties.q, properties.qq, properties.n, properties.b, properties.e, properties.z, "
+        "properties.missing, properties.o.a FROM events"
+    )
+    # escapes stay as stored (PostHog reads the raw JSON and only trims the quotes); "" stays "", null is NULL
+    expected = ["plain", 'say \\"hi\\"', '\\"', "12", "true", "", None, None, "b"]
+    assert hogql_execute(team=project.team, query=query).results == [expected]
+    # every value, objects and arrays included, as PostHog's regexp form gives it
+    regexp = "replaceRegexpAll(nullIf(nullIf(JSONExtractRaw(properties, '{}'), ''), 'null'), '^\"|\"$', '')"
+    keys = [*properties, "missing"]
+    same = ", ".join(f"properties.{k} IS NOT DISTINCT FROM {regexp.format(k)}" for k in keys)
+    assert hogql_execute(team=project.team, query=f"SELECT {same} FROM events").results == [[1] * len(keys)]
+
+
+@pytest.mark.clickhouse
+def test_timestamps_compare_with_moments_as_instants_and_with_strings_in_the_project_timezone(project: Any) -> None:
+    project.team.timezone = "Asia/Tokyo"  # UTC+9, no DST: T1 (10:00 UTC) is 19:00 there
+    project.team.save()
+    insert_events(project.team.pk, [{"event": "a", "timestamp": T1}])
+    cases = {
+        "timestamp >= toDateTime64('2024-05-06 10:00:00', 6, 'UTC')": 1,
+        "timestamp < toDateTime64('2024-05-06 10:00:00', 6, 'UTC')": 0,
+        "timestamp >= toDateTime('2024-05-06 19:00:00')": 1,  # parsed in the project timezone
+        "timestamp > toDateTime('2024-05-06 19:00:00')": 0,
+        "timestamp >= '2024-05-06 19:00:00'": 1,  # a string: read in the project timezone too
+        "timestamp > '2024-05-06 19:00:00'": 0,
+        "timestamp > now() - INTERVAL 100 YEAR": 1,
+    }
+    got = {
+        c: hogql_execute(team=project.team, query=f"SELECT count() FROM events WHERE {c}").results[0][0] for c in cases
+    }
+    assert got == cases

@@ -117,3 +117,42 @@ def test_dedicated_event_columns_replace_json_extraction() -> None:
     assert 'nullIf(nullIf(e."$session_id", {hogql_val_0:String}), {hogql_val_1:String})' in sql
     assert 'nullIf(nullIf(e."$group_0"' in sql
     assert "JSONExtractRaw" not in sql
+
+
+@pytest.mark.parametrize(
+    ("condition", "wrapped"),
+    [
+        ("timestamp >= now() - INTERVAL 7 DAY", False),
+        ("timestamp < toDateTime64('2024-01-01 00:00:00', 6, 'UTC')", False),
+        ("toDateTime('2024-01-01 10:00:00') <= timestamp", False),
+        ("timestamp > now() - toIntervalDay(3)", False),
+        # strings and dates are read in the column's timezone: the project's, which the wrapper gives it
+        ("timestamp >= '2024-01-01'", True),
+        ("timestamp > toDate('2024-01-01')", True),
+    ],
+)
+def test_datetime_compared_with_a_moment_is_unwrapped_for_the_sorting_key(condition: str, wrapped: bool) -> None:
+    sql, _ = compile_sql(f"select 1 from events where {condition}")
+    where = sql.split(" WHERE ", 1)[1]
+    assert ("toTimeZone(events.timestamp" in where) is wrapped
+    assert ("events.timestamp" in where) is True
+
+
+@pytest.mark.parametrize(
+    ("hogql", "clickhouse"),
+    [
+        ("select uniqExactState(event) from events", "uniqExactState(events.event)"),
+        ("select quantileMerge(0.5)(s) from (select quantileState(0.5)(1) as s)", "quantileMerge(0.5)(s)"),
+        ("select finalizeAggregation(s) from (select countState() as s)", "finalizeAggregation(s)"),
+    ],
+)
+def test_aggregate_states_and_merges_of_allowed_aggregates(hogql: str, clickhouse: str) -> None:
+    sql, _ = compile_sql(hogql)
+    assert clickhouse in sql
+
+
+def test_states_of_unknown_functions_are_refused() -> None:
+    with pytest.raises(HogQLQueryError, match="Unsupported function call 'sleepState"):
+        compile_sql("select sleepState(1)")
+    with pytest.raises(HogQLQueryError, match="Aggregation 'uniqExactMerge' expects 1 argument, found 2"):
+        compile_sql("select uniqExactMerge(1, 2)")

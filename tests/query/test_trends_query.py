@@ -243,6 +243,62 @@ def test_breakdown_other_counts_persons_once(project: Any) -> None:
     assert got == [("Chrome", [2, 0, 0]), ("$$_posthog_breakdown_other_$$", [0, 1, 2])]
 
 
+def insert_browsers(team_id: int, rows: list[tuple[str, dt.datetime, str, int | None]]) -> None:
+    """(distinct_id, timestamp, $browser, amount) pageviews, one person per distinct id."""
+    events = [
+        {"distinct_id": d, "timestamp": t, "properties": {"$browser": b, **({"amount": a} if a is not None else {})}}
+        for d, t, b, a in rows
+    ]
+    insert_events(team_id, events)
+    for distinct_id in sorted({row[0] for row in rows}):
+        insert_person(team_id, [distinct_id], {})
+
+
+@pytest.mark.clickhouse
+def test_breakdown_other_aggregates_the_events_of_its_values_together(project: Any) -> None:
+    day1, day2 = dt.datetime(2024, 1, 7, 12, tzinfo=UTC), dt.datetime(2024, 1, 8, 12, tzinfo=UTC)
+    rows = [
+        ("u1", day1, "A", 100), ("u3", day2, "A", 50),
+        ("u2", day1, "B", 1), ("u2", day1, "B", 2), ("u3", day2, "B", 4),
+        ("u3", day1, "C", 6),
+    ]  # fmt: skip
+    insert_browsers(project.team.pk, rows)
+    breakdown = {**BREAKDOWN, "breakdown_limit": 1}
+    other = "$$_posthog_breakdown_other_$$"
+
+    def data(math: str, **extra: Any) -> list[tuple[str, list]]:
+        node = {"series": [pageviews(math, **extra)], "dateRange": JAN_7_9, "breakdownFilter": breakdown}
+        return [(item["breakdown_value"], item["data"]) for item in results(project, node)]
+
+    # A ranks first (150 against C 6 and B 5.5); the other bucket is B's and C's amounts 1, 2, 6 on 7 Jan and
+    # B's 4 on 8 Jan, not an average of the values' averages (3.75 on 7 Jan)
+    assert data("avg", math_property="amount") == [("A", [100, 50, 0]), (other, [3, 4, 0])]
+    assert data("median", math_property="amount") == [("A", [100, 50, 0]), (other, [2, 4, 0])]
+    # cumulative persons: A (u1, u3) ties with B (u2, u3) and ranks first by value; in the other bucket u3 is
+    # new once, on 7 Jan (C), not again on 8 Jan (B)
+    node = {"series": [pageviews("dau")], "dateRange": JAN_7_9, "breakdownFilter": breakdown}
+    node["trendsFilter"] = {"display": "ActionsLineGraphCumulative"}
+    got = [(item["breakdown_value"], item["data"]) for item in results(project, node)]
+    assert got == [("A", [1, 2, 2]), (other, [2, 2, 2])]
+
+
+@pytest.mark.clickhouse
+def test_weekly_active_breakdown_ranks_by_the_buckets_shown(project: Any) -> None:
+    # X: u1 and u2 on 9 Jan (active 9-15 Jan, 2 in range); Y: u3 on 7 Jan (active 7-13 Jan, 3 in range)
+    rows = [("u1", dt.datetime(2024, 1, 9, 12, tzinfo=UTC), "X", None)]
+    rows += [("u2", dt.datetime(2024, 1, 9, 12, tzinfo=UTC), "X", None)]
+    rows += [("u3", dt.datetime(2024, 1, 7, 12, tzinfo=UTC), "Y", None)]
+    insert_browsers(project.team.pk, rows)
+    node = {
+        "series": [pageviews("weekly_active")],
+        "dateRange": JAN_7_9,
+        "breakdownFilter": {**BREAKDOWN, "breakdown_limit": 1},
+    }
+    body = trends(project, node).json()
+    got = [(item["breakdown_value"], item["data"]) for item in body["results"]]
+    assert got == [("Y", [1, 1, 1]), ("$$_posthog_breakdown_other_$$", [0, 0, 2])] and body["hasMore"] is True
+
+
 @pytest.mark.clickhouse
 def test_results_are_cached_until_refreshed(project: Any) -> None:
     node = {"series": [pageviews()], "dateRange": JAN_7_9}

@@ -1,5 +1,10 @@
 """Comparisons the PostHog way: `x = NULL` → isNull(x), null-safe equality on nullable values (JSON
-properties), constant folding (`1 = 2` → 0) and boolean simplification (`x AND 1` → x, `x OR 1` → 1)."""
+properties), constant folding (`1 = 2` → 0) and boolean simplification (`x AND 1` → x, `x OR 1` → 1).
+
+A datetime column compared with a moment (`timestamp >= now() - INTERVAL 7 DAY`, `toDateTime64('…', 6, 'UTC')`)
+is compared without its team-timezone `toTimeZone` wrapper: the instant is the same, and ClickHouse can then use
+the `toDate(timestamp)` sorting key and the partitions. Against strings or dates, which ClickHouse reads in the
+column's timezone, the wrapper stays."""
 
 from __future__ import annotations
 
@@ -28,7 +33,43 @@ def _in_join_on(node: exp.Expression) -> bool:
     return False
 
 
+_ORDERING = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+_TYPED_MOMENTS = {"toDateTime64": 3, "toDateTime": 2, "parseDateTime64BestEffortOrNull": 3, "now64": 0, "now": 0}
+"""Calls giving a DateTime whatever they are compared with: name → arguments needed (the timezone given)."""
+
+
+def _tz_wrapped(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Anonymous) and node.name == "toTimeZone" and marked(node, "kind") == "datetime"
+
+
+def _moment(node: exp.Expression) -> bool:
+    """A DateTime value of its own: a typed moment, a wrapped column, or one of them ± an interval."""
+    if isinstance(node, exp.Paren):
+        return _moment(node.this)
+    if isinstance(node, (exp.Add, exp.Sub)):
+        shift = node.expression
+        is_interval = isinstance(shift, exp.Interval) or (
+            isinstance(shift, exp.Anonymous) and shift.name.startswith("toInterval")
+        )
+        return is_interval and _moment(node.this)
+    if _tz_wrapped(node):
+        return True
+    needed = _TYPED_MOMENTS.get(node.name) if isinstance(node, exp.Anonymous) else None
+    return needed is not None and len(node.expressions) >= needed
+
+
+def _unwrap_moments(node: exp.Expression) -> None:
+    """`toTimeZone(col, tz) <op> moment` → `col <op> moment` (either side)."""
+    left, right = node.this, node.expression
+    if _tz_wrapped(left) and _moment(right):
+        node.set("this", left.expressions[0])
+    elif _tz_wrapped(right) and _moment(left):
+        node.set("expression", right.expressions[0])
+
+
 def _fold(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, _ORDERING):
+        _unwrap_moments(node)
     if isinstance(node, (exp.EQ, exp.NEQ)):
         left, right = node.this, node.expression
         is_eq = isinstance(node, exp.EQ)
