@@ -29,13 +29,14 @@ from rest_framework import serializers
 from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
+from query.actions_expr import action_to_expr
 from query.dates import DateRangeError, parse_date
 from query.hogql.ast import call
 from query.hogql.errors import HogQLSyntaxError
 from query.hogql.functions import lookup
 from query.hogql.parser import PLACEHOLDER_FUNCTION, parse_select, to_hogql
 from query.kinds.base import CachedResponseSerializer, QueryKind, StrictSerializer
-from query.properties import property_filters_to_expr
+from query.properties import PropertyFilterError, property_filters_to_expr
 from query.property_serializers import PropertyFiltersField
 from query.runner import hogql_execute
 from query.selectors import property_types_for_team
@@ -172,10 +173,10 @@ class EventsQuerySerializer(StrictSerializer):
         required=False, allow_null=True, min_value=0, max_value=2**31, help_text="Rows to skip."
     )
     actionId = serializers.IntegerField(  # noqa: N815
-        required=False, allow_null=True, help_text="Events matching an action (not supported yet: no actions)."
+        required=False, allow_null=True, help_text="Only events matching this action (as `matchesAction(id)`)."
     )
     actionSteps = serializers.JSONField(  # noqa: N815
-        required=False, allow_null=True, help_text="Inline action steps (not supported yet)."
+        required=False, allow_null=True, help_text="Only events matching these action steps (an unsaved action)."
     )
     source = serializers.JSONField(
         required=False, allow_null=True, help_text="An InsightActorsQuery whose events to list (not supported yet)."
@@ -220,14 +221,15 @@ class EventsQuerySerializer(StrictSerializer):
                 raise serializers.ValidationError(f"'{value}' is not a person id (a UUID)") from None
         return value
 
-    def validate_actionId(self, value: int | None) -> int | None:  # noqa: N802
-        if value is not None:
-            raise serializers.ValidationError("Filtering by action is not supported yet: this project has no actions")
-        return value
-
     def validate_actionSteps(self, value: Any) -> Any:  # noqa: N802
-        if value:
-            raise serializers.ValidationError("Action steps are not supported yet: this project has no actions")
+        if value is None:
+            return value
+        if not isinstance(value, list) or not all(isinstance(step, dict) for step in value):
+            raise serializers.ValidationError("actionSteps must be a list of action steps (objects)")
+        try:
+            action_to_expr(value)
+        except PropertyFilterError as error:
+            raise serializers.ValidationError(error.message) from None
         return value
 
     def validate_source(self, value: Any) -> Any:
@@ -357,6 +359,12 @@ def build_events_select(
         conditions.append(exp.EQ(this=_column("event"), expression=exp.Literal.string(query["event"])))
     if query.get("events"):
         conditions.append(exp.In(this=_column("event"), expressions=[exp.Literal.string(e) for e in query["events"]]))
+    if query.get("actionId") is not None:  # expanded by the compiler, with the project's action
+        conditions.append(call("matchesAction", exp.Literal.number(query["actionId"])))
+    if query.get("actionSteps"):
+        conditions.append(
+            action_to_expr(query["actionSteps"], property_types=property_types, timezone=timezone, now=now)
+        )
     if query.get("personId"):
         conditions.append(
             exp.EQ(this=_column("person_id"), expression=call("toUUID", exp.Literal.string(query["personId"])))

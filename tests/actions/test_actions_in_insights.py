@@ -106,3 +106,16 @@ def test_a_deleted_action_is_gone_from_queries(project: Any) -> None:
     assert len(query(project, node)["results"]) == 1
     project.client().patch(f"/api/projects/{project.team.pk}/actions/{action_id}/", {"deleted": True}, format="json")
     assert query(project, node)["results"] == []  # not the cached answer: the action changed
+
+
+@pytest.mark.clickhouse
+def test_events_query_by_action_and_by_steps(project: Any, other_project: Any) -> None:
+    load(project.team.pk)
+    action_id = create_action(project, SIGNUP, name="Signup intent")
+    theirs = create_action(other_project, SIGNUP, name="Theirs")
+    node = {"kind": "EventsQuery", "select": ["distinct_id", "event"], "after": "2024-01-01", "orderBy": ["timestamp"]}
+    expected = [["u1", "$autocapture"], ["u1", "$pageview"], ["u2", "$pageview"]]
+    assert query(project, {**node, "actionId": action_id})["results"] == expected
+    assert query(project, {**node, "actionSteps": SIGNUP})["results"] == expected
+    response = project.client().post(query_url(project), {"query": {**node, "actionId": theirs}}, format="json")
+    assert response.status_code == 400  # another project's action is not found
