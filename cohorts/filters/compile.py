@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 MEMBER_COLUMN = "id"
 """The single column of `members_select`: the person's UUID."""
+STATIC_LIST_LIMIT = 20_000
+"""Most members of a referenced static cohort inlined as constants (HogQL text stays under its 1 MB limit)."""
 
 
 def members_select(team: Any, cohort_or_filters: Cohort | dict[str, Any], *, now: dt.datetime | None = None) -> str:
@@ -104,7 +106,15 @@ def _cohort_condition(cohort: Cohort, ctx: Context, path: frozenset[int]) -> exp
 
 
 def _static_members(cohort: Cohort) -> exp.Expression:
-    ids = [str(uuid) for uuid in CohortPeople.objects.filter(cohort=cohort).values_list("person__uuid", flat=True)]
+    """The listed members as constants: HogQL cannot read `person_static_cohort` yet (`IN COHORT` will)."""
+    people = CohortPeople.objects.filter(cohort=cohort)
+    count = people.count()
+    if count > STATIC_LIST_LIMIT:
+        raise invalid(
+            f"Cohort {cohort.pk} is a static cohort of {count} persons: a dynamic cohort can include static cohorts "
+            f"of up to {STATIC_LIST_LIMIT} persons"
+        )
+    ids = [str(uuid) for uuid in people.values_list("person__uuid", flat=True)]
     if not ids:
         return exp.false()
     return exp.In(this=exp.column(MEMBER_COLUMN), expressions=[exp.Literal.string(i) for i in sorted(ids)])

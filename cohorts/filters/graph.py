@@ -110,7 +110,9 @@ def check_references(tree: dict[str, Any], team_id: int, cohort_id: int | None) 
 
 def has_behavioral(filters: Any, team: Any) -> bool:
     """Whether the cohort (a Cohort, `filters` or a property tree) has a behavioral filter, directly or through
-    a referenced dynamic cohort (static ones have their members listed, whatever their filters say)."""
+    a referenced live dynamic cohort (a static cohort has its members listed, whatever its filters say)."""
+    if isinstance(filters, Cohort) and filters.is_static:
+        return False
     tree, own_id = _tree_of(filters)
     return _has_behavioral(tree, team.pk, set() if own_id is None else {own_id})
 
@@ -123,7 +125,7 @@ def _has_behavioral(tree: dict[str, Any], team_id: int, seen: set[int]) -> bool:
             continue
         seen.add(ref)
         cohort = find_cohort(team_id, ref)
-        if cohort is not None and not cohort.is_static and _has_behavioral(cohort_properties(cohort), team_id, seen):
+        if _is_dynamic(cohort) and _has_behavioral(cohort_properties(cohort), team_id, seen):
             return True
     return False
 
@@ -131,7 +133,9 @@ def _has_behavioral(tree: dict[str, Any], team_id: int, seen: set[int]) -> bool:
 def cohort_type_for(filters: Any, *, team: Any = None, is_static: bool = False, query: Any = None) -> str:
     """PostHog's `cohort_type`: `static` for static cohorts (and dynamic ones without criteria), `analytical` for
     a query or any first-time / regularly / sequence / stopped / restarted filter, else `behavioral` for any
-    behavioral filter, else `person_property`; referenced cohorts count (they need `team`)."""
+    behavioral filter, else `person_property`; live dynamic cohorts it references count (they need `team`)."""
+    if isinstance(filters, Cohort):
+        is_static, query = is_static or filters.is_static, query or filters.query
     if is_static:
         return "static"
     if query:
@@ -153,9 +157,14 @@ def _type_of(tree: dict[str, Any], team: Any, seen: set[int]) -> str:
             continue
         seen.add(ref)
         cohort = find_cohort(team.pk, ref)
-        if cohort is not None and not cohort.is_static:
+        if _is_dynamic(cohort):
             found = _most(found, _type_of(cohort_properties(cohort), team, seen))
     return found
+
+
+def _is_dynamic(cohort: Cohort | None) -> bool:
+    """A live dynamic cohort: its filters decide its members (a deleted one has none, a static one a list)."""
+    return cohort is not None and not cohort.is_static and not cohort.deleted
 
 
 def _most(a: str, b: str) -> str:

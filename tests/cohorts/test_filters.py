@@ -242,6 +242,20 @@ def test_a_static_cohort_contributes_its_listed_members(project: Any, people: di
 
 
 @pytest.mark.clickhouse
+def test_a_static_cohort_too_large_to_inline_is_refused(project: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("cohorts.filters.compile.STATIC_LIST_LIMIT", 1)
+    ids = load_people(project.team.pk, PEOPLE)
+    static = saved(project.team, None, is_static=True)
+    listed(project.team, static, [ids["P1"], ids["P2"]])
+    with pytest.raises(ValidationError) as error:
+        members_select(project.team, tree(person("plan", "is_set"), in_cohort(static)), now=NOW)
+    assert str(error.value.detail[0]) == (
+        f"Cohort {static.pk} is a static cohort of 2 persons: a dynamic cohort can include static cohorts of up to 1 "
+        "persons"
+    )
+
+
+@pytest.mark.clickhouse
 def test_nested_dynamic_cohorts_are_compiled_in_place(project: Any, people: dict[str, str]) -> None:
     c1 = saved(project.team, C1)  # {P1, P4}
     middle = saved(
@@ -294,3 +308,44 @@ def test_another_projects_cohort_cannot_be_referenced(project: Any, other_projec
     assert str(error.value.detail[0]) == "Invalid Cohort ID in filter"
     with pytest.raises(ValidationError):
         validate_filters(filters, team=project.team)
+
+
+# ---------------------------------------------------------------------------------------------------
+# through capture and ingestion
+
+
+@pytest.mark.clickhouse
+def test_members_of_what_the_python_sdk_captured(live_server: Any, project: Any, other_project: Any) -> None:
+    from posthog import Posthog
+    from posthog import request as posthog_request
+
+    from ingestion.worker import flush
+
+    def send(token: str, distinct_id: str, pageviews: int, email: str) -> None:
+        sdk = Posthog(token, host=live_server.url, sync_mode=True, max_retries=0)
+        for _ in range(pageviews):
+            sdk.capture("$pageview", distinct_id=f"anon-{distinct_id}")
+        sdk.alias(previous_id=f"anon-{distinct_id}", distinct_id=distinct_id)
+        sdk.set(distinct_id=distinct_id, properties={"email": email})
+        sdk.shutdown()
+
+    try:
+        send(project.team.api_token, "fan", 3, "fan@acme.com")
+        send(project.team.api_token, "browser", 1, "browser@acme.com")
+        send(project.team.api_token, "outsider", 4, "out@other.io")
+        send(other_project.team.api_token, "fan", 3, "fan@acme.com")
+        flush()
+    finally:
+        posthog_request._get_session().close()
+
+    filters = tree(
+        person("email", "icontains", "acme"),
+        behavioral("$pageview", "performed_event_multiple", operator="gte", operator_value=3, time_value=1,
+                   time_interval="day"),
+    )  # fmt: skip
+    found = hogql_execute(
+        team=project.team, query=members_select(project.team, validate_filters(filters, team=project.team))
+    )
+    fans = hogql_execute(team=project.team, query="SELECT id FROM persons WHERE properties.email = 'fan@acme.com'")
+    assert len(fans.results) == 1
+    assert found.results == fans.results

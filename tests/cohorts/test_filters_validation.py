@@ -250,6 +250,9 @@ def test_cohort_types(project: Any) -> None:
         (tree(person("plan", "is_set"), in_cohort(acts)), {}, "behavioral"),
         (tree(in_cohort(static)), {}, "static"),  # static cohorts are lists of people, whatever their filters
         (tree(person("plan", "is_set"), in_cohort(middle)), {}, "analytical"),
+        (tree(person("plan", "is_set"), in_cohort(saved(team, tree(PURCHASED), deleted=True))), {}, "person_property"),
+        (acts, {}, "behavioral"),
+        (static, {}, "static"),
     ]
     for filters, extra, expected in cases:
         assert cohort_type_for(filters, team=team, **extra) == expected, filters
@@ -265,6 +268,9 @@ def test_has_behavioral_follows_dynamic_references(project: Any) -> None:
     assert has_behavioral(tree(in_cohort(via)), team)
     assert has_behavioral(via, team)
     assert not has_behavioral(tree(person("plan", "is_set"), in_cohort(static)), team)
+    assert not has_behavioral(static, team)  # a static cohort is a list, whatever its filters say
+    gone = saved(team, tree(PURCHASED), deleted=True)
+    assert not has_behavioral(tree(person("plan", "is_set"), in_cohort(gone)), team)
     a = saved(team, tree(person("plan", "is_set")))
     b = saved(team, tree(in_cohort(a)))
     Cohort.objects.filter(pk=a.pk).update(filters=tree(in_cohort(b)))  # a stored loop does not hang it
