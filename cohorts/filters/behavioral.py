@@ -241,8 +241,8 @@ def _sequence(node: dict[str, Any], ctx: Context) -> exp.Select:
     )
     inner = inner.from_("events").where(_and(exp.or_(first.copy(), then.copy()), _since(start), _until(end)))
     x, y = exp.column("x"), exp.column("y")
-    within = _and(exp.GT(this=y, expression=x), exp.LTE(this=y.copy(), expression=exp.Add(
-        this=x.copy(), expression=call("toIntervalSecond", const(span)))))  # fmt: skip
+    deadline = exp.Add(this=x.copy(), expression=call("toIntervalSecond", const(span)))
+    within = _and(exp.GT(this=y, expression=x), exp.LTE(this=y.copy(), expression=deadline))
     later = call("arrayExists", exp.Lambda(this=within, expressions=[exp.to_identifier("y")]), exp.column("thens"))
     followed = call("arrayExists", exp.Lambda(this=later, expressions=[exp.to_identifier("x")]), exp.column("firsts"))
     return exp.select("person_id").from_(inner.group_by("person_id").subquery()).where(followed)
