@@ -1,6 +1,7 @@
 """PostHog property filters (`{"type", "key", "operator", "value"}` and nested AND/OR groups) → one HogQL
-expression (a sqlglot tree of the HogQL dialect), for every insight kind, and later cohorts, actions, flags
-and experiments.
+expression (a sqlglot tree of the HogQL dialect), for every insight kind, and later actions, flags and
+experiments. A `cohort` filter becomes `person_id IN COHORT <id>` (person scope: `id IN COHORT <id>`), which
+the compiler expands to the cohort's members.
 
 The expression is *unresolved* HogQL: it names `properties.<key>`, `person.properties.<key>`,
 `session.<field>`, `group_<n>.properties.<key>` and `elements_chain` the way a user would, so it goes
@@ -25,15 +26,15 @@ from sqlglot import exp
 from posthog_clone import properties as vocabulary
 from query.dates import DateRangeError, ParsedDate, parse_date
 from query.hogql import schema
-from query.hogql.ast import call, const
+from query.hogql.ast import call, const, in_cohort
 from query.hogql.errors import HogQLQueryError, HogQLSyntaxError
 from query.hogql.parser import PLACEHOLDER_FUNCTION, parse_select
 
 SCOPES = ("event", "person")
 """`event`: the expression runs over the `events` table; `person`: over the `persons` table (ActorsQuery)."""
 
-FILTER_TYPES = ("event", "person", "session", "group", "element", "hogql", "flag")
-NOT_YET_TYPES = ("cohort", "action")  # valid PostHog types whose objects this backend does not have yet
+FILTER_TYPES = ("event", "person", "session", "group", "element", "hogql", "flag", "cohort")
+NOT_YET_TYPES = ("action",)  # valid PostHog types whose objects this backend does not have yet
 UNSUPPORTED_TYPES = (
     "event_metadata",
     "recording",
@@ -187,6 +188,8 @@ def _filter_to_expr(item: dict[str, Any], ctx: FilterContext, path: tuple[str | 
         raise PropertyFilterError(f"Unknown field '{extra[0]}' in a {kind} property filter", (*path, extra[0]))
     if kind == "flag":
         return exp.true()  # flag filters only narrow feature-flag usage lists; PostHog reads them as true
+    if kind == "cohort":
+        return _cohort_expr(item, ctx, path)
     key = item.get("key")
     if not isinstance(key, str) or not key.strip():
         raise PropertyFilterError(f"A {kind} property filter needs a non-empty string key", (*path, "key"))
@@ -208,6 +211,28 @@ def _filter_to_expr(item: dict[str, Any], ctx: FilterContext, path: tuple[str | 
     if kind == "person" and key == "distinct_id":
         return _distinct_id_expr(operator, value, ctx, path)
     return _compare(target, operator, value, value_kind, ctx, path)
+
+
+COHORT_OPERATORS = {"in": False, "exact": False, "not_in": True}  # → negated; `exact`: older saved filters
+
+
+def _cohort_expr(item: dict[str, Any], ctx: FilterContext, path: tuple[str | int, ...]) -> exp.Expression:
+    """`{"type": "cohort", "key": "id", "value": <cohort id>, "operator": "in"|"not_in"}` → the person (event
+    scope: the event's person) `IN COHORT <id>`; the cohort is looked up when the query compiles."""
+    if item.get("key", "id") != "id":
+        raise PropertyFilterError('A cohort property filter\'s key must be "id"', (*path, "key"))
+    value = item.get("value")
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise PropertyFilterError("Cohort property value must be a cohort ID", (*path, "value"))
+    operator = item.get("operator") or "in"
+    if operator not in COHORT_OPERATORS:
+        raise PropertyFilterError(
+            f"A cohort property filter's operator must be in or not_in, not {operator}", (*path, "operator")
+        )
+    person = exp.column("id") if ctx.scope == "person" else exp.column("person_id")
+    return in_cohort(person, value, negated=COHORT_OPERATORS[operator])
 
 
 def _check_value(value: Any, operator: str, path: tuple[str | int, ...]) -> None:

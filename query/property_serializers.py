@@ -15,7 +15,9 @@ from query.properties import ELEMENT_KEYS, FILTER_TYPES, GROUP_TYPES, PropertyFi
 _SCALAR = {"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
 PROPERTY_FILTER_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "One filter. `element` keys: " + ", ".join(ELEMENT_KEYS) + "; `hogql`: `key` is the expression.",
+    "description": "One filter. `element` keys: "
+    + ", ".join(ELEMENT_KEYS)
+    + '; `hogql`: `key` is the expression; `cohort`: `{"key": "id", "value": <cohort id>, "operator": "in"|"not_in"}`.',
     "properties": {
         "type": {"type": "string", "enum": list(FILTER_TYPES), "default": "event"},
         "key": {"type": "string", "minLength": 1},
@@ -23,6 +25,7 @@ PROPERTY_FILTER_SCHEMA: dict[str, Any] = {
         "value": {"oneOf": [*_SCALAR["oneOf"], {"type": "array", "items": _SCALAR}], "nullable": True},
         "label": {"type": "string", "nullable": True},
         "group_type_index": {"type": "integer", "minimum": 0, "maximum": 4},
+        "cohort_name": {"type": "string", "nullable": True, "description": "cohort filters: the name (ignored)"},
     },
     "required": ["key"],
     "additionalProperties": False,

@@ -1,8 +1,10 @@
-"""Named definitions queries reference — actions now, cohorts next — looked up through the app that owns
-them (`posthog_clone.registry.query_reference`), so the query app imports none of them.
+"""Named definitions queries reference — actions and cohorts — looked up through the app that owns them
+(`posthog_clone.registry.query_reference`), so the query app imports none of them. Lookups are per project:
+another project's definition is not found.
 
-`find_action(team_id, ref)` → `{"id", "name", "steps"}` (an id, or a unique name) or a 400 with PostHog's
-wording; `expand_reference` is what the HogQL compiler calls for `matchesAction(…)`.
+`find_action(team_id, ref)` → `{"id", "name", "steps"}` and `find_cohort(team_id, ref)` → `{"id", "name",
+"is_static", "version"}` (an id, or a unique name) or a 400 with PostHog's wording; `expand_reference` is what
+the HogQL compiler calls for `matchesAction(…)` and `IN COHORT …`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from sqlglot import exp
 
 from posthog_clone import registry
 from query.actions_expr import action_to_expr
-from query.hogql.ast import HogQLContext
+from query.hogql.ast import HogQLContext, and_, column, equals
 from query.hogql.errors import HogQLQueryError
 from query.properties import PropertyFilterError
 
@@ -36,6 +38,38 @@ def find_action(team_id: int, ref: int | str) -> dict[str, Any]:
     return found[0]
 
 
+MAX_ID = 2**63 - 1  # larger ids name nothing (and would overflow the database's integer)
+
+
+def find_cohort(team_id: int, ref: int | str) -> dict[str, Any]:
+    lookup = registry.reference_lookup("cohort")
+    if lookup is None:
+        raise HogQLQueryError("Cohorts are not available in this installation")
+    if isinstance(ref, int):
+        found = lookup(team_id, ref) if 0 < ref <= MAX_ID else None
+        if found is None:
+            raise HogQLQueryError(f"Could not find cohort with ID {ref}")
+        return found
+    found = lookup(team_id, ref)
+    if not found:
+        raise HogQLQueryError(f"Could not find a cohort with the name '{ref}'")
+    if len(found) > 1:
+        raise HogQLQueryError(f"Found multiple cohorts with name '{ref}'")
+    return found[0]
+
+
+def cohort_members(cohort: dict[str, Any]) -> exp.Select:
+    """HogQL selecting the person ids of a cohort: a static cohort's current members (`static_cohort_people`
+    keeps the newest row per person and drops removed ones); a dynamic cohort's rows of its current
+    calculation `version` in `cohort_people` (never calculated: nobody)."""
+    is_cohort = equals(column("cohort_id"), exp.Literal.number(cohort["id"]))
+    if cohort["is_static"]:
+        return exp.select("person_id").from_("static_cohort_people").where(is_cohort)
+    version = cohort.get("version")
+    current = exp.false() if version is None else equals(column("version"), exp.Literal.number(version))
+    return exp.select("person_id").from_("cohort_people").where(and_(is_cohort, current))
+
+
 def action_expr(
     action: dict[str, Any], *, property_types: Any, timezone: str, now: dt.datetime | None = None
 ) -> exp.Expression:
@@ -49,6 +83,8 @@ def expand_reference(kind: str, ref: Any, ctx: HogQLContext) -> exp.Expression:
     if kind == "action":
         action = find_action(ctx.team_id, ref)
         return action_expr(action, property_types=ctx.property_types, timezone=ctx.timezone)
+    if kind == "cohort":
+        return cohort_members(find_cohort(ctx.team_id, ref))
     raise HogQLQueryError(f"Unknown reference kind: {kind}")
 
 

@@ -18,6 +18,7 @@ import decimal
 import ipaddress
 import json
 import math
+import re
 import threading
 import time
 import uuid
@@ -121,6 +122,14 @@ _COMPILED: OrderedDict[str, tuple[float, CompiledQuery]] = OrderedDict()
 _COMPILED_LOCK = threading.Lock()
 _COMPILED_TTL = 60.0
 _COMPILED_MAX = 512
+# matchesAction(…), IN COHORT / cohort tables, cohort property filters (in the query, filters or test filters)
+_STORED_DEFINITIONS = re.compile(r"matchesAction|cohort", re.IGNORECASE)
+
+
+def _inlines_definitions(ctx: HogQLContext, query: str) -> bool:
+    """The compiled SQL would inline stored actions or cohorts, which may change at any time: not cached."""
+    texts = [query, json.dumps([ctx.filters, ctx.test_account_filters], default=str)]
+    return any(_STORED_DEFINITIONS.search(text) for text in texts)
 
 
 def _compile_cached(ctx: HogQLContext, query: str, limit_context: str, paginate: tuple[int, int]) -> CompiledQuery:
@@ -135,7 +144,7 @@ def _compile_cached(ctx: HogQLContext, query: str, limit_context: str, paginate:
         default=str,
     )  # fmt: skip
     now = time.monotonic()
-    if "matchesAction" in query:  # inlines a stored action, which may change at any time
+    if _inlines_definitions(ctx, query):
         return compile_hogql(
             query,
             ctx,

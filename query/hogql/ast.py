@@ -17,6 +17,8 @@ from sqlglot import exp
 SAFE_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # HogQL text that may name a column: text holding quotes stays out of ClickHouse identifiers.
 ALIASABLE = re.compile(r"^[^'\"`\\\n\r\t]{1,200}$")
+COHORT_FUNCTION = "__hogql_cohort"
+"""`x IN COHORT 5` is `x IN __hogql_cohort(5)` in the tree until the references pass expands it."""
 
 
 @dataclass
@@ -71,6 +73,12 @@ def and_(*conditions: exp.Expression) -> exp.Expression:
     if len(items) == 1:
         return items[0]
     return call("and", *items)
+
+
+def in_cohort(left: exp.Expression, ref: int | str, *, negated: bool = False) -> exp.Expression:
+    """`left IN COHORT ref` (`NOT IN` when negated): an id or a name, looked up when the query compiles."""
+    member = exp.In(this=left, field=call(COHORT_FUNCTION, const(ref)))
+    return exp.not_(member) if negated else member
 
 
 def mark(node: exp.Expression, **markers: Any) -> exp.Expression:

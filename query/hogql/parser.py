@@ -2,8 +2,10 @@
 
 The dialect differs from ClickHouse where HogQL does: `$` starts plain identifiers (`properties.$browser`),
 the regex operators `~ ~* =~ !~` exist, every function call stays an anonymous call carrying the name the
-user wrote (so the allowlist sees real names), `LIMIT n BY … LIMIT m` parses, and `{name}` placeholders
-survive parsing as `__hogql_placeholder('name')` calls. Only one SELECT or set operation is accepted.
+user wrote (so the allowlist sees real names), `LIMIT n BY … LIMIT m` parses, `{name}` placeholders
+survive parsing as `__hogql_placeholder('name')` calls, and `x [NOT] IN COHORT 5` / `IN COHORT 'name'` (not SQL)
+parses as `x [NOT] IN __hogql_cohort(5)` (the references pass expands it). Only one SELECT or set operation is
+accepted.
 """
 
 from __future__ import annotations
@@ -16,11 +18,16 @@ from sqlglot.dialects.clickhouse import ClickHouse
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
+from query.hogql.ast import COHORT_FUNCTION
 from query.hogql.errors import HogQLSyntaxError
 
 PLACEHOLDER_FUNCTION = "__hogql_placeholder"
 MAX_QUERY_LENGTH = 1_048_576  # as ClickHouse's max_query_size in PostHog's settings
 _PLACEHOLDER = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*\}")
+# `IN COHORT` followed by the cohort's id or quoted name; `IN cohort` alone stays (a CTE may be called cohort)
+_IN_COHORT = re.compile(r"IN\s+COHORT(?:\s+(?=[0-9'])|(?='))", re.IGNORECASE)
+_COHORT_ID = re.compile(r"[0-9]+")
+_WORD = re.compile(r"[A-Za-z0-9_$]")
 
 
 def _limit_modifier(self: sqlglot.parser.Parser) -> tuple[str, exp.Expression | None]:
@@ -95,24 +102,47 @@ class HogQLDialect(ClickHouse):
             return [self.limit_sql(limit_by), *mods] if limit_by is not None else mods
 
 
+def _quoted_end(text: str, i: int) -> int:
+    """The index of the quote closing the string, identifier or backtick name opened at `i` (or the end)."""
+    ch, j, n = text[i], i + 1, len(text)
+    while j < n:
+        if text[j] == "\\":
+            j += 2
+            continue
+        if text[j] == ch:
+            if j + 1 < n and text[j + 1] == ch:
+                j += 2
+                continue
+            break
+        j += 1
+    return j
+
+
+def _in_cohort(text: str, i: int) -> tuple[str, int] | None:
+    """`IN COHORT <id or 'name'>` at `i` → (its rewrite, where it ends); None when there is none."""
+    if i > 0 and _WORD.match(text[i - 1]):
+        return None
+    match = _IN_COHORT.match(text, i)
+    if match is None:
+        return None
+    start = match.end()
+    if text[start] == "'":
+        end = _quoted_end(text, start) + 1
+    else:
+        digits = _COHORT_ID.match(text, start)
+        assert digits is not None  # the pattern looked ahead for a digit or a quote
+        end = digits.end()
+    return f"IN {COHORT_FUNCTION}({text[start:end]})", end
+
+
 def preprocess(text: str) -> str:
-    """Rewrite HogQL-only syntax outside strings/comments: `{name}` placeholders and `!~`/`!~*`."""
+    """Rewrite HogQL-only syntax outside strings/comments: `{name}` placeholders, `IN COHORT`, `!~`/`!~*`."""
     out: list[str] = []
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
         if ch in "'\"`":
-            j = i + 1
-            while j < n:
-                if text[j] == "\\":
-                    j += 2
-                    continue
-                if text[j] == ch:
-                    if j + 1 < n and text[j + 1] == ch:
-                        j += 2
-                        continue
-                    break
-                j += 1
+            j = _quoted_end(text, i)
             out.append(text[i : j + 1])
             i = j + 1
         elif text.startswith("--", i):
@@ -128,6 +158,9 @@ def preprocess(text: str) -> str:
         elif ch == "{" and (match := _PLACEHOLDER.match(text, i)):
             out.append(f"{PLACEHOLDER_FUNCTION}('{match.group(1)}')")
             i = match.end()
+        elif ch in "iI" and (cohort := _in_cohort(text, i)):
+            out.append(cohort[0])
+            i = cohort[1]
         elif text.startswith("!~*", i):
             out.append(" NOT ~* ")
             i += 3
@@ -210,6 +243,12 @@ class HogQLTextDialect(HogQLDialect):
         IDENTIFIERS = ["`", '"']
 
     class Generator(HogQLDialect.Generator):
+        def in_sql(self, expression: exp.In) -> str:
+            field = expression.args.get("field")
+            if isinstance(field, exp.Anonymous) and field.name == COHORT_FUNCTION and len(field.expressions) == 1:
+                return f"{self.sql(expression, 'this')} IN COHORT {self.sql(field.expressions[0])}"
+            return super().in_sql(expression)
+
         def bracket_sql(self, expression: exp.Bracket) -> str:
             keys = expression.expressions
             chain = isinstance(expression.this, (exp.Column, exp.Dot, exp.Bracket))

@@ -1,8 +1,9 @@
 """The virtual schema HogQL resolves against: tables, their fields, lazy joins and traversers.
 
-Real tables (`events`, `raw_*`) print as the qualified ClickHouse table and get a team guard where they
-appear. Lazy tables (`persons`, `person_distinct_ids`, `groups`, `sessions`) print as a dedup subquery
-over a real table; the guard pass then guards the real table inside that subquery like any other.
+Real tables (`events`, `raw_*`, `cohort_people`) print as the qualified ClickHouse table and get a team guard
+where they appear. Lazy tables (`persons`, `person_distinct_ids`, `groups`, `sessions`, `static_cohort_people`)
+print as a dedup subquery over a real table; the guard pass then guards the real table inside that subquery
+like any other.
 """
 
 from __future__ import annotations
@@ -148,6 +149,33 @@ RAW_PERSON_DISTINCT_IDS = Table(
     ),
 )
 
+# Cohort members (`IN COHORT` reads these). `cohort_people`: every calculation's rows of dynamic cohorts (the
+# current members are the rows at the cohort's `version`); `static_cohort_people`: static cohorts' current members
+# (the newest row per person says in or removed).
+COHORT_PEOPLE = Table(
+    name="cohort_people",
+    ch_table="cohortpeople",
+    fields=_fields(
+        Field("person_id", UUID),
+        Field("cohort_id", INTEGER),
+        Field("version", INTEGER),
+        Field("team_id", INTEGER, hidden=True),
+    ),
+    joins={"person": LazyJoin("persons", "person_id", "id")},
+)
+
+STATIC_COHORT_PEOPLE = Table(
+    name="static_cohort_people",
+    ch_table="person_static_cohort",
+    fields=_fields(Field("person_id", UUID), Field("cohort_id", INTEGER), Field("team_id", INTEGER, hidden=True)),
+    lazy_sql=(
+        "SELECT sc.person_id AS person_id, sc.cohort_id AS cohort_id, any(sc.team_id) AS team_id"
+        " FROM {table} AS sc GROUP BY sc.cohort_id, sc.person_id"
+        " HAVING equals(argMax(sc.is_deleted, sc._timestamp), 0)"
+    ),
+    joins={"person": LazyJoin("persons", "person_id", "id")},
+)
+
 _GROUP_FIELDS = (
     Field("index", INTEGER),
     Field("key", STRING),
@@ -273,6 +301,8 @@ TABLES: dict[str, Table] = {
         GROUPS,
         RAW_GROUPS,
         SESSIONS,
+        COHORT_PEOPLE,
+        STATIC_COHORT_PEOPLE,
     )
 }
 INTERNAL_TABLES: dict[str, Table] = {**TABLES, **GROUPS_N}

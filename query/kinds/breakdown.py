@@ -10,20 +10,24 @@ part is a HogQL expression. Boolean-typed properties read `"true"`/`"false"` (th
 whose text that is; PostHog's 1/0 never arises). A value key is a
 string for one part and a tuple of strings for several (the response's `breakdown_value` is then a list).
 Histogram parts put numbers into `bin_count` equal bins between the series' min and max (`histogram_bins`),
-labelled `"[low,high]"`. `cohort` and `group` breakdowns are refused for now.
+labelled `"[low,high]"`. A `cohort` breakdown (`breakdown_type: "cohort"`, `breakdown: [ids… or "all"]`) is
+not a value per event but one series per cohort, its events those of the cohort's persons (`cohort_filters`;
+`"all"`: every event); it has no other bucket, `breakdown_value` is the id (or `"all"`), the label the cohort's
+name (`"all users"`). `group` breakdowns are refused for now.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlglot import exp
 
 from query.hogql import schema
-from query.hogql.ast import call
+from query.hogql.ast import call, in_cohort
 from query.kinds.hogql_expr import ExpressionError, parse_expression
+from query.references import find_cohort
 
 BREAKDOWN_NULL = "$$_posthog_breakdown_null_$$"
 BREAKDOWN_OTHER = "$$_posthog_breakdown_other_$$"
@@ -31,11 +35,10 @@ BREAKDOWN_LIMIT = 25
 WORLD_MAP_BREAKDOWN_LIMIT = 300
 MAX_BREAKDOWNS = 3
 MAX_HISTOGRAM_BINS = 100  # one multiIf branch each; PostHog's UI offers up to 100 too
-BREAKDOWN_TYPES = ("event", "person", "session", "hogql")
-_NOT_YET = {
-    "cohort": "Cohort breakdowns are not supported yet: this project has no cohorts",
-    "group": "Group breakdowns are not supported yet",
-}
+BREAKDOWN_TYPES = ("event", "person", "session", "hogql", "cohort")
+ALL_USERS = "all"  # the cohort breakdown value of every person (PostHog's cohort id 0)
+ALL_USERS_LABEL = "all users"
+_NOT_YET = {"group": "Group breakdowns are not supported yet"}
 _PART_KEYS = {"type", "property", "normalize_url", "histogram_bin_count", "group_type_index"}
 
 Key = str | tuple[str, ...]
@@ -59,6 +62,8 @@ class Breakdown:
     multiple: bool  # `breakdowns` (values are lists) rather than `breakdown`
     limit: int | None = None
     hide_other: bool = False
+    cohorts: tuple[int | str, ...] = ()  # a cohort breakdown: ids and "all", as asked
+    cohort_names: tuple[tuple[str, str], ...] = ()  # (key, label), filled by `resolve_cohorts`
 
     @property
     def aliases(self) -> list[str]:
@@ -75,12 +80,22 @@ class Breakdown:
         texts = tuple("" if v is None else str(v) for v in values)
         return texts if self.multiple else texts[0]
 
-    def value(self, key: Key) -> str | list[str]:
+    def value(self, key: Key) -> str | int | list[str]:
         """`breakdown_value` of a response item."""
+        if self.cohorts:
+            return key if key == ALL_USERS else int(str(key))
         return list(key) if isinstance(key, tuple) else key
 
     def label(self, key: Key) -> str:
+        if self.cohorts:
+            return dict(self.cohort_names).get(str(key), str(key))
         return "::".join(key) if isinstance(key, tuple) else key
+
+    def cohort_filters(self) -> list[tuple[str, exp.Expression | None]]:
+        """A cohort breakdown's series: (key, the condition on its events; None for all users)."""
+        return [
+            (str(ref), None if ref == ALL_USERS else in_cohort(exp.column("person_id"), ref)) for ref in self.cohorts
+        ]
 
     def rank(self, totals: Mapping[Key, float]) -> list[Key]:
         """Real values, then values holding the null marker, then the other bucket; each by total desc, value."""
@@ -155,6 +170,9 @@ def parse_breakdown(value: Mapping[str, Any] | None) -> Breakdown | None:
         return Breakdown(parts, multiple=True, limit=limit, hide_other=hide_other)
     if value.get("breakdown") in (None, "", []):
         return None
+    if value.get("breakdown_type") == "cohort":
+        cohorts = _cohort_refs(value["breakdown"])
+        return Breakdown((BreakdownPart("cohort", ""),), multiple=False, cohorts=cohorts)
     part = _part(
         value.get("breakdown_type") or "event",
         value["breakdown"],
@@ -163,6 +181,33 @@ def parse_breakdown(value: Mapping[str, Any] | None) -> Breakdown | None:
         "",
     )
     return Breakdown((part,), multiple=False, limit=limit, hide_other=hide_other)
+
+
+def _cohort_refs(value: Any) -> tuple[int | str, ...]:
+    """`breakdown` of a cohort breakdown: a list of cohort ids and "all" (one value alone is a list of one)."""
+    refs: list[int | str] = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, str) and item.strip().isdigit():
+            item = int(item.strip())
+        if item != ALL_USERS and (isinstance(item, bool) or not isinstance(item, int) or item <= 0):
+            raise BreakdownError('a cohort breakdown must be a list of cohort IDs or "all"')
+        if item not in refs:
+            refs.append(item)
+    return tuple(refs)
+
+
+def resolve_cohorts(breakdown: Breakdown | None, team_id: int) -> Breakdown | None:
+    """A cohort breakdown with its labels (the cohorts' names); a 400 naming a cohort this project lacks."""
+    if breakdown is None or not breakdown.cohorts:
+        return breakdown
+    names = []
+    for ref in breakdown.cohorts:
+        if ref == ALL_USERS:
+            names.append((ALL_USERS, ALL_USERS_LABEL))
+            continue
+        cohort = find_cohort(team_id, int(ref))
+        names.append((str(ref), cohort["name"] or f"Cohort {ref}"))
+    return replace(breakdown, cohort_names=tuple(names))
 
 
 def _multiple_part(item: Any, index: int) -> BreakdownPart:
@@ -179,6 +224,10 @@ def _multiple_part(item: Any, index: int) -> BreakdownPart:
 
 
 def _part(kind: Any, prop: Any, normalize_url: Any, bins: Any, where: str) -> BreakdownPart:
+    if kind == "cohort":  # only `breakdown` reaches here with its own type: these are `breakdowns`
+        raise BreakdownError(
+            where + 'Cohort breakdowns cannot be combined with others: use breakdown_type "cohort" and breakdown'
+        )
     if kind in _NOT_YET:
         raise BreakdownError(where + _NOT_YET[kind])
     if kind not in BREAKDOWN_TYPES:

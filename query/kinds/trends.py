@@ -10,7 +10,8 @@ interval shifts), so the distinct persons per bucket are counted by ClickHouse.
 - Total-value displays (`BoldNumber`, `ActionsPie`, `ActionsTable`, `ActionsBarValue`, `WorldMap`,
   `CalendarHeatmap`): one aggregate over the whole range → `aggregated_value`, `data: []`, `count: 0`.
 - `compareFilter`: the items of the previous period follow the current ones, `compare_label` current/previous.
-- `breakdownFilter` (`query.kinds.breakdown`: event, person, session, hogql; up to 3 `breakdowns`): values
+- `breakdownFilter` (`query.kinds.breakdown`: event, person, session, hogql; up to 3 `breakdowns`; cohort: one
+  query per cohort id or "all", in the order asked, no ranking and no other bucket): values
   ranked (real by total desc then value, null last), past `breakdown_limit` merged into the other marker by a
   second query (so distinct counts stay distinct), `hasMore` when an other bucket exists; histogram parts first
   read the series' min and max.
@@ -47,6 +48,7 @@ from query.kinds.breakdown import (
     Key,
     histogram_bins,
     parse_breakdown,
+    resolve_cohorts,
     restrict,
 )
 from query.kinds.formula import FormulaError, evaluate, formula_nodes, parse_formula
@@ -100,7 +102,8 @@ class TrendsQuerySerializer(StrictSerializer):
         help_text='{"breakdown": <property or HogQL>, "breakdown_type": "event"|"person"|"session"|"hogql", '
         '"breakdown_limit": 25, "breakdown_hide_other_aggregation": false, "breakdown_normalize_url": false, '
         '"breakdown_histogram_bin_count": n} or up to 3 "breakdowns": [{"type", "property", "normalize_url", '
-        '"histogram_bin_count"}]. cohort and group breakdowns are not supported yet.',
+        '"histogram_bin_count"}]; "breakdown_type": "cohort" with "breakdown": [cohort ids or "all"]: one series per '
+        "cohort. group breakdowns are not supported yet.",
     )
     compareFilter = serializers.DictField(  # noqa: N815
         required=False, allow_null=True, help_text='{"compare": true, "compare_to": "-1w"}: add the previous period.'
@@ -205,7 +208,7 @@ class _Runner:
         self.cumulative = self.display == "ActionsLineGraphCumulative"
         smoothing = (query.get("trendsFilter") or {}).get("smoothingIntervals")
         self.smoothing = smoothing if isinstance(smoothing, int) and not isinstance(smoothing, bool) else 1
-        self.breakdown = parse_breakdown(query.get("breakdownFilter"))  # valid: the serializer parsed it
+        self.breakdown = resolve_cohorts(parse_breakdown(query.get("breakdownFilter")), team.pk)  # parsed: valid
         factor = query.get("samplingFactor")
         self.sampling = factor if factor and factor != 1 else None
         self.hogql: list[str] = []
@@ -278,7 +281,7 @@ class _Runner:
         width = 1 if self.total_value else len(date_range.buckets)
         parts = len(spec.aliases)
         out: dict[Key, list[float]] = {}
-        if not self.breakdown and not rows:
+        if not parts and not rows:
             out[""] = [0] * width
         for row in rows:
             index = 0
@@ -286,8 +289,19 @@ class _Runner:
                 index, row = date_range.bucket_index(row[0]), row[1:]
                 if index is None:  # an active-users window reaching past the grid
                     continue
-            key = self.breakdown.key(row[:parts]) if self.breakdown else ""
+            key = self.breakdown.key(row[:parts]) if self.breakdown and parts else ""
             out.setdefault(key, [0] * width)[index] = _number(row[parts])
+        return out
+
+    def _cohort_values(self, spec: SeriesSelect, date_range: QueryDateRange) -> dict[Key, list[float]]:
+        """A cohort breakdown: one query per cohort (in the order asked) over its persons' events; no ranking,
+        no other bucket."""
+        assert self.breakdown is not None
+        width = 1 if self.total_value else len(date_range.buckets)
+        out: dict[Key, list[float]] = {}
+        for key, where in self.breakdown.cohort_filters():
+            filters = [*spec.filters, where] if where is not None else spec.filters
+            out[key] = self._values(replace(spec, filters=filters, aliases=()), date_range, []).get("", [0] * width)
         return out
 
     def _bins(self, spec: SeriesSelect) -> dict[int, list[tuple[float, float]]]:
@@ -308,6 +322,8 @@ class _Runner:
         spec = self._spec(series, math, date_range)
         if not self.breakdown:
             return self._values(spec, date_range, [])
+        if self.breakdown.cohorts:
+            return self._cohort_values(spec, date_range)
         exprs = self.breakdown.exprs(self._bins(spec))
         values = self._values(spec, date_range, exprs)
         ranked = self.breakdown.rank({key: sum(data) for key, data in values.items()})

@@ -7,7 +7,7 @@ Parameters of the drill-down:
   Absent, or a total-value display (`BoldNumber`, …): the whole range, as the total value counts it.
 - `compare`: `current` (default) or `previous` (the previous period of `compareFilter`; its grid for `day`).
 - `breakdown`: the value (a one-item list too); the null marker matches NULL and `""`, the other marker filters
-  nothing (every actor of the series returns).
+  nothing (every actor of the series returns). A cohort breakdown's value is a cohort id (its persons) or `"all"`.
 
 Who counts, per math: every math lists the persons with at least one matching event in the bucket (for `dau`
 and `total` alike); `weekly_active`/`monthly_active` read the trailing 7/30-day window that ends with the bucket,
@@ -31,8 +31,9 @@ from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
 from query.dates import DateRangeError, QueryDateRange, moment_expr
-from query.hogql.ast import call
+from query.hogql.ast import call, in_cohort
 from query.hogql.errors import HogQLQueryError
+from query.kinds.breakdown import ALL_USERS, parse_breakdown, resolve_cohorts
 from query.kinds.series import ACTIVE_WINDOW_DAYS, earliest_event, series_math, series_name, series_where
 from query.kinds.trends import BREAKDOWN_NULL, BREAKDOWN_OTHER, TOTAL_VALUE_DISPLAYS, run_trends_query
 from query.kinds.trends import TRENDS_QUERY as TRENDS_WITHOUT_ACTORS
@@ -132,9 +133,22 @@ def _breakdown_condition(query: dict[str, Any], value: Any) -> exp.Expression | 
         if len(value) != 1:
             raise HogQLQueryError("breakdown must hold one value: the source has a single breakdown")
         value = value[0]
+    if breakdown.get("breakdown_type") == "cohort":
+        return _cohort_condition(value)
     if value is None or _value_text(value) == BREAKDOWN_OTHER:
         return None  # the other bucket: every actor of the series
     return exp.EQ(this=_breakdown_value_expr(breakdown), expression=exp.Literal.string(_value_text(value)))
+
+
+def _cohort_condition(value: Any) -> exp.Expression | None:
+    """A cohort breakdown's value: its persons; `"all"` (PostHog's cohort 0) or none: every actor."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if value is None or value == ALL_USERS or (type(value) is int and value == 0):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise HogQLQueryError('breakdown must be a cohort ID or "all": the source breaks down by cohort')
+    return in_cohort(exp.column("person_id"), value)
 
 
 def _columns() -> list[exp.Expression]:
@@ -201,7 +215,9 @@ def trends_actors_options(team: Team, query: dict[str, Any], limit_context: str)
     breakdown = None
     if (query.get("breakdownFilter") or {}).get("breakdown") not in (None, ""):
         values = list(dict.fromkeys(item.get("breakdown_value") for item in items))
-        breakdown = [_option(_breakdown_label(value), value) for value in values]
+        cohorts = resolve_cohorts(parse_breakdown(query.get("breakdownFilter")), team.pk)
+        label = cohorts.label if cohorts is not None and cohorts.cohorts else _breakdown_label
+        breakdown = [_option(label(value), value) for value in values]
     compare = None
     if (query.get("compareFilter") or {}).get("compare"):
         compare = [_option("Current", "current"), _option("Previous", "previous")]

@@ -176,7 +176,7 @@ def test_relative_dates_resolve_in_the_team_timezone() -> None:
 
 ERROR_CASES: list[tuple[Any, str, str]] = [
     (ev("a", value="1", type="nonsense"), "Unknown property filter type 'nonsense'", "type"),
-    ({"type": "cohort", "key": "id", "value": 3}, "type 'cohort' are not supported yet", "type"),
+    ({"type": "cohort", "key": "id", "value": "x"}, "Cohort property value must be a cohort ID", "value"),
     ({"type": "action", "key": "id", "value": 3}, "type 'action' are not supported yet", "type"),
     ({"type": "recording", "key": "duration", "value": 3}, "type 'recording' are not supported", "type"),
     ([ev("a", "contains", "x")], "Unknown property operator 'contains'", "0__operator"),

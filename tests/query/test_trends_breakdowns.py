@@ -195,7 +195,7 @@ def test_formulas_over_multiple_breakdowns(project: Any) -> None:
 @pytest.mark.parametrize(
     ("breakdown", "detail"),
     [
-        ({"breakdown": [1], "breakdown_type": "cohort"}, "Cohort breakdowns are not supported yet"),
+        ({"breakdown": ["x"], "breakdown_type": "cohort"}, 'a cohort breakdown must be a list of cohort IDs or "all"'),
         ({"breakdown": "name", "breakdown_type": "group", "breakdown_group_type_index": 0}, "Group breakdowns"),
         ({"breakdown": "x", "breakdown_type": "event_metadata"}, "breakdown type 'event_metadata' is not supported"),
         ({"breakdown": 3}, "must be a property name"),
