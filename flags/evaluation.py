@@ -1,6 +1,7 @@
 """Feature flag evaluation: pure functions from (flag definitions, request context) to results.
 
-No database, no settings, no clock except `now` passed in. The rules follow PostHog's flags service
+No database, no settings, no clock except `now` passed in (cohort definitions and the person's static
+cohorts come in the context). The rules follow PostHog's flags service
 (capture.md §14): conditions are OR-ed in order, the first match wins and gives `condition_index`;
 rollout and variant buckets come from a sha1 of "<flag key>.<identifier><salt>".
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 from dateutil import parser as date_parser
 
+from flags.cohort_tree import CohortDefinition, cohort_id_of, flag_cohort_ids, is_group
 from posthog_clone.properties import PROPERTY_OPERATORS
 
 LONG_SCALE = float(0xFFFFFFFFFFFFFFF)
@@ -53,6 +55,11 @@ class FlagDefinition:
         return self.filters.get("aggregation_group_type_index")
 
     @property
+    def cohort_ids(self) -> list[int | None]:
+        """Cohorts the conditions name directly (person flags only: group flags cannot name cohorts)."""
+        return flag_cohort_ids(self.filters) if self.aggregation_group_type_index is None else []
+
+    @property
     def uses_person_properties(self) -> bool:
         if self.aggregation_group_type_index is not None:
             return False
@@ -72,6 +79,9 @@ class EvaluationContext:
     group_type_mapping: Mapping[int, str] = field(default_factory=dict)  # index → group type name
     device_id: str | None = None
     now: dt.datetime | None = None
+    # The cohorts the flags reference (nested ones included) and the static ones the person belongs to.
+    cohorts: Mapping[int, CohortDefinition] = field(default_factory=dict)
+    static_cohort_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -235,6 +245,82 @@ def match_property(prop: Mapping[str, Any], properties: Mapping[str, Any], *, no
 
 
 # ---------------------------------------------------------------------------------------------------
+# Cohorts
+
+
+COHORT_OPERATORS = frozenset({"exact", "in", "not_in"})
+
+
+class _Unmatchable(Exception):
+    """A behavioural or unknown filter, a missing cohort or a loop: the cohort condition cannot match."""
+
+
+class CohortMatcher:
+    """Cohort membership of the request's person: static cohorts from `ctx.static_cohort_ids`, dynamic ones by
+    evaluating their property tree against the person's properties (nested cohorts recursively). A cohort
+    that cannot be decided here (filters on events, a missing or looping reference) never matches."""
+
+    def __init__(self, ctx: EvaluationContext, now: dt.datetime) -> None:
+        self._ctx = ctx
+        self._now = now
+        self._memo: dict[int, bool | None] = {}  # None: unmatchable
+
+    def condition_matches(self, prop: Mapping[str, Any]) -> bool:
+        """A flag condition's `{"type": "cohort", "value": id, "operator": in | not_in}`."""
+        cohort_id = cohort_id_of(prop)
+        operator = prop.get("operator") or "in"
+        if cohort_id is None or operator not in COHORT_OPERATORS:
+            return False
+        try:
+            member = self._member(cohort_id, ())
+        except _Unmatchable:
+            return False
+        return not member if operator == "not_in" else member
+
+    def _member(self, cohort_id: int, path: tuple[int, ...]) -> bool:
+        if cohort_id in self._memo:
+            known = self._memo[cohort_id]
+            if known is None:
+                raise _Unmatchable
+            return known
+        cohort = self._ctx.cohorts.get(cohort_id)
+        if cohort is None or cohort_id in path:
+            raise _Unmatchable
+        try:
+            if cohort.is_static:
+                member = cohort_id in self._ctx.static_cohort_ids
+            else:
+                member = self._node(cohort.properties, (*path, cohort_id))
+        except _Unmatchable:
+            self._memo[cohort_id] = None
+            raise
+        self._memo[cohort_id] = member
+        return member
+
+    def _node(self, node: Mapping[str, Any], path: tuple[int, ...]) -> bool:
+        if not is_group(node):
+            return self._leaf(node, path)
+        # Every entry is decided (no short cut), so an undecidable filter anywhere makes the cohort unmatchable.
+        results = [self._node(value, path) for value in node.get("values") or []]
+        return all(results) if node["type"] == "AND" else (any(results) or not results)
+
+    def _leaf(self, leaf: Mapping[str, Any], path: tuple[int, ...]) -> bool:
+        kind = leaf.get("type")
+        if kind == "cohort":
+            nested = cohort_id_of(leaf)
+            if nested is None:
+                raise _Unmatchable
+            matched = self._member(nested, path)
+        elif kind == "person":
+            if (leaf.get("operator") or "exact") not in OPERATORS:
+                raise _Unmatchable  # `in`, `is_date_exact`, …: not part of flag matching
+            matched = match_property(leaf, self._ctx.person_properties, now=self._now)
+        else:
+            raise _Unmatchable  # behavioural (needs events) or a filter type flags do not know
+        return matched != bool(leaf.get("negation"))
+
+
+# ---------------------------------------------------------------------------------------------------
 # Flags
 
 
@@ -253,12 +339,17 @@ def _dependency_matches(prop: Mapping[str, Any], lookup: DependencyLookup | None
 
 
 def _condition_properties_match(
-    condition: Mapping[str, Any], properties: Mapping[str, Any], now: dt.datetime, lookup: DependencyLookup | None
+    condition: Mapping[str, Any],
+    properties: Mapping[str, Any],
+    now: dt.datetime,
+    lookup: DependencyLookup | None,
+    cohorts: CohortMatcher,
 ) -> bool:
     for prop in condition.get("properties") or []:
         if prop.get("type") == "cohort":
-            return False  # cohorts are not supported: such a condition never matches
-        if prop.get("type") == "flag":
+            if not cohorts.condition_matches(prop):
+                return False
+        elif prop.get("type") == "flag":
             if not _dependency_matches(prop, lookup):
                 return False
         elif not match_property(prop, properties, now=now):
@@ -288,10 +379,16 @@ def _payload(flag: FlagDefinition, enabled: bool, variant: str | None) -> Any:
 
 
 def evaluate_flag(
-    flag: FlagDefinition, ctx: EvaluationContext, *, dependencies: DependencyLookup | None = None
+    flag: FlagDefinition,
+    ctx: EvaluationContext,
+    *,
+    dependencies: DependencyLookup | None = None,
+    cohorts: CohortMatcher | None = None,
 ) -> FlagResult:
-    """`dependencies` resolves a flag id to its result, for `type: "flag"` conditions."""
+    """`dependencies` resolves a flag id to its result, for `type: "flag"` conditions; `cohorts` answers
+    cohort conditions (shared between the flags of one request so each cohort is decided once)."""
     now = ctx.now or dt.datetime.now(dt.UTC)
+    cohorts = cohorts or CohortMatcher(ctx, now)
 
     def result(enabled: bool, reason: str, index: int | None, variant: str | None = None) -> FlagResult:
         return FlagResult(
@@ -314,7 +411,7 @@ def evaluate_flag(
     variant_keys = {str(v.get("key")) for v in flag.variants}
     reason, reason_index = NO_CONDITION_MATCH, None
     for index, condition in enumerate(flag.groups):
-        if not _condition_properties_match(condition, properties, now, dependencies):
+        if not _condition_properties_match(condition, properties, now, dependencies, cohorts):
             continue
         if not in_rollout(flag.key, identifier, condition.get("rollout_percentage")):
             if reason == NO_CONDITION_MATCH:
@@ -333,6 +430,7 @@ def evaluate_flags(
     all_flags = list(flags)
     by_id = {str(flag.id): flag for flag in all_flags}
     done: dict[str, FlagResult | None] = {}
+    cohorts = CohortMatcher(ctx, ctx.now or dt.datetime.now(dt.UTC))
 
     def lookup(flag_id: str) -> FlagResult | None:
         if flag_id not in done:
@@ -340,7 +438,7 @@ def evaluate_flags(
             if flag is None:
                 return None
             done[flag_id] = None  # in progress: a cycle back here resolves to None
-            done[flag_id] = evaluate_flag(flag, ctx, dependencies=lookup)
+            done[flag_id] = evaluate_flag(flag, ctx, dependencies=lookup, cohorts=cohorts)
         return done[flag_id]
 
     wanted = set(only_keys) if only_keys is not None else None

@@ -96,7 +96,7 @@ class LocalEvaluationView(APIView):
         "Answers 304 when If-None-Match carries the current ETag.",
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        payload = local_evaluation_payload(team_id=self.team.pk)
+        payload = local_evaluation_payload(team_id=self.team.pk, send_cohorts="send_cohorts" in request.query_params)
         etag = '"' + hashlib.sha1(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest() + '"'
         if request.headers.get("If-None-Match") == etag:
             return Response(status=304, headers={"ETag": etag})

@@ -216,7 +216,11 @@ class FeatureFlagListQuerySerializer(serializers.Serializer):
 class LocalEvaluationQuerySerializer(serializers.Serializer):
     token = serializers.CharField(required=False, help_text="The project API key (phc_) selecting the project.")
     send_cohorts = serializers.CharField(
-        required=False, allow_blank=True, help_text="Accepted for SDK compatibility; cohorts are always sent (empty)."
+        required=False,
+        allow_blank=True,
+        help_text="Present (any value): flags go unchanged and `cohorts` holds the property tree of every non-static "
+        "cohort they reference. Absent: `cohorts` is empty and a flag on exactly one person-property cohort has it "
+        "inlined as conditions.",
     )
 
 
@@ -237,4 +241,7 @@ class LocalEvaluationSerializer(serializers.Serializer):
     group_type_mapping = serializers.DictField(
         child=serializers.CharField(), help_text="Group type index (as a string) → group type name."
     )
-    cohorts = serializers.DictField(help_text="Cohort definitions by id (none are supported: empty).")
+    cohorts = serializers.DictField(
+        help_text="With `send_cohorts`: cohort id (as a string) → its property tree (`{type: AND|OR, values}`) for "
+        "every non-static cohort the flags reference, nested ones included; else empty."
+    )

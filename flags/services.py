@@ -8,6 +8,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from rest_framework import serializers
 
+from flags.cohort_tree import cohort_id_of, condition_cohort_filters
+from flags.cohorts import cohort_definitions_get
 from flags.models import FeatureFlag
 from posthog_clone.accounts.models import Team, User
 
@@ -23,6 +25,33 @@ def _filters_from(data: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def _filters_error(detail: str, code: str) -> serializers.ValidationError:
+    return serializers.ValidationError({"filters": [serializers.ErrorDetail(detail, code=code)]})
+
+
+def _check_cohorts(*, team: Team, filters: dict[str, Any]) -> None:
+    """Every cohort a condition names, and every cohort those reference, must be a live cohort of the project
+    whose filters flags can evaluate (no filters on events). Checked in condition order, each named cohort
+    before the ones it references, so the first problem is reported."""
+    props = list(condition_cohort_filters(filters))
+    cohorts = cohort_definitions_get(team_id=team.pk, ids=[cohort_id_of(p) for p in props])
+    for prop in props:
+        pending, seen = [cohort_id_of(prop)], set()
+        while pending:
+            cohort_id = pending.pop(0)
+            cohort = cohorts.get(cohort_id) if cohort_id is not None else None
+            if cohort is None:
+                shown = prop.get("value") if not seen else cohort_id
+                raise _filters_error(f"Cohort with id {shown} does not exist", "cohort_does_not_exist")
+            seen.add(cohort_id)
+            if cohort.has_behavioral:
+                raise _filters_error(
+                    f"Cohort '{cohort.name}' with filters on events cannot be used in feature flags.",
+                    "behavioral_cohort_found",
+                )
+            pending.extend(i for i in cohort.nested_ids if i not in seen and i not in pending)
+
+
 def _check_key_free(*, team: Team, key: str, exclude_id: int | None = None) -> None:
     clash = FeatureFlag.objects.filter(team=team, key=key, deleted=False)
     if exclude_id is not None:
@@ -33,6 +62,7 @@ def _check_key_free(*, team: Team, key: str, exclude_id: int | None = None) -> N
 
 def feature_flag_create(*, team: Team, user: User | None, data: dict[str, Any]) -> FeatureFlag:
     filters = _filters_from(data) or {"groups": []}
+    _check_cohorts(team=team, filters=filters)
     with transaction.atomic():
         _check_key_free(team=team, key=data["key"])
         try:
@@ -65,6 +95,7 @@ def feature_flag_update(*, flag: FeatureFlag, data: dict[str, Any]) -> FeatureFl
     }
     filters = _filters_from(data)
     if filters is not None:
+        _check_cohorts(team=flag.team, filters=filters)
         changes["filters"] = filters
     with transaction.atomic():
         if "key" in changes and not changes.get("deleted", flag.deleted):

@@ -106,4 +106,6 @@ class FeatureFlagViewSet(TeamScopedViewSet):
     )
     @action(detail=False, methods=["get"], url_path="local_evaluation")
     def local_evaluation(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(local_evaluation_payload(team_id=self.team.pk))
+        return Response(
+            local_evaluation_payload(team_id=self.team.pk, send_cohorts="send_cohorts" in request.query_params)
+        )

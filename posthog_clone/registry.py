@@ -12,7 +12,10 @@
 - ``fast_path(paths, view, **kwargs)``: WSGI paths answered by ``view(request, **kwargs)`` without Django's
   URL resolving and middleware (capture);
 - ``query_reference(kind, lookup)``: a named definition queries may reference (``action``, ``cohort``):
-  ``lookup(team_id, ref)`` returns what the query app needs to inline it (see ``reference_lookup``).
+  ``lookup(team_id, ref)`` returns what the query app needs to inline it (see ``reference_lookup``);
+- ``reference_users(kind, lookup)``: an app whose live objects use a definition of ``kind`` (``cohort``), so
+  the owner can refuse to delete one in use without importing the user: ``lookup(team_id, id)`` returns the
+  names of the objects using it (several apps may register for one kind; see ``reference_users_of``).
 
 Each function is given as a dotted path (``"ingestion.worker.start_background_worker"``), imported when it is
 first used, not in ``ready()``: start-up stays light, and nothing imports prometheus_client before ``serve``
@@ -63,6 +66,7 @@ SCRAPE_HOOKS: dict[str, Hook] = {}
 BACKGROUND_WORKERS: dict[str, BackgroundWorker] = {}
 FAST_PATHS: dict[str, Hook] = {}
 QUERY_REFERENCES: dict[str, Hook] = {}
+REFERENCE_USERS: dict[str, list[Hook]] = {}
 
 
 def _add(table: dict[str, Any], name: str, entry: Any) -> None:
@@ -97,6 +101,17 @@ def query_reference(kind: str, lookup: str) -> None:
 def reference_lookup(kind: str) -> Hook | None:
     """The app's lookup for ``kind``; None when no installed app provides that kind."""
     return QUERY_REFERENCES.get(kind)
+
+
+def reference_users(kind: str, lookup: str) -> None:
+    hooks = REFERENCE_USERS.setdefault(kind, [])
+    if Hook(lookup) not in hooks:  # the same ready() run twice registers once
+        hooks.append(Hook(lookup))
+
+
+def reference_users_of(kind: str) -> list[Hook]:
+    """Every app's lookup of who uses a ``kind`` definition, in registration order (empty when none)."""
+    return list(REFERENCE_USERS.get(kind, []))
 
 
 def start_background_workers() -> list[str]:
