@@ -212,9 +212,9 @@ def _grouped(
     keys: list[tuple[str, exp.Expression]], total: exp.Expression | None, source: exp.Select, *extra: exp.Expression
 ) -> exp.Select:
     """SELECT <keys>, [total] FROM source … GROUP BY <keys> (and `extra`)."""
-    source.select(*(exp.alias_(value, alias) for alias, value in keys), copy=False)
+    source.select(*(exp.alias_(value, alias, copy=False) for alias, value in keys), copy=False)
     if total is not None:
-        source.select(exp.alias_(total, "total"), copy=False)
+        source.select(exp.alias_(total, "total", copy=False), copy=False)
     groups = [exp.column(alias) for alias, _ in keys] + list(extra)
     return source.group_by(*groups, copy=False) if groups else source
 
@@ -223,7 +223,7 @@ def _outer(spec: SeriesSelect, inner: exp.Select, total: exp.Expression, bucket:
     """Aggregate an inner SELECT's rows by bucket and breakdown value (ranked: merged states, which suits rows
     that each belong to one actor)."""
     keys = spec.keys(bucket, [exp.column(alias) for alias in spec.aliases])
-    return _aggregated(spec, keys, total, exp.select().from_(inner.subquery()))
+    return _aggregated(spec, keys, total, exp.select().from_(inner.subquery(copy=False), copy=False))
 
 
 def _aggregated(

@@ -122,8 +122,8 @@ def merge_states(
     """`SELECT <keys>, <aggregate> AS total FROM source GROUP BY <keys>` (keys: [bucket_start,] the values) with
     the values past the limit merged into the other marker."""
     states = [f"state_{i}" for i in range(len(_aggregates(aggregate)))]
-    columns = [exp.alias_(value, alias) for alias, value in keys]
-    columns += [exp.alias_(_combined(a, "State", None), s) for a, s in zip(_aggregates(aggregate), states, strict=True)]
+    columns = [_as(value, alias) for alias, value in keys]
+    columns += [_as(_combined(a, "State", None), s) for a, s in zip(_aggregates(aggregate), states, strict=True)]
     per_value = source.select(*columns, copy=False).group_by(*(exp.column(a) for a, _ in keys), copy=False)
     finalized = _rewrite(aggregate, lambda i, _: call("finalizeAggregation", exp.column(states[i])))
     bucketed = [BUCKET] if any(alias == BUCKET for alias, _ in keys) else []
@@ -140,9 +140,11 @@ def first_buckets(rows: exp.Select, ranking: Ranking) -> exp.Select:
     totals = _with_totals(rows, kept, exp.Anonymous(this="count", expressions=[]), ranking)
     first = call("min", exp.column("first_bucket"))
     merged = _regroup(_places(totals, kept, ranking), [ACTOR], [], ranking, first, BUCKET)
-    count = exp.alias_(exp.Anonymous(this="count", expressions=[]), "total")
+    count = _as(exp.Anonymous(this="count", expressions=[]), "total")
     outer = exp.select(exp.column(BUCKET), *_ranked_columns(ranking), count)
-    return outer.from_(merged.subquery()).group_by(exp.column(BUCKET), *_ranked_columns(ranking), copy=False)
+    return outer.from_(merged.subquery(copy=False), copy=False).group_by(
+        exp.column(BUCKET), *_ranked_columns(ranking), copy=False
+    )
 
 
 def per_group(
@@ -161,9 +163,9 @@ def per_group(
     kept = [*cell_keys, ACTOR, "inner_value"]
     cells = exp.select(
         *(exp.column(c) for c in kept),
-        exp.alias_(_window(aggregate(exp.column("inner_value")), cell_keys), "cell"),
-        exp.alias_(_window(exp.Anonymous(this="row_number", expressions=[]), cell_keys), "cell_row"),
-    ).from_(rows.subquery())
+        _as(_window(aggregate(exp.column("inner_value")), cell_keys), "cell"),
+        _as(_window(exp.Anonymous(this="row_number", expressions=[]), cell_keys), "cell_row"),
+    ).from_(rows.subquery(copy=False), copy=False)
     first_row = exp.EQ(this=exp.column("cell_row"), expression=exp.Literal.number(1))
     once = call("if", first_row, _number(exp.column("cell")), exp.Literal.number(0))  # each cell counted once
     totals = _with_totals(cells, kept, call("sum", once), ranking)
@@ -171,8 +173,8 @@ def per_group(
     outer_keys = [BUCKET] if bucketed else []
     actors = _regroup(_places(totals, kept, ranking), outer_keys, [ACTOR], ranking, combined, "actor_value")
     total = call("ifNull", aggregate(exp.column("actor_value")), exp.Literal.number(0))
-    outer = exp.select(*(exp.column(k) for k in outer_keys), *_ranked_columns(ranking), exp.alias_(total, "total"))
-    return outer.from_(actors.subquery()).group_by(
+    outer = exp.select(*(exp.column(k) for k in outer_keys), *_ranked_columns(ranking), _as(total, "total"))
+    return outer.from_(actors.subquery(copy=False), copy=False).group_by(
         *(exp.column(k) for k in outer_keys), *_ranked_columns(ranking), copy=False
     )
 
@@ -185,8 +187,8 @@ def _with_totals(rows: exp.Select, kept: list[str], total: exp.Expression, ranki
     """`kept` columns of rows with `value_total`: `total` (a window aggregate) over each value's rows."""
     select = exp.select(
         *(exp.column(c) for c in kept),
-        exp.alias_(_window(total, list(ranking.aliases)), "value_total"),
-    ).from_(rows.subquery())
+        _as(_window(total, list(ranking.aliases)), "value_total"),
+    ).from_(rows.subquery(copy=False), copy=False)
     return select.where(ranking.grid.copy(), copy=False) if ranking.grid is not None else select
 
 
@@ -199,7 +201,9 @@ def _places(totals: exp.Select, kept: list[str], ranking: Ranking) -> exp.Select
         *(exp.Ordered(this=v.copy()) for v in values),
     ]
     place = exp.Window(this=exp.Anonymous(this="dense_rank", expressions=[]), order=exp.Order(expressions=order))
-    return exp.select(*(exp.column(c) for c in kept), exp.alias_(place, "place")).from_(totals.subquery())
+    return exp.select(*(exp.column(c) for c in kept), _as(place, "place")).from_(
+        totals.subquery(copy=False), copy=False
+    )
 
 
 def _regroup(
@@ -213,14 +217,12 @@ def _regroup(
     """SELECT <before>, the ranked values, <after>, total AS <name> FROM places GROUP BY all but total."""
     top = exp.LTE(this=exp.column("place"), expression=exp.Literal.number(ranking.limit))
     ranked = [
-        exp.alias_(call("if", top.copy(), exp.column(a), exp.Literal.string(BREAKDOWN_OTHER)), ranking.ranked(a))
+        _as(call("if", top.copy(), exp.column(a), exp.Literal.string(BREAKDOWN_OTHER)), ranking.ranked(a))
         for a in ranking.aliases
     ]
-    select = exp.select(
-        *(exp.column(c) for c in before), *ranked, *(exp.column(c) for c in after), exp.alias_(total, name)
-    )
+    select = exp.select(*(exp.column(c) for c in before), *ranked, *(exp.column(c) for c in after), _as(total, name))
     groups = [*(exp.column(c) for c in before), *_ranked_columns(ranking), *(exp.column(c) for c in after)]
-    return select.from_(places.subquery()).group_by(*groups, copy=False)
+    return select.from_(places.subquery(copy=False), copy=False).group_by(*groups, copy=False)
 
 
 def _ranked_columns(ranking: Ranking) -> list[exp.Expression]:
@@ -235,6 +237,10 @@ def _class(values: list[exp.Expression]) -> exp.Expression:
 
     zero, one, two = (exp.Literal.number(n) for n in (0, 1, 2))
     return call("multiIf", holds(BREAKDOWN_OTHER), two, holds(BREAKDOWN_NULL), one, zero)
+
+
+def _as(node: exp.Expression, name: str) -> exp.Expression:
+    return exp.alias_(node, name, copy=False)  # every node here is fresh: no copies of the big trees
 
 
 def _window(function: exp.Expression, partition: list[str]) -> exp.Window:
