@@ -114,6 +114,11 @@ def test_total_value_other_counts_persons_once(project: Any) -> None:
     # persons: A u1 u3, B u2 u3, C u2 u3 (ties: A by value), null u4; the rest is u2, u3, u4 (not 2 + 2 + 1)
     body = run(project, pageviews("dau"), trendsFilter={"display": "ActionsPie"})
     assert [(item["breakdown_value"], item["aggregated_value"]) for item in body["results"]] == [("A", 2), (OTHER, 3)]
+    # events per person over the range: A u1 2, u3 1 (1.5) ranks first; the rest u2 2 and u3 2 (each under B
+    # and C), u4 1
+    body = run(project, pageviews("avg_count_per_actor"), trendsFilter={"display": "ActionsPie"})
+    got = [(item["breakdown_value"], item["aggregated_value"]) for item in body["results"]]
+    assert got == [("A", 1.5), (OTHER, pytest.approx(5 / 3))]
     body = run(project, pageviews("dau"), {**LIMIT_1, "breakdown_hide_other_aggregation": True})
     assert [item["breakdown_value"] for item in body["results"]] == ["A"] and body["hasMore"] is True
 
