@@ -1,6 +1,7 @@
 """`breakdownFilter` of the insight kinds (reference §1.7): what it asks (`parse_breakdown`, a 400 naming the
 problem), the HogQL value of each breakdown per event (`Breakdown.exprs`), and the Trends rules over the values
-(ranking, the top-N restriction that folds the rest into the other marker, labels). Funnels reuse it.
+(ranking, labels; `query.kinds.ranking` merges the values past the limit in SQL, `restrict` is the two-query
+form for what it cannot merge). Funnels reuse it.
 
 A breakdown has one part (`breakdown`, `breakdown_type`, `breakdown_normalize_url`,
 `breakdown_histogram_bin_count`) or up to three (`breakdowns: [{type, property, normalize_url?,
@@ -116,7 +117,8 @@ def _class(key: Key) -> int:
 
 
 def restrict(exprs: Sequence[exp.Expression], top: Iterable[Key], multiple: bool) -> list[exp.Expression]:
-    """The values again, with every value outside `top` replaced by the other marker (in every part)."""
+    """The values again, with every value outside `top` replaced by the other marker (in every part): a second
+    query's breakdown, for maths `query.kinds.ranking` cannot merge."""
     top = list(top)
     other = exp.Literal.string(BREAKDOWN_OTHER)
     if not top:

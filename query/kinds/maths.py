@@ -9,11 +9,14 @@ Shapes of that SELECT (columns `bucket_start`?, the breakdown aliases, `total`):
 - first time (`first_time_for_user`, `first_matching_event_for_user`): per person, all time up to `date_to`, the
   first event of the series' event (or the first one matching its filters) must match the filters and fall in
   the range; counted in the bucket of that event, with that event's breakdown value.
+With a `Ranking` (a breakdown's limit), each shape ranks its values and merges those past the limit into the
+other marker itself (`query.kinds.ranking`), where `rankable`.
 `samplingFactor` f reads `events SAMPLE f`; `scale_sampled` scales counts and `sum` by 1/f as PostHog does.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +25,7 @@ from sqlglot import exp
 
 from query.hogql.ast import call
 from query.kinds.hogql_expr import ExpressionError, parse_expression
+from query.kinds.ranking import ACTOR, Ranking, first_buckets, merge_states, per_group, state_form
 
 ACTIVE_WINDOW_DAYS = {"weekly_active": 7, "monthly_active": 30}
 """Trailing window of `weekly_active`/`monthly_active`, in days, ending with the bucket."""
@@ -36,7 +40,6 @@ MATH_PROPERTY_TYPES = ("event_properties", "person_properties", "session_propert
 SESSION_DURATION = "$session_duration"
 UNSCALED_MATHS = frozenset({*PROPERTY_MATHS, *COUNT_PER_ACTOR_MATHS} - {"sum"})
 """Maths whose values stay as computed on a sample (averages, extremes, quantiles); the others are × 1/f."""
-ACTOR_COLUMN = "actor"
 _COARSE = {"weekly_active": {"week", "month"}, "monthly_active": {"month"}}
 _QUANTILES = {"median": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99}
 
@@ -124,7 +127,7 @@ def math_conditions(series: Mapping[str, Any], math: str) -> list[exp.Expression
     empty = exp.Literal.string("")
     if math == "unique_group":
         return [exp.NEQ(this=_group_column(series), expression=empty)]
-    if math in PROPERTY_MATHS and series.get("math_property") == SESSION_DURATION:
+    if _session_duration(series, math):
         return [exp.NEQ(this=exp.column("$session_id"), expression=empty)]
     return []
 
@@ -157,6 +160,7 @@ class SeriesSelect:
     aliases: Sequence[str] = ()
     sample: float | None = None
     first_bucket_only: bool = False
+    ranking: Ranking | None = None
 
     def conditions(self) -> list[exp.Expression]:
         return [c.copy() for c in (self.event, *self.filters, self.since, self.until) if c is not None]
@@ -177,55 +181,85 @@ class SeriesSelect:
 
 
 def series_select(spec: SeriesSelect) -> exp.Select:
+    """The series' SELECT; with `spec.ranking`, its values past the limit merged into the other marker
+    (`query.kinds.ranking`; only where `rankable`)."""
     math = spec.math
     if math in FIRST_TIME_MATHS:
         return _first_time(spec)
     if math in COUNT_PER_ACTOR_MATHS:
-        return _per_group(spec, exp.column("person_id"), call("count"), math)
-    if math in PROPERTY_MATHS and spec.series.get("math_property") == SESSION_DURATION:
-        return _per_group(
-            spec, exp.column("$session_id"), call("any", exp.column(SESSION_DURATION, table="session")), math
-        )
+        return _per_group(spec, exp.column("person_id"), call("count"), "sum")
+    if _session_duration(spec.series, math):
+        duration = call("any", exp.column(SESSION_DURATION, table="session"))
+        return _per_group(spec, exp.column("$session_id"), duration, "any")
     if spec.first_bucket_only and spec.bucket is not None:
         return _first_bucket(spec)
     bucket = spec.bucket(exp.column("timestamp")) if spec.bucket else None
-    return _grouped(spec.keys(bucket, spec.breakdown), aggregation(spec.series, math), spec.events(spec.conditions()))
+    keys = spec.keys(bucket, spec.breakdown)
+    return _aggregated(spec, keys, aggregation(spec.series, math), spec.events(spec.conditions()))
+
+
+def rankable(spec: SeriesSelect) -> bool:
+    """Whether `series_select` can rank the series' values itself: every math but a `math_hogql` aggregating
+    DISTINCT values with something other than count (no partial state here to merge)."""
+    return spec.math != "hogql" or state_form(aggregation(spec.series, spec.math))
+
+
+def _session_duration(series: Mapping[str, Any], math: str) -> bool:
+    return math in PROPERTY_MATHS and series.get("math_property") == SESSION_DURATION
 
 
 def _grouped(
     keys: list[tuple[str, exp.Expression]], total: exp.Expression | None, source: exp.Select, *extra: exp.Expression
 ) -> exp.Select:
     """SELECT <keys>, [total] FROM source … GROUP BY <keys> (and `extra`)."""
-    source.select(*(exp.alias_(value, alias) for alias, value in keys), copy=False)
+    source.select(*(exp.alias_(value, alias, copy=False) for alias, value in keys), copy=False)
     if total is not None:
-        source.select(exp.alias_(total, "total"), copy=False)
+        source.select(exp.alias_(total, "total", copy=False), copy=False)
     groups = [exp.column(alias) for alias, _ in keys] + list(extra)
     return source.group_by(*groups, copy=False) if groups else source
 
 
 def _outer(spec: SeriesSelect, inner: exp.Select, total: exp.Expression, bucket: exp.Expression | None) -> exp.Select:
-    """Aggregate an inner SELECT's rows by bucket and breakdown value."""
+    """Aggregate an inner SELECT's rows by bucket and breakdown value (ranked: merged states, which suits rows
+    that each belong to one actor)."""
     keys = spec.keys(bucket, [exp.column(alias) for alias in spec.aliases])
-    return _grouped(keys, total, exp.select().from_(inner.subquery()))
+    return _aggregated(spec, keys, total, exp.select().from_(inner.subquery(copy=False), copy=False))
 
 
-def _per_group(spec: SeriesSelect, group: exp.Expression, inner_value: exp.Expression, math: str) -> exp.Select:
-    """One `inner_value` per group (person, session), bucket and breakdown value; then `math` over them."""
+def _aggregated(
+    spec: SeriesSelect, keys: list[tuple[str, exp.Expression]], total: exp.Expression, source: exp.Select
+) -> exp.Select:
+    if spec.ranking is not None:
+        return merge_states(keys, total, source, spec.ranking)
+    return _grouped(keys, total, source)
+
+
+def _per_group(spec: SeriesSelect, group: exp.Expression, inner_value: exp.Expression, combine: str) -> exp.Select:
+    """One `inner_value` per group (person, session), bucket and breakdown value; then the math over them.
+    Ranked, a group's inner values under merged breakdown values are combined by `combine` first."""
     bucket = spec.bucket(exp.column("timestamp")) if spec.bucket else None
-    source = spec.events(spec.conditions()).select(exp.alias_(inner_value, "inner_value"), copy=False)
+    source = spec.events(spec.conditions())
+    source.select(exp.alias_(group.copy(), ACTOR), exp.alias_(inner_value, "inner_value"), copy=False)
     inner = _grouped(spec.keys(bucket, spec.breakdown), None, source, group)
-    total = call("ifNull", _of_number(math, exp.column("inner_value")), exp.Literal.number(0))
+    of = functools.partial(_of_number, spec.math)
+    if spec.ranking is not None:
+        return per_group(inner, spec.ranking, bucketed=bucket is not None, aggregate=of, combine=combine)
+    total = call("ifNull", of(exp.column("inner_value")), exp.Literal.number(0))
     return _outer(spec, inner, total, exp.column("bucket_start") if bucket is not None else None)
 
 
 def _first_bucket(spec: SeriesSelect) -> exp.Select:
-    """Cumulative unique actors: each actor in the first bucket it was active in (per breakdown value)."""
+    """Cumulative unique actors: each actor in the first bucket it was active in (per breakdown value; ranked,
+    taken again across the merged values)."""
     assert spec.bucket is not None
     actor = _group_column(spec.series) if spec.math == "unique_group" else exp.column("person_id")
+    first = call("min", spec.bucket(exp.column("timestamp")))
     source = spec.events(spec.conditions())
-    source.select(exp.alias_(call("min", spec.bucket(exp.column("timestamp"))), "bucket_start"), copy=False)
+    source.select(exp.alias_(actor.copy(), ACTOR), exp.alias_(first, "first_bucket"), copy=False)
     inner = _grouped(spec.keys(None, spec.breakdown), None, source, actor)
-    return _outer(spec, inner, call("count"), exp.column("bucket_start"))
+    if spec.ranking is not None:
+        return first_buckets(inner, spec.ranking)
+    return _outer(spec, inner, call("count"), exp.column("first_bucket"))
 
 
 def _first_time(spec: SeriesSelect) -> exp.Select:

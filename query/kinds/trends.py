@@ -10,11 +10,12 @@ interval shifts), so the distinct persons per bucket are counted by ClickHouse.
 - Total-value displays (`BoldNumber`, `ActionsPie`, `ActionsTable`, `ActionsBarValue`, `WorldMap`,
   `CalendarHeatmap`): one aggregate over the whole range → `aggregated_value`, `data: []`, `count: 0`.
 - `compareFilter`: the items of the previous period follow the current ones, `compare_label` current/previous.
-- `breakdownFilter` (`query.kinds.breakdown`: event, person, session, hogql; up to 3 `breakdowns`; cohort: one
-  query per cohort id or "all", in the order asked, no ranking and no other bucket): values
-  ranked (real by total desc then value, null last), past `breakdown_limit` merged into the other marker by a
-  second query (so distinct counts stay distinct), `hasMore` when an other bucket exists; histogram parts first
-  read the series' min and max.
+- `breakdownFilter` (`query.kinds.breakdown`: event, person, session, hogql; up to 3 `breakdowns`): values
+  ranked (real by total desc then value, null last), past `breakdown_limit` merged into the other marker in the
+  same query (`query.kinds.ranking`, so distinct counts stay distinct; a `math_hogql` aggregating DISTINCT
+  values other than by count takes a second query), `hasMore` when an other bucket exists; histogram parts
+  first read the series' min and max. Cohort breakdowns: one query per cohort id or "all", in the order
+  asked, no ranking and no other bucket.
 - `samplingFactor` f: `events SAMPLE f`; counts and sums are answered × 1/f (`maths.scale_sampled`).
 - Formulas (`query.kinds.formula`): one item per formula in place of the series' items, per breakdown value
   (re-sorted by total) and per compare period.
@@ -52,7 +53,8 @@ from query.kinds.breakdown import (
     restrict,
 )
 from query.kinds.formula import FormulaError, evaluate, formula_nodes, parse_formula
-from query.kinds.maths import SeriesSelect, math_conditions, scale_sampled, series_select
+from query.kinds.maths import SeriesSelect, math_conditions, rankable, scale_sampled, series_select
+from query.kinds.ranking import Ranking
 from query.kinds.series import (
     ACTIVE_WINDOW_DAYS,
     SeriesField,
@@ -273,11 +275,9 @@ class _Runner:
             first_bucket_only=self.cumulative and math in FIRST_BUCKET_MATHS,
         )
 
-    def _values(
-        self, spec: SeriesSelect, date_range: QueryDateRange, breakdown: list[exp.Expression]
-    ) -> dict[Key, list[float]]:
+    def _values(self, spec: SeriesSelect, date_range: QueryDateRange) -> dict[Key, list[float]]:
         """breakdown value ("" without a breakdown) → value per bucket ([total] for total value)."""
-        rows = self._execute(series_select(replace(spec, breakdown=breakdown))).results
+        rows = self._execute(series_select(spec)).results
         width = 1 if self.total_value else len(date_range.buckets)
         parts = len(spec.aliases)
         out: dict[Key, list[float]] = {}
@@ -301,7 +301,7 @@ class _Runner:
         out: dict[Key, list[float]] = {}
         for key, where in self.breakdown.cohort_filters():
             filters = [*spec.filters, where] if where is not None else spec.filters
-            out[key] = self._values(replace(spec, filters=filters, aliases=()), date_range, []).get("", [0] * width)
+            out[key] = self._values(replace(spec, filters=filters, aliases=()), date_range).get("", [0] * width)
         return out
 
     def _bins(self, spec: SeriesSelect) -> dict[int, list[tuple[float, float]]]:
@@ -321,23 +321,40 @@ class _Runner:
     def _series_values(self, series: dict[str, Any], math: str, date_range: QueryDateRange) -> dict[Key, list[float]]:
         spec = self._spec(series, math, date_range)
         if not self.breakdown:
-            return self._values(spec, date_range, [])
+            return self._values(spec, date_range)
         if self.breakdown.cohorts:
             return self._cohort_values(spec, date_range)
-        exprs = self.breakdown.exprs(self._bins(spec))
-        values = self._values(spec, date_range, exprs)
-        ranked = self.breakdown.rank({key: sum(data) for key, data in values.items()})
+        spec = replace(spec, breakdown=self.breakdown.exprs(self._bins(spec)))
         default = WORLD_MAP_BREAKDOWN_LIMIT if self.display == "WorldMap" else BREAKDOWN_LIMIT
         limit = self.breakdown.limit or default
-        if len(ranked) <= limit:
-            return {key: values[key] for key in ranked}
-        self.has_more = True
-        top = ranked[:limit]  # the rest is counted again as one value, so distinct counts stay distinct
-        merged = self._values(spec, date_range, restrict(exprs, top, self.breakdown.multiple))
-        result = {key: merged.get(key, values[key]) for key in top}
-        if not self.breakdown.hide_other and self.breakdown.other in merged:
-            result[self.breakdown.other] = merged[self.breakdown.other]
+        if rankable(spec):  # the top values and the other bucket in one query
+            grid = _grid(date_range) if math in ACTIVE_WINDOW_DAYS and not self.total_value else None
+            values = self._values(replace(spec, ranking=Ranking(tuple(spec.aliases), limit, grid)), date_range)
+            other = values.pop(self.breakdown.other, None)
+        else:
+            values, other = self._merged_apart(spec, date_range, limit)
+        result = {key: values[key] for key in self.breakdown.rank({key: sum(data) for key, data in values.items()})}
+        if other is not None:
+            self.has_more = True
+            if not self.breakdown.hide_other:
+                result[self.breakdown.other] = other
         return result
+
+    def _merged_apart(
+        self, spec: SeriesSelect, date_range: QueryDateRange, limit: int
+    ) -> tuple[dict[Key, list[float]], list[float] | None]:
+        """(top values, other bucket) by two queries, for maths `series_select` cannot rank: the values, then
+        the series again with the values past the limit as the other marker (distinct counts stay distinct)."""
+        assert self.breakdown is not None
+        values = self._values(spec, date_range)
+        ranked = self.breakdown.rank({key: sum(data) for key, data in values.items()})
+        if len(ranked) <= limit:
+            return values, None
+        top = ranked[:limit]
+        restricted = restrict(spec.breakdown, top, self.breakdown.multiple)
+        merged = self._values(replace(spec, breakdown=restricted), date_range)
+        width = 1 if self.total_value else len(date_range.buckets)
+        return {key: merged.get(key, values[key]) for key in top}, merged.get(self.breakdown.other, [0] * width)
 
     # -- items
 
@@ -484,6 +501,18 @@ def _shifted(date_range: QueryDateRange, steps: int) -> Callable[[exp.Expression
         this=date_range.bucket_expr(field),
         expression=call(unit, call("arrayJoin", call("range", exp.Literal.number(steps)))),
     )
+
+
+def _grid(date_range: QueryDateRange) -> exp.Expression:
+    """`bucket_start` is a bucket of the grid (shifted active-users buckets reach past it both ways): between
+    the first and the last start, as instants, or as Dates for week and month buckets."""
+    first, last = date_range.buckets[0], date_range.buckets[-1]
+    if date_range.interval in {"week", "month"}:
+        low, high = (call("toDate", exp.Literal.string(b.day)) for b in (first, last))
+    else:
+        low, high = moment_expr(first.start), moment_expr(last.start)
+    column = exp.column("bucket_start")
+    return exp.and_(exp.GTE(this=column, expression=low), exp.LTE(this=column.copy(), expression=high))
 
 
 def _week_starts_within(date_range: QueryDateRange, days: int) -> Callable[[exp.Expression], exp.Expression]:
