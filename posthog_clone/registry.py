@@ -12,7 +12,11 @@
 - ``fast_path(paths, view, **kwargs)``: WSGI paths answered by ``view(request, **kwargs)`` without Django's
   URL resolving and middleware (capture);
 - ``query_reference(kind, lookup)``: a named definition queries may reference (``action``, ``cohort``):
-  ``lookup(team_id, ref)`` returns what the query app needs to inline it (see ``reference_lookup``).
+  ``lookup(team_id, ref)`` returns what the query app needs to inline it (see ``reference_lookup``);
+- ``reference_users(kind, lookup)``: who uses a definition of ``kind`` (``cohort``) and would break if it went
+  away: ``lookup(team_id, ref)`` returns a list of ``(type, name)`` pairs, e.g. ``("feature_flag", "beta")``
+  for each active flag targeting cohort ``ref``. Several apps may answer for one kind; the owner of the
+  definition asks them all (``reference_users_of``) before a soft delete. No app registered: nothing blocks.
 
 Each function is given as a dotted path (``"ingestion.worker.start_background_worker"``), imported when it is
 first used, not in ``ready()``: start-up stays light, and nothing imports prometheus_client before ``serve``
@@ -63,6 +67,7 @@ SCRAPE_HOOKS: dict[str, Hook] = {}
 BACKGROUND_WORKERS: dict[str, BackgroundWorker] = {}
 FAST_PATHS: dict[str, Hook] = {}
 QUERY_REFERENCES: dict[str, Hook] = {}
+REFERENCE_USERS: dict[str, dict[str, Hook]] = {}  # kind → lookup path → hook
 
 
 def _add(table: dict[str, Any], name: str, entry: Any) -> None:
@@ -97,6 +102,16 @@ def query_reference(kind: str, lookup: str) -> None:
 def reference_lookup(kind: str) -> Hook | None:
     """The app's lookup for ``kind``; None when no installed app provides that kind."""
     return QUERY_REFERENCES.get(kind)
+
+
+def reference_users(kind: str, lookup: str) -> None:
+    REFERENCE_USERS.setdefault(kind, {})[lookup] = Hook(lookup)
+
+
+def reference_users_of(kind: str) -> list[Hook]:
+    """The lookups of every app that uses definitions of ``kind``, each called ``(team_id, ref)`` and returning
+    ``[(type, name), ...]``; empty when no installed app uses that kind."""
+    return list(REFERENCE_USERS.get(kind, {}).values())
 
 
 def start_background_workers() -> list[str]:
