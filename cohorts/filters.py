@@ -47,9 +47,20 @@ def members_select(team: Team, cohort_or_filters: Any, *, now: dt.datetime | Non
     return to_hogql(exp.select("id").from_("persons").where(condition))
 
 
+def _person_leaves(node: Any) -> Any:
+    """The tree without cohort and behavioral leaves (this placeholder only checks person filters)."""
+    if isinstance(node, dict) and node.get("type") in ("AND", "OR") and "values" in node:
+        return {"type": node["type"], "values": [_person_leaves(v) for v in node["values"] if _keep(v)]}
+    return node
+
+
+def _keep(node: Any) -> bool:
+    return not (isinstance(node, dict) and node.get("type") in ("cohort", "behavioral"))
+
+
 def validate_filters(filters: Any, team: Team) -> None:
-    """Raise DRF ValidationError when the filters cannot be compiled."""
+    """Raise DRF ValidationError when the person filters cannot be compiled."""
     try:
-        members_select(team, filters)
+        members_select(team, {"properties": _person_leaves(_properties(filters))})
     except PropertyFilterError as error:
         raise serializers.ValidationError(error.message) from None

@@ -64,6 +64,7 @@ class CohortInputSerializer(serializers.Serializer):
     )
     csv = serializers.FileField(
         required=False,
+        allow_empty_file=True,  # an empty file is the CSV check's own error
         write_only=True,
         help_text="Static cohorts, multipart: a CSV of person ids, distinct ids or emails.",
     )
@@ -71,6 +72,12 @@ class CohortInputSerializer(serializers.Serializer):
     _create_static_person_ids = serializers.ListField(
         child=serializers.CharField(), required=False, write_only=True, help_text="Person UUIDs (static cohorts)."
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Every field is optional; partial, so that a field absent from a multipart body stays absent (DRF
+        # would read a missing boolean as false and a missing list as empty).
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
 
     def _will_be_static(self) -> bool:
         if "is_static" in self.initial_data:
@@ -170,12 +177,24 @@ class CohortPersonsResponseSerializer(serializers.Serializer):
     previous = serializers.CharField(allow_null=True, help_text="URL of the previous page.")
 
 
+# The two bodies below are checked by the service, with PostHog's own messages (`person_ids must be a list`,
+# `person_id is required`…), after the cohort is found: the fields only document them.
+@extend_schema_field(serializers.ListField(child=serializers.UUIDField()))
+class _PersonIdsField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(serializers.UUIDField())
+class _PersonIdField(serializers.JSONField):
+    pass
+
+
 class AddPersonsSerializer(serializers.Serializer):
-    person_ids = serializers.ListField(child=serializers.CharField(), help_text="Person UUIDs to add (at most 1000).")
+    person_ids = _PersonIdsField(required=False, help_text="Person UUIDs to add (at most 1000).")
 
 
 class RemovePersonSerializer(serializers.Serializer):
-    person_id = serializers.CharField(help_text="Person UUID to remove.")
+    person_id = _PersonIdField(required=False, help_text="Person UUID to remove.")
 
 
 class SuccessSerializer(serializers.Serializer):
