@@ -81,6 +81,34 @@ def _members(claim: Claim) -> tuple[int, str]:
     return members.count(team_id=cohort.team_id, cohort_id=cohort.pk, version=version), hogql
 
 
+def _fail(claim: Claim, error: Exception) -> None:
+    run = claim.run
+    logger.warning(
+        "cohort calculation failed",
+        extra={"cohort": claim.cohort.pk, "version": run.version, "error": str(error)},
+        exc_info=not isinstance(error, ExposedHogQLError),  # a bad definition needs no traceback
+    )
+    now = timezone.now()
+    run.error, run.finished_at = str(error) or type(error).__name__, now
+    run.save(update_fields=["error", "finished_at"])
+    _settle(claim, errors_calculating=F("errors_calculating") + 1, last_error_at=now, last_error=run.error)
+
+
+def _succeed(claim: Claim, *, count: int, hogql: str) -> None:
+    """Record the run; its version becomes the one readers use unless a newer run got there first."""
+    run, now = claim.run, timezone.now()
+    run.count, run.finished_at, run.query = count, now, hogql
+    run.save(update_fields=["count", "finished_at", "query"])
+    newer = Q(version__lt=run.version) | Q(version__isnull=True)
+    with transaction.atomic():
+        Cohort.objects.filter(newer, pk=claim.cohort.pk).update(version=run.version, count=count)
+        _settle(claim, last_calculation=now, errors_calculating=0, last_error_at=None, last_error=None)
+    logger.info(
+        "cohort calculated",
+        extra={"cohort": claim.cohort.pk, "version": run.version, "count": count, "seconds": run.duration_seconds},
+    )
+
+
 def calculate(cohort_id: int, *, trigger: str = "edit") -> CohortCalculation | None:
     """Run one calculation of the cohort now, in this thread; its history row (None: nothing was run)."""
     live = Cohort.objects.filter(pk=cohort_id, deleted=False).filter(Q(is_static=False) | Q(query__isnull=False))
@@ -90,29 +118,10 @@ def calculate(cohort_id: int, *, trigger: str = "edit") -> CohortCalculation | N
     claim = _claim(cohort_id, trigger)
     if claim is None:
         return None
-    run = claim.run
     try:
         count, hogql = _members(claim)
     except Exception as error:
-        logger.warning(
-            "cohort calculation failed",
-            extra={"cohort": cohort_id, "version": run.version, "error": str(error)},
-            exc_info=not isinstance(error, ExposedHogQLError),  # a bad definition needs no traceback
-        )
-        now = timezone.now()
-        run.error, run.finished_at = str(error) or type(error).__name__, now
-        run.save(update_fields=["error", "finished_at"])
-        _settle(claim, errors_calculating=F("errors_calculating") + 1, last_error_at=now, last_error=run.error)
-        return run
-    now = timezone.now()
-    run.count, run.finished_at, run.query = count, now, hogql
-    run.save(update_fields=["count", "finished_at", "query"])
-    newer = Q(version__lt=run.version) | Q(version__isnull=True)
-    with transaction.atomic():
-        Cohort.objects.filter(newer, pk=cohort_id).update(version=run.version, count=count)
-        _settle(claim, last_calculation=now, errors_calculating=0, last_error_at=None, last_error=None)
-    logger.info(
-        "cohort calculated",
-        extra={"cohort": cohort_id, "version": run.version, "count": count, "seconds": run.duration_seconds},
-    )
-    return run
+        _fail(claim, error)
+    else:
+        _succeed(claim, count=count, hogql=hogql)
+    return claim.run

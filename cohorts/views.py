@@ -45,11 +45,20 @@ def _restoring(request: Request) -> bool:
 
 def _csv_row(person: dict[str, Any]) -> dict[str, Any]:
     person = {**person, "properties": dict(person["properties"])}
-    if person["properties"].get("email"):
-        person["email"] = person["properties"].pop("email")
+    # every row has the column (PostHog's CSV renderer takes the union of the rows' keys; ours the first row's)
+    person["email"] = person["properties"].pop("email", None) if person["properties"].get("email") else None
     order = {key: i for i, key in enumerate(CSV_KEYS)}
     keys = sorted((k for k in person if k not in CSV_DROPPED), key=lambda k: order.get(k, len(order)))
     return {key: person[key] for key in keys}
+
+
+class PersonsCSVRenderer(CSVRenderer):
+    """PostHog's persons CSV: `email` pulled out of the properties, its column order, internal keys dropped."""
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        if isinstance(data, dict) and isinstance(data.get("results"), list):
+            data = {**data, "results": [_csv_row(person) for person in data["results"]]}
+        return super().render(data, accepted_media_type, renderer_context)
 
 
 def _page_links(request: Request, *, limit: int, offset: int, full: bool) -> dict[str, str | None]:
@@ -69,7 +78,7 @@ class CohortViewSet(TeamScopedViewSet):
 
     def get_renderers(self) -> list[BaseRenderer]:
         renderers = super().get_renderers()
-        return [*renderers, CSVRenderer()] if self.action == "persons" else renderers
+        return [*renderers, PersonsCSVRenderer()] if self.action == "persons" else renderers
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         return super().finalize_response(request, json_errors(request, response), *args, **kwargs)
@@ -168,7 +177,7 @@ class CohortViewSet(TeamScopedViewSet):
         offset = query.get("offset") or 0
         people = CohortPersonSerializer(selectors.member_persons(cohort, limit=limit, offset=offset), many=True).data
         links = _page_links(request, limit=limit, offset=offset, full=len(people) >= limit)
-        return Response({"results": [_csv_row(p) for p in people] if as_csv else people, **links})
+        return Response({"results": people, **links})
 
     @validated_request(
         request=AddPersonsSerializer,

@@ -36,6 +36,7 @@ _wake = threading.Event()
 _thread: threading.Thread | None = None
 _pool: ThreadPoolExecutor | None = None
 _in_flight: set[int] = set()
+_finished = 0  # runs the pool has finished in this process (tests and the bench wait on it)
 
 
 def requested() -> list[int]:
@@ -66,8 +67,10 @@ def _run(cohort_id: int, trigger: str) -> None:
     except Exception:
         logger.exception("cohort calculation crashed", extra={"cohort": cohort_id})
     finally:
+        global _finished
         with _lock:
             _in_flight.discard(cohort_id)
+            _finished += 1
         close_old_connections()
         _wake.set()  # an edit during the run left it flagged: look again now
 
@@ -106,6 +109,11 @@ def _loop() -> None:
             close_old_connections()
         _wake.wait(POLL_SECONDS)
         _wake.clear()
+
+
+def finished() -> int:
+    """How many runs the pool has finished in this process so far."""
+    return _finished
 
 
 def wake() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.utils import timezone
 
 from cohorts import worker
 from persons.models import Person, PersonDistinctId
+from posthog_clone import registry
 from posthog_clone.clickhouse import get_client, table
 
 
@@ -89,6 +91,23 @@ def filters(*props: dict[str, Any]) -> dict[str, Any]:
 def calculate_waiting() -> int:
     """Run every calculation waiting now, in this thread (the embedded worker's job)."""
     return worker.run_pending()
+
+
+def run_in_background(runs: int = 1, timeout: float = 30) -> None:
+    """Start the cohort worker as the embedded server does (registered by the app, started through the
+    registry), wait for its pool to finish ``runs`` calculations, and stop it. The test thread stays off the
+    database meanwhile: the test database is SQLite in memory, where two connections writing at once fail."""
+    background = registry.BACKGROUND_WORKERS["cohorts"]
+    assert background.enabled()  # the embedded default (no Celery broker)
+    target = worker.finished() + runs
+    background.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while worker.finished() < target:
+            assert time.monotonic() < deadline, "the background worker did not calculate"
+            time.sleep(0.05)
+    finally:
+        background.stop(10)
 
 
 def member_ids(project: Any, cohort_id: int) -> set[str]:
