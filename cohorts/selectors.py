@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from cohorts import members
 from cohorts.models import Cohort, CohortCalculation, CohortPeople
 from cohorts.properties import has_behavioral, properties_of, referenced_cohort_ids
-from persons.models import Person
+from persons.models import Person, PersonDistinctId
 
 
 def cohort_for_query(team_id: int, ref: int | str) -> dict[str, Any] | list[dict[str, Any]] | None:
@@ -87,13 +87,15 @@ def member_persons(cohort: Cohort, *, limit: int, offset: int) -> list[dict[str,
         )
     persons = {
         str(p.uuid): p
-        for p in Person.objects.filter(team_id=cohort.team_id, uuid__in=ids).prefetch_related("distinct_ids")
+        for p in Person.objects.filter(team_id=cohort.team_id, uuid__in=ids).prefetch_related(
+            Prefetch("distinct_ids", queryset=PersonDistinctId.objects.order_by("id"))
+        )
     }
     return [_person_object(persons[i]) for i in ids if i in persons]
 
 
 def _person_object(person: Person) -> dict[str, Any]:
-    distinct_ids = sorted(d.distinct_id for d in person.distinct_ids.all())
+    distinct_ids = [d.distinct_id for d in person.distinct_ids.all()]  # oldest first
     props = person.properties if isinstance(person.properties, dict) else {}
     name = next((props[k] for k in ("email", "name", "username") if isinstance(props.get(k), str) and props[k]), None)
     return {

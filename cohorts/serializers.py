@@ -141,7 +141,9 @@ class CohortSerializer(serializers.ModelSerializer):
 
 class CohortListQuerySerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["static", "dynamic"], required=False, help_text="Static or dynamic only.")
-    created_by_id = serializers.IntegerField(required=False, help_text="Only cohorts this user created.")
+    created_by_id = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="Only cohorts this user created."
+    )
     search = serializers.CharField(required=False, allow_blank=True, max_length=200, help_text="Part of the name.")
     hide_behavioral_cohorts = serializers.BooleanField(
         required=False, default=False, help_text="Leave out cohorts with event filters (unusable in flags)."

@@ -90,8 +90,10 @@ class CohortViewSet(TeamScopedViewSet):
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()
-        if self.kwargs.get("pk") is not None and self.action in ("update", "partial_update"):
-            context["instance"] = self.get_object()
+        if self.action in ("update", "partial_update") and str(self.kwargs.get("pk", "")).isdigit():
+            # what the body is checked against (static or not); a missing cohort is the view's 404, after
+            # the body's own 400s, as DRF orders them
+            context["instance"] = Cohort.objects.filter(team=self.team, pk=int(self.kwargs["pk"])).first()
         return context
 
     @validated_request(
