@@ -67,7 +67,7 @@ def _settle(claim: Claim, **fields: object) -> None:
         Cohort.objects.filter(pk=cohort.pk, pending_version=version, updated_at=cohort.updated_at).update(
             is_calculating=False
         )
-    definitions_version.bump(cohort.team_id)
+    transaction.on_commit(lambda: definitions_version.bump(cohort.team_id))  # query caches see the new members
 
 
 def _members(claim: Claim) -> tuple[int, str]:

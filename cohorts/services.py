@@ -134,14 +134,24 @@ def _queue_calculation(cohort: Cohort) -> None:
     transaction.on_commit(dispatch)
 
 
-def _fill_static(cohort: Cohort, *, person_ids: list[str] | None, csv_file: IO[bytes] | None) -> None:
+def _add_static(cohort: Cohort, *, person_ids: list[str] | None, csv_file: IO[bytes] | None) -> None:
     if person_ids:
         static.add_members(cohort, static.persons_by_uuid(cohort.team, person_ids))
     if csv_file is not None:
         kind, ids = csv_import.read_ids(csv_file)
         static.add_members(cohort, csv_import.resolve(cohort.team, kind, ids))
+    _recount(cohort)
+
+
+def _recount(cohort: Cohort) -> None:
+    """A static cohort's `count`: its Postgres rows."""
     cohort.count = static.member_count(cohort)
     Cohort.objects.filter(pk=cohort.pk).update(count=cohort.count)
+
+
+def _changed(team_id: int) -> None:
+    """Once committed, cached query results naming this project's cohorts are stale."""
+    transaction.on_commit(lambda: definitions_version.bump(team_id))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -152,8 +162,6 @@ def _apply(cohort: Cohort, data: dict[str, Any]) -> None:
     for field in _FIELDS:
         if field in data:
             setattr(cohort, field, data[field] if field != "groups" else list(data[field] or []))
-    if cohort.is_static and "filters" not in data and not has_values(cohort.filters):
-        cohort.filters = cohort.filters or None
 
 
 @transaction.atomic
@@ -166,10 +174,10 @@ def cohort_create(*, team: Team, user: User | None, data: dict[str, Any], csv_fi
     cohort.is_calculating = not cohort.is_static or bool(cohort.query)
     cohort.save()
     if cohort.is_static:
-        _fill_static(cohort, person_ids=data.get("_create_static_person_ids"), csv_file=csv_file)
+        _add_static(cohort, person_ids=data.get("_create_static_person_ids"), csv_file=csv_file)
     if cohort.is_calculating:
         _queue_calculation(cohort)
-    definitions_version.bump(team.pk)
+    _changed(team.pk)
     return cohort
 
 
@@ -193,10 +201,10 @@ def cohort_update(*, cohort: Cohort, data: dict[str, Any], csv_file: IO[bytes] |
         )
     cohort.save()
     if cohort.is_static and not cohort.deleted and csv_file is not None:
-        _fill_static(cohort, person_ids=None, csv_file=csv_file)
+        _add_static(cohort, person_ids=None, csv_file=csv_file)
     if cohort.is_calculating and not cohort.deleted:
         _queue_calculation(cohort)
-    definitions_version.bump(cohort.team_id)
+    _changed(cohort.team_id)
     return cohort
 
 
@@ -218,8 +226,8 @@ def add_persons(*, cohort: Cohort, person_ids: Any) -> None:
         raise _invalid("No valid users to add to cohort")
     with transaction.atomic():
         static.add_members(cohort, persons)
-        _fill_static(cohort, person_ids=None, csv_file=None)
-    definitions_version.bump(cohort.team_id)
+        _recount(cohort)
+    _changed(cohort.team_id)
 
 
 def remove_person(*, cohort: Cohort, person_id: Any) -> None:
@@ -238,8 +246,8 @@ def remove_person(*, cohort: Cohort, person_id: Any) -> None:
         raise exceptions.NotFound("Person is not part of the cohort")
     with transaction.atomic():
         static.remove_member(cohort, person)
-        _fill_static(cohort, person_ids=None, csv_file=None)
-    definitions_version.bump(cohort.team_id)
+        _recount(cohort)
+    _changed(cohort.team_id)
 
 
 @transaction.atomic
@@ -258,6 +266,6 @@ def duplicate_as_static(*, cohort: Cohort, user: User | None) -> Cohort:
     if cohort.version is not None:
         for ids in members.every(team_id=cohort.team_id, cohort_id=cohort.pk, version=cohort.version):
             static.add_members(copy, static.persons_by_uuid(cohort.team, ids))
-    _fill_static(copy, person_ids=None, csv_file=None)
-    definitions_version.bump(cohort.team_id)
+    _recount(copy)
+    _changed(cohort.team_id)
     return copy

@@ -119,11 +119,13 @@ def test_update_recalculates_a_dynamic_cohort_and_put_replaces(project: Any) -> 
     assert put.status_code == 200 and put.json()["filters"] == filters(prop("plan", "free"))
 
 
-def test_every_change_bumps_the_definitions_version(project: Any) -> None:
+def test_every_change_bumps_the_definitions_version(project: Any, django_capture_on_commit_callbacks: Any) -> None:
     before = definitions_version.current(project.team.pk)
-    created = create(project, {"name": "Pro", "filters": PRO})
+    with django_capture_on_commit_callbacks(execute=True):  # bumped once the change is committed
+        created = create(project, {"name": "Pro", "filters": PRO})
     after_create = definitions_version.current(project.team.pk)
-    project.client().patch(url(project, f"{created['id']}/"), {"name": "x"}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        project.client().patch(url(project, f"{created['id']}/"), {"name": "x"}, format="json")
     assert before < after_create < definitions_version.current(project.team.pk)
 
 

@@ -201,10 +201,13 @@ def test_an_older_run_finishing_last_does_not_win(project: Any, people: dict[str
     assert calculation._claim(created["id"], "edit").run.version == 3  # versions are never taken twice
 
 
-def test_a_calculation_bumps_the_definitions_version(project: Any, people: dict[str, Any]) -> None:
+def test_a_calculation_bumps_the_definitions_version(
+    project: Any, people: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
     create(project, {"name": "Pro", "filters": filters(prop("plan", "pro"))})
     before = definitions_version.current(project.team.pk)
-    calculate_waiting()
+    with django_capture_on_commit_callbacks(execute=True):
+        calculate_waiting()
     assert definitions_version.current(project.team.pk) > before
 
 
