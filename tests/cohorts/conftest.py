@@ -10,13 +10,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
 from cohorts import worker
+from cohorts.models import Cohort
+from cohorts.tasks import COHORTS_QUEUE
 from persons.models import Person, PersonDistinctId
 from posthog_clone import registry
+from posthog_clone.celery import app
 from posthog_clone.clickhouse import get_client, table
+from tests.queues import broker_purge
 
 
 @pytest.fixture(autouse=True)
@@ -94,11 +99,18 @@ def calculate_waiting() -> int:
 
 
 def run_in_background(runs: int = 1, timeout: float = 30) -> None:
-    """Start the cohort worker as the embedded server does (registered by the app, started through the
-    registry), wait for its pool to finish ``runs`` calculations, and stop it. The test thread stays off the
-    database meanwhile: the test database is SQLite in memory, where two connections writing at once fail."""
+    """Let the runner of the settings' mode calculate what is waiting, in the background, and wait for it.
+
+    Embedded default: the cohort worker as the server runs it (registered by the app, started through the
+    registry) until its pool has finished ``runs`` calculations; the test thread stays off the database
+    meanwhile (the SQLite test database is in memory, where two connections writing at once fail). Scale
+    mode: a real Celery worker (Celery's test worker, solo pool) consuming the `cohorts` queue in this process
+    (which owns the chDB directory) until no cohort is calculating."""
+    if settings.CELERY_BROKER_URL:
+        _run_on_celery(timeout)
+        return
     background = registry.BACKGROUND_WORKERS["cohorts"]
-    assert background.enabled()  # the embedded default (no Celery broker)
+    assert background.enabled()
     target = worker.finished() + runs
     background.start()
     try:
@@ -108,6 +120,24 @@ def run_in_background(runs: int = 1, timeout: float = 30) -> None:
             time.sleep(0.05)
     finally:
         background.stop(10)
+
+
+def _run_on_celery(timeout: float) -> None:
+    from celery.contrib.testing.worker import start_worker  # Celery's worker machinery, only in scale mode
+
+    assert not registry.BACKGROUND_WORKERS["cohorts"].enabled()  # scale mode runs no embedded worker
+    with start_worker(app, pool="solo", perform_ping_check=False, queues=[COHORTS_QUEUE], loglevel="WARNING"):
+        deadline = time.monotonic() + timeout
+        while Cohort.objects.filter(is_calculating=True).exists():
+            assert time.monotonic() < deadline, "the Celery worker did not calculate"
+            time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cohorts_queue() -> None:
+    """Scale mode: no test's queued calculations reach another's worker."""
+    if settings.CELERY_BROKER_URL:
+        broker_purge(COHORTS_QUEUE)
 
 
 def member_ids(project: Any, cohort_id: int) -> set[str]:

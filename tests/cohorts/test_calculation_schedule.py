@@ -76,14 +76,17 @@ def test_mark_calculating_flags_without_touching_updated_at(project: Any) -> Non
 
 @pytest.mark.clickhouse
 @pytest.mark.django_db(transaction=True)
-def test_the_embedded_worker_recalculates_stale_cohorts(project: Any) -> None:
+def test_the_background_runner_recalculates_stale_cohorts(project: Any, settings: Any) -> None:
+    """Embedded: the worker loop's first tick; scale mode: the beat task's tick, then the Celery worker."""
     make_person(project.team, ["ann"], {"plan": "pro"})
     now = dt.datetime.now(dt.UTC)
     stale = Cohort.objects.create(
         team=project.team, name="stale", filters=PRO, last_calculation=now - dt.timedelta(hours=1)
     )
     fresh = Cohort.objects.create(team=project.team, name="fresh", filters=PRO, last_calculation=now)
-    run_in_background()  # the loop's first tick runs the scheduler's choice
+    if settings.CELERY_BROKER_URL:
+        assert tasks.schedule_calculations() == [stale.pk]  # what beat runs every minute: queues the run
+    run_in_background()  # embedded: the loop's first tick runs the scheduler's choice
     stale.refresh_from_db()
     assert (stale.is_calculating, stale.count, stale.version) == (False, 1, 1)
     assert stale.last_calculation > now
