@@ -116,33 +116,36 @@ def main() -> int:
         shutil.rmtree(var_dir, ignore_errors=True)
 
 
+def _plan_is(value: Any) -> dict[str, Any]:
+    person = {"type": "person", "key": "plan", "value": value, "operator": "exact"}
+    return {"properties": {"type": "AND", "values": [person]}}
+
+
 def _run(api: Api, args: argparse.Namespace) -> int:
     for i in range(5):  # a list with a few cohorts in it, as a project has
         api.call("POST", "", {"name": f"static {i}", "is_static": True})
     idle = _baseline(api)
-    pro = {
-        "properties": {
-            "type": "AND",
-            "values": [{"type": "person", "key": "plan", "value": "pro", "operator": "exact"}],
-        }
-    }  # noqa: E501
     print("calculating `plan = pro`…", file=sys.stderr)
-    first = _calculate_while_probing(api, "POST", "", {"name": "Pro", "filters": pro}, args.probes_per_second)
-    paying = {
-        "properties": {
-            "type": "AND",
-            "values": [{"type": "person", "key": "plan", "value": ["pro", "enterprise"], "operator": "exact"}],
-        }
-    }  # noqa: E501
+    rate = args.probes_per_second
+    first = _calculate_while_probing(api, "POST", "", {"name": "Pro", "filters": _plan_is("pro")}, rate)
     print("recalculating after an edit (`plan in [pro, enterprise]`)…", file=sys.stderr)
     cohort_id = first["cohort"]["id"]
-    second = _calculate_while_probing(api, "PATCH", f"{cohort_id}/", {"filters": paying}, args.probes_per_second)
+    paying = {"filters": _plan_is(["pro", "enterprise"])}
+    second = _calculate_while_probing(api, "PATCH", f"{cohort_id}/", paying, rate)
     after = _baseline(api)
-    _, _, persons_seconds = api.call("GET", f"{cohort_id}/persons/")
+    persons_seconds = api.call("GET", f"{cohort_id}/persons/")[2]
+    runs = [("create (25 %)", first, args.persons // 20 * 5), ("edit   (35 %)", second, args.persons // 20 * 7)]
+    _report(args.persons, runs, idle, after, persons_seconds)
+    during = first["latencies"] + second["latencies"]
+    wrong = [label for label, run, want in runs if run["cohort"]["count"] != want]
+    if max(during) > STALL_SECONDS:
+        print(f"MISS: a list request took {max(during):.2f} s during a calculation", file=sys.stderr)
+    return 1 if wrong or max(during) > STALL_SECONDS else 0
 
-    expected = (args.persons // 20 * 5, args.persons // 20 * 7)
-    print(f"\ncohort calculation over {args.persons:,} persons (embedded default: the engine's cohort worker)")
-    for label, run, want in (("create (25 %)", first, expected[0]), ("edit   (35 %)", second, expected[1])):
+
+def _report(persons: int, runs: list, idle: list[float], after: list[float], persons_seconds: float) -> None:
+    print(f"\ncohort calculation over {persons:,} persons (embedded default: the engine's cohort worker)")
+    for label, run, want in runs:
         ok = "ok" if run["cohort"]["count"] == want else f"WRONG, expected {want:,}"
         print(
             f"  {label}: {run['cohort']['count']:>9,} members ({ok}); run {run['run']['duration_seconds']:.2f} s, "
@@ -150,17 +153,11 @@ def _run(api: Api, args: argparse.Namespace) -> int:
         )
     print("GET /cohorts/ latency")
     print(f"  idle before           {_ms(idle)}  ({len(idle)} requests)")
-    print(f"  while calculating (1) {_ms(first['latencies'])}  ({len(first['latencies'])} requests)")
-    print(f"  while calculating (2) {_ms(second['latencies'])}  ({len(second['latencies'])} requests)")
+    for n, (_, run, _) in enumerate(runs, 1):
+        print(f"  while calculating ({n}) {_ms(run['latencies'])}  ({len(run['latencies'])} requests)")
     print(f"  idle after            {_ms(after)}  ({len(after)} requests)")
     # the bench's persons live in ClickHouse only, so the page has ids but no Postgres person objects
     print(f"GET /cohorts/:id/persons/ (a page of member ids from ClickHouse): {persons_seconds * 1000:.1f} ms")
-    during = first["latencies"] + second["latencies"]
-    wrong = [run for run, want in ((first, expected[0]), (second, expected[1])) if run["cohort"]["count"] != want]
-    stalled = max(during) > STALL_SECONDS
-    if stalled:
-        print(f"MISS: a list request took {max(during):.2f} s during a calculation", file=sys.stderr)
-    return 1 if wrong or stalled else 0
 
 
 if __name__ == "__main__":

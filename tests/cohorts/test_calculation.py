@@ -141,6 +141,17 @@ def test_person_property_operators(project: Any, people: dict[str, Any]) -> None
         assert Cohort.objects.get(pk=ids[name]).count == len(expected), name
 
 
+def test_a_legacy_groups_cohort_is_calculated(project: Any, people: dict[str, Any]) -> None:
+    legacy = Cohort.objects.create(
+        team=project.team,
+        name="old",
+        groups=[{"properties": [{"key": "plan", "value": "pro"}]}, {"properties": {"email": "bob@acme.com"}}],
+        is_calculating=True,
+    )
+    assert calculate_waiting() == 1
+    assert member_ids(project, legacy.pk) == uuids(people, "ann", "cat", "bob")
+
+
 def test_another_projects_persons_never_join(project: Any, other_project: Any, people: dict[str, Any]) -> None:
     mine = create(project, {"name": "Acme", "filters": filters(prop("email", "ann@acme.com"))})
     theirs = create(other_project, {"name": "Acme", "filters": filters(prop("email", "ann@acme.com"))})
