@@ -69,3 +69,12 @@ class CohortCalculation(models.Model):
     count = models.IntegerField(null=True, blank=True)
     error = models.TextField(null=True, blank=True)
     trigger = models.CharField(max_length=20, default="edit")  # edit | schedule | manual
+    filters = models.JSONField(null=True, blank=True)  # the definition this run calculated
+    query = models.TextField(null=True, blank=True)  # the HogQL that chose the members
+
+    class Meta:
+        indexes = [models.Index(fields=["cohort", "-started_at"], name="cohortcalc_cohort_started")]
+
+    @property
+    def duration_seconds(self) -> float | None:
+        return None if self.finished_at is None else (self.finished_at - self.started_at).total_seconds()

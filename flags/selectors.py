@@ -52,15 +52,19 @@ def local_evaluation_payload(*, team_id: int, send_cohorts: bool = False) -> dic
     }
 
 
-def active_flags_using_cohort(team_id: int, cohort_id: int) -> list[str]:
-    """Names (else keys) of the project's active flags whose conditions use the cohort, directly or through
-    a cohort that references it — the registry's `reference_users("cohort")` lookup."""
+def active_flags_using_cohort(team_id: int, cohort_id: int) -> list[tuple[str, str]]:
+    """`("feature_flag", name or key)` of the project's active flags whose conditions use the cohort, directly
+    or through a cohort that references it — the registry's `reference_users("cohort")` lookup."""
     rows = FeatureFlag.objects.filter(team_id=team_id, active=True, deleted=False).order_by("id")
     flags = [(flag, flag_cohort_ids(flag.filters or {})) for flag in rows.only("id", "name", "key", "filters")]
     cohorts = cohort_definitions_get(team_id=team_id, ids={i for _, ids in flags for i in ids})
     if cohort_id not in cohorts:
         return []  # not a live cohort of this project: no flag of it can use that cohort
-    return [flag.name or flag.key for flag, ids in flags if ids and cohort_id in with_dependencies(ids, cohorts)]
+    return [
+        ("feature_flag", flag.name or flag.key)
+        for flag, ids in flags
+        if ids and cohort_id in with_dependencies(ids, cohorts)
+    ]
 
 
 def person_get(*, team_id: int, distinct_id: str) -> tuple[int | None, dict[str, Any]]:

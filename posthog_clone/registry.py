@@ -13,9 +13,10 @@
   URL resolving and middleware (capture);
 - ``query_reference(kind, lookup)``: a named definition queries may reference (``action``, ``cohort``):
   ``lookup(team_id, ref)`` returns what the query app needs to inline it (see ``reference_lookup``);
-- ``reference_users(kind, lookup)``: an app whose live objects use a definition of ``kind`` (``cohort``), so
-  the owner can refuse to delete one in use without importing the user: ``lookup(team_id, id)`` returns the
-  names of the objects using it (several apps may register for one kind; see ``reference_users_of``).
+- ``reference_users(kind, lookup)``: who uses a definition of ``kind`` (``cohort``) and would break if it went
+  away: ``lookup(team_id, ref)`` returns a list of ``(type, name)`` pairs, e.g. ``("feature_flag", "beta")``
+  for each active flag targeting cohort ``ref``. Several apps may answer for one kind; the owner of the
+  definition asks them all (``reference_users_of``) before a soft delete. No app registered: nothing blocks.
 
 Each function is given as a dotted path (``"ingestion.worker.start_background_worker"``), imported when it is
 first used, not in ``ready()``: start-up stays light, and nothing imports prometheus_client before ``serve``
@@ -66,7 +67,7 @@ SCRAPE_HOOKS: dict[str, Hook] = {}
 BACKGROUND_WORKERS: dict[str, BackgroundWorker] = {}
 FAST_PATHS: dict[str, Hook] = {}
 QUERY_REFERENCES: dict[str, Hook] = {}
-REFERENCE_USERS: dict[str, list[Hook]] = {}
+REFERENCE_USERS: dict[str, dict[str, Hook]] = {}  # kind → lookup path → hook
 
 
 def _add(table: dict[str, Any], name: str, entry: Any) -> None:
@@ -104,14 +105,13 @@ def reference_lookup(kind: str) -> Hook | None:
 
 
 def reference_users(kind: str, lookup: str) -> None:
-    hooks = REFERENCE_USERS.setdefault(kind, [])
-    if Hook(lookup) not in hooks:  # the same ready() run twice registers once
-        hooks.append(Hook(lookup))
+    REFERENCE_USERS.setdefault(kind, {})[lookup] = Hook(lookup)
 
 
 def reference_users_of(kind: str) -> list[Hook]:
-    """Every app's lookup of who uses a ``kind`` definition, in registration order (empty when none)."""
-    return list(REFERENCE_USERS.get(kind, []))
+    """The lookups of every app that uses definitions of ``kind``, each called ``(team_id, ref)`` and returning
+    ``[(type, name), ...]``; empty when no installed app uses that kind."""
+    return list(REFERENCE_USERS.get(kind, {}).values())
 
 
 def start_background_workers() -> list[str]:

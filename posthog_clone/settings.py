@@ -156,7 +156,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "exports.tasks.delete_expired_assets",
         "schedule": 3600.0,
         "options": {"queue": "exports"},
-    }
+    },
+    "cohorts-schedule-calculations": {  # PostHog's every-minute cohort re-calculation
+        "task": "cohorts.tasks.schedule_calculations",
+        "schedule": 60.0,
+        "options": {"queue": "cohorts"},
+    },
 }
 
 # Capture limits (bytes).

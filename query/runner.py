@@ -6,6 +6,7 @@ never `query.hogql.*`:
   limit context (`query`, `query_async`, `export`);
 - `variable_values`: a query's HogQLVariable objects as the `variables` `hogql_execute` takes;
 - `stable_order`: the query rewritten so LIMIT/OFFSET pages of it neither overlap nor miss rows;
+- `hogql_compile_select`: a SELECT compiled for a team but not run, for `INSERT … SELECT` into an app's table;
 - `EXPORT_ROW_LIMIT`: the most rows the `export` context returns.
 
 User errors raise `query.exceptions.ExposedHogQLError` subclasses; a ClickHouse failure that is not the
@@ -35,7 +36,7 @@ from query.hogql.ast import HogQLContext
 from query.hogql.compiler import CompiledQuery, compile_hogql
 from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import parse_select, to_hogql
-from query.hogql.passes.limits import LIMIT_CONTEXTS, order_by_every_column
+from query.hogql.passes.limits import LIMIT_CONTEXTS, LimitContext, order_by_every_column
 from query.hogql_filters import filters_expression
 from query.references import expand_reference
 from query.selectors import property_types_for_team
@@ -189,6 +190,21 @@ def variable_values(variables: Any) -> dict[str, Any]:
     return values
 
 
+def _context(team: Team, *, values: dict | None, filters: dict | None, variables: dict | None) -> HogQLContext:
+    return HogQLContext(
+        team_id=team.pk,
+        timezone=team.timezone or "UTC",
+        database=settings.CLICKHOUSE_DATABASE,
+        values=values or {},
+        filters=filters,
+        variables=variables or {},
+        property_types=property_types_for_team(team=team),
+        test_account_filters=list(team.test_account_filters or []) if filters else [],
+        filters_builder=filters_expression,
+        expand_reference=expand_reference,
+    )
+
+
 def hogql_execute(
     *,
     team: Team,
@@ -207,18 +223,7 @@ def hogql_execute(
         raise HogQLQueryError(f"Unknown limit context: {limit_context}")
     page_limit = min(max(int(limit), 0) if limit is not None else context.default, context.maximum)
     page_offset = max(int(offset or 0), 0)
-    ctx = HogQLContext(
-        team_id=team.pk,
-        timezone=team.timezone or "UTC",
-        database=settings.CLICKHOUSE_DATABASE,
-        values=values or {},
-        filters=filters,
-        variables=variables or {},
-        property_types=property_types_for_team(team=team),
-        test_account_filters=list(team.test_account_filters or []) if filters else [],
-        filters_builder=filters_expression,
-        expand_reference=expand_reference,
-    )
+    ctx = _context(team, values=values, filters=filters, variables=variables)
     compiled = _compile_cached(ctx, query, limit_context, (page_limit, page_offset))
     executed = time.perf_counter()
     try:
@@ -251,6 +256,33 @@ def hogql_execute(
         clickhouse=compiled.clickhouse,
         timings=timings,
     )
+
+
+@dataclass(frozen=True)
+class CompiledSelect:
+    """A HogQL SELECT compiled for one team, not run: ClickHouse SQL with `{name:Type}` parameters, the
+    HogQL-side column names, and the ClickHouse settings to run it with."""
+
+    sql: str
+    params: dict[str, Any]
+    columns: list[str]
+    settings: dict[str, Any]
+
+
+# No LIMIT of ours: the caller wants every row (the compiler still writes this one, which no data set reaches).
+_WHOLE_RESULT = LimitContext(default=2**62, maximum=2**62)
+
+
+def hogql_compile_select(*, team: Team, query: str, values: dict | None = None) -> CompiledSelect:
+    """Compile `query` for `team` without running it, for an app that writes the rows into a ClickHouse table
+    it owns (`INSERT INTO cohortpeople (…) SELECT … FROM (<sql>)`, through `posthog_clone.clickhouse`). The
+    SQL is the one `hogql_execute` would run (team guards on every table, the same functions), without a LIMIT
+    and without the SETTINGS clause: `settings` are the `export` context's minus `readonly` (an INSERT writes).
+    Never cached: it may inline stored definitions. Raises ExposedHogQLError subclasses for bad HogQL."""
+    settings_ = {k: v for k, v in query_settings("export").items() if k != "readonly"}
+    ctx = _context(team, values=values, filters=None, variables=None)
+    compiled = compile_hogql(query, ctx, limit_context=_WHOLE_RESULT, paginate=None, settings={})
+    return CompiledSelect(sql=compiled.clickhouse, params=compiled.params, columns=compiled.columns, settings=settings_)
 
 
 def stable_order(query: str) -> str | None:

@@ -95,7 +95,7 @@ def start_celery_worker(env: dict[str, str]) -> subprocess.Popen:
             "posthog_clone",
             "worker",
             "-Q",
-            "ingestion,exports",
+            "ingestion,exports,cohorts",
             "--pool",
             "solo",
             "-l",
