@@ -75,7 +75,7 @@ def _members(claim: Claim) -> tuple[int, str]:
     cohort, version = claim.cohort, claim.run.version
     if cohort.is_static:
         return query_source.fill_static(cohort), ""
-    hogql = members_select(cohort.team, cohort if cohort.filters else filters_of(cohort))  # legacy `groups`
+    hogql = members_select(cohort.team, cohort)  # legacy `groups` are converted there
     compiled = hogql_compile_select(team=cohort.team, query=hogql)
     members.insert_members(team_id=cohort.team_id, cohort_id=cohort.pk, version=version, members=compiled)
     return members.count(team_id=cohort.team_id, cohort_id=cohort.pk, version=version), hogql

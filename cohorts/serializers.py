@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cohorts.filters import validate_filters
+from cohorts.filters.graph import LOOP, UNKNOWN_COHORT
 from cohorts.models import Cohort, CohortCalculation
 from cohorts.properties import filters_of
 from cohorts.query_source import validate_query
@@ -91,9 +92,13 @@ class CohortInputSerializer(serializers.Serializer):
         if not isinstance(value, dict) or "properties" not in value:
             raise serializers.ValidationError({"detail": PROPERTIES_MISSING, "type": "validation_error"})
         instance = self.context.get("instance")
-        return validate_filters(
-            value, team=self.context["team"], cohort_id=instance.pk if instance is not None else None
-        )
+        try:
+            validate_filters(value, team=self.context["team"], cohort_id=instance.pk if instance is not None else None)
+        except serializers.ValidationError as error:
+            if str(_first_message(error.detail)) not in (LOOP, UNKNOWN_COHORT):
+                raise
+            # PostHog raises these two from update(), so without an `attr`: services.py checks them again
+        return value  # stored as sent
 
     def validate_query(self, value: Any) -> Any:
         return validate_query(value, team=self.context["team"])
@@ -273,3 +278,9 @@ class CohortCalculationSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_main_query_id(self, run: CohortCalculation) -> None:
         return None
+
+
+def _first_message(detail: Any) -> Any:
+    while isinstance(detail, (list, dict)) and detail:
+        detail = next(iter(detail.values())) if isinstance(detail, dict) else detail[0]
+    return detail

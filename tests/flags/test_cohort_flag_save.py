@@ -129,7 +129,9 @@ def test_registry_names_active_flags_using_a_cohort(project: Any, other_project:
     assert [hook.path for hook in hooks] == ["flags.selectors.active_flags_using_cohort"]
 
     def users(cohort_id: int) -> list[str]:
-        return [name for hook in hooks for name in hook(team.pk, cohort_id)]
+        pairs = [pair for hook in hooks for pair in hook(team.pk, cohort_id)]
+        assert {kind for kind, _ in pairs} <= {"feature_flag"}
+        return [name for _, name in pairs]
 
     assert users(cohorts["c1"].pk) == ["direct", "Through C8"]  # C8 references C1
     assert users(cohorts["c8"].pk) == ["Through C8"]
