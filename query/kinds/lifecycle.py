@@ -26,15 +26,21 @@ from rest_framework import serializers
 from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
-from query.dates import DateRangeError, QueryDateRange, moment_expr, validate_interval
+from query.dates import DateRangeError, QueryDateRange, moment_expr
 from query.hogql.ast import call
 from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import parse_select, to_hogql
 from query.hogql.passes.limits import LIMIT_CONTEXTS
 from query.kinds.base import CachedResponseSerializer, QueryKind, StrictSerializer
-from query.kinds.series import SeriesField, earliest_event, series_entity, series_name, series_where
+from query.kinds.series import (
+    InsightQuerySerializer,
+    SeriesField,
+    earliest_event,
+    series_entity,
+    series_name,
+    series_where,
+)
 from query.kinds.trends import trends_overrides
-from query.property_serializers import PropertyFiltersField
 from query.runner import hogql_execute
 from query.selectors import property_types_for_team
 
@@ -82,7 +88,7 @@ class LifecycleFilterSerializer(StrictSerializer):
     stacked = serializers.BooleanField(required=False, allow_null=True, help_text="Display only (default true).")
 
 
-class LifecycleQuerySerializer(StrictSerializer):
+class LifecycleQuerySerializer(InsightQuerySerializer):
     kind = serializers.ChoiceField(choices=["LifecycleQuery"], help_text='Query kind: "LifecycleQuery".')
     series = SeriesField(help_text="Exactly one EventsNode or ActionsNode.")
     interval = serializers.CharField(
@@ -90,10 +96,6 @@ class LifecycleQuerySerializer(StrictSerializer):
     )
     dateRange = serializers.DictField(  # noqa: N815
         required=False, allow_null=True, help_text='{"date_from", "date_to", "explicitDate"}; default the last 7 days.'
-    )
-    properties = PropertyFiltersField(required=False, allow_null=True)
-    filterTestAccounts = serializers.BooleanField(  # noqa: N815
-        required=False, allow_null=True, help_text="AND the project's test_account_filters onto the series."
     )
     samplingFactor = serializers.FloatField(  # noqa: N815
         required=False, allow_null=True, help_text="Accepted; events are not sampled."
@@ -104,24 +106,10 @@ class LifecycleQuerySerializer(StrictSerializer):
     lifecycleFilter = LifecycleFilterSerializer(  # noqa: N815
         required=False, allow_null=True, help_text="Display settings (accepted, not used)."
     )
-    dataColorTheme = serializers.FloatField(  # noqa: N815
-        required=False, allow_null=True, help_text="Accepted, ignored."
-    )
-    modifiers = serializers.DictField(required=False, allow_null=True, help_text="HogQLQueryModifiers; echoed.")
-    tags = serializers.DictField(required=False, allow_null=True, help_text="Query tags (accepted, not used).")
-    version = serializers.FloatField(required=False, allow_null=True, help_text="Schema version (accepted).")
-    response = serializers.DictField(required=False, allow_null=True, help_text="Ignored.")
 
     def validate_series(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if len(value) != 1:
             raise serializers.ValidationError(f"Lifecycle takes exactly one series, not {len(value)}")
-        return value
-
-    def validate_interval(self, value: str | None) -> str | None:
-        try:
-            validate_interval(value)
-        except DateRangeError as error:
-            raise serializers.ValidationError(error.message) from None
         return value
 
     def validate_aggregation_group_type_index(self, value: int | None) -> int | None:

@@ -18,6 +18,7 @@ from rest_framework import serializers
 from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
+from query.dates import DateRangeError, validate_interval
 from query.hogql.ast import call
 from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import to_hogql
@@ -215,3 +216,26 @@ def earliest_event(team: Team, limit_context: str) -> dt.datetime | None:
     if not isinstance(value, dt.datetime) or value.year < 1971:  # min() of no rows is the epoch
         return None
     return value
+
+
+class InsightQuerySerializer(StrictSerializer):
+    """The keys every insight query shares (PostHog's `InsightsQueryBase`); each kind adds its own."""
+
+    properties = PropertyFiltersField(required=False, allow_null=True)
+    filterTestAccounts = serializers.BooleanField(  # noqa: N815
+        required=False, allow_null=True, help_text="AND the project's test_account_filters onto every series."
+    )
+    dataColorTheme = serializers.FloatField(  # noqa: N815
+        required=False, allow_null=True, help_text="Accepted, ignored."
+    )
+    modifiers = serializers.DictField(required=False, allow_null=True, help_text="HogQLQueryModifiers; echoed.")
+    tags = serializers.DictField(required=False, allow_null=True, help_text="Query tags (accepted, not used).")
+    version = serializers.FloatField(required=False, allow_null=True, help_text="Schema version (accepted).")
+    response = serializers.DictField(required=False, allow_null=True, help_text="Ignored.")
+
+    def validate_interval(self, value: str | None) -> str | None:
+        try:
+            validate_interval(value)
+        except DateRangeError as error:
+            raise serializers.ValidationError(error.message) from None
+        return value

@@ -26,15 +26,21 @@ from rest_framework import serializers
 from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
-from query.dates import DateRangeError, QueryDateRange, moment_expr, validate_interval
+from query.dates import DateRangeError, QueryDateRange, moment_expr
 from query.hogql.ast import call
 from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import to_hogql
 from query.hogql.passes.limits import LIMIT_CONTEXTS
 from query.kinds.base import CachedResponseSerializer, QueryKind, StrictSerializer
-from query.kinds.series import SeriesField, earliest_event, series_entity, series_name, series_where
+from query.kinds.series import (
+    InsightQuerySerializer,
+    SeriesField,
+    earliest_event,
+    series_entity,
+    series_name,
+    series_where,
+)
 from query.kinds.trends import TIME_SERIES_DISPLAYS, TOTAL_VALUE_DISPLAYS, trends_overrides
-from query.property_serializers import PropertyFiltersField
 from query.runner import hogql_execute
 from query.selectors import property_types_for_team
 
@@ -99,7 +105,7 @@ class StickinessFilterSerializer(StrictSerializer):
         return value
 
 
-class StickinessQuerySerializer(StrictSerializer):
+class StickinessQuerySerializer(InsightQuerySerializer):
     kind = serializers.ChoiceField(choices=["StickinessQuery"], help_text='Query kind: "StickinessQuery".')
     series = SeriesField(min_length=1)
     interval = serializers.CharField(
@@ -114,10 +120,6 @@ class StickinessQuerySerializer(StrictSerializer):
     dateRange = serializers.DictField(  # noqa: N815
         required=False, allow_null=True, help_text='{"date_from", "date_to", "explicitDate"}; default the last 7 days.'
     )
-    properties = PropertyFiltersField(required=False, allow_null=True)
-    filterTestAccounts = serializers.BooleanField(  # noqa: N815
-        required=False, allow_null=True, help_text="AND the project's test_account_filters onto every series."
-    )
     compareFilter = serializers.DictField(  # noqa: N815
         required=False, allow_null=True, help_text='{"compare": true, "compare_to": "-1w"}: add the previous period.'
     )
@@ -127,20 +129,6 @@ class StickinessQuerySerializer(StrictSerializer):
     samplingFactor = serializers.FloatField(  # noqa: N815
         required=False, allow_null=True, help_text="Accepted; events are not sampled."
     )
-    dataColorTheme = serializers.FloatField(  # noqa: N815
-        required=False, allow_null=True, help_text="Accepted, ignored."
-    )
-    modifiers = serializers.DictField(required=False, allow_null=True, help_text="HogQLQueryModifiers; echoed.")
-    tags = serializers.DictField(required=False, allow_null=True, help_text="Query tags (accepted, not used).")
-    version = serializers.FloatField(required=False, allow_null=True, help_text="Schema version (accepted).")
-    response = serializers.DictField(required=False, allow_null=True, help_text="Ignored.")
-
-    def validate_interval(self, value: str | None) -> str | None:
-        try:
-            validate_interval(value)
-        except DateRangeError as error:
-            raise serializers.ValidationError(error.message) from None
-        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         for i, node in enumerate(attrs.get("series") or []):

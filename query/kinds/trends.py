@@ -34,12 +34,12 @@ from rest_framework import serializers
 from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
-from query.dates import DateRangeError, QueryDateRange, moment_expr, validate_interval
+from query.dates import DateRangeError, QueryDateRange, moment_expr
 from query.hogql.ast import call
 from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import to_hogql
 from query.hogql.passes.limits import LIMIT_CONTEXTS
-from query.kinds.base import CachedResponseSerializer, QueryKind, StrictSerializer
+from query.kinds.base import CachedResponseSerializer, QueryKind
 from query.kinds.breakdown import (
     BREAKDOWN_LIMIT,
     BREAKDOWN_NULL,
@@ -57,6 +57,7 @@ from query.kinds.maths import SeriesSelect, math_conditions, rankable, scale_sam
 from query.kinds.ranking import Ranking
 from query.kinds.series import (
     ACTIVE_WINDOW_DAYS,
+    InsightQuerySerializer,
     SeriesField,
     earliest_event,
     event_condition,
@@ -65,7 +66,6 @@ from query.kinds.series import (
     series_math,
     series_name,
 )
-from query.property_serializers import PropertyFiltersField
 from query.runner import hogql_execute
 from query.selectors import property_types_for_team
 
@@ -85,7 +85,7 @@ def _date_range(team_tz: str, week_start_day: int | None, query: dict[str, Any],
     )
 
 
-class TrendsQuerySerializer(StrictSerializer):
+class TrendsQuerySerializer(InsightQuerySerializer):
     kind = serializers.ChoiceField(choices=["TrendsQuery"], help_text='Query kind: "TrendsQuery".')
     series = SeriesField(min_length=1)
     interval = serializers.CharField(
@@ -93,10 +93,6 @@ class TrendsQuerySerializer(StrictSerializer):
     )
     dateRange = serializers.DictField(  # noqa: N815
         required=False, allow_null=True, help_text='{"date_from", "date_to", "explicitDate"}; default the last 7 days.'
-    )
-    properties = PropertyFiltersField(required=False, allow_null=True)
-    filterTestAccounts = serializers.BooleanField(  # noqa: N815
-        required=False, allow_null=True, help_text="AND the project's test_account_filters onto every series."
     )
     breakdownFilter = serializers.DictField(  # noqa: N815
         required=False,
@@ -126,20 +122,6 @@ class TrendsQuerySerializer(StrictSerializer):
     aggregation_group_type_index = serializers.IntegerField(
         required=False, allow_null=True, help_text="Accepted, ignored (trends use the series' math)."
     )
-    dataColorTheme = serializers.FloatField(  # noqa: N815
-        required=False, allow_null=True, help_text="Accepted, ignored."
-    )
-    modifiers = serializers.DictField(required=False, allow_null=True, help_text="HogQLQueryModifiers; echoed.")
-    tags = serializers.DictField(required=False, allow_null=True, help_text="Query tags (accepted, not used).")
-    version = serializers.FloatField(required=False, allow_null=True, help_text="Schema version (accepted).")
-    response = serializers.DictField(required=False, allow_null=True, help_text="Ignored.")
-
-    def validate_interval(self, value: str | None) -> str | None:
-        try:
-            validate_interval(value)
-        except DateRangeError as error:
-            raise serializers.ValidationError(error.message) from None
-        return value
 
     def validate_breakdownFilter(self, value: dict[str, Any] | None) -> dict[str, Any] | None:  # noqa: N802
         try:
