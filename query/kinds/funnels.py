@@ -26,6 +26,7 @@ from query.dates import QueryDateRange, moment_expr
 from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import parse_select, to_hogql
 from query.hogql.passes.limits import LIMIT_CONTEXTS
+from query.kinds.breakdown import parse_breakdown
 from query.kinds.funnels_engine import WINDOW_SECONDS, Exclusion, FunnelSpec, actor_rows, conversion_time
 from query.kinds.hogql_expr import ExpressionError, parse_expression
 from query.kinds.series import earliest_event, event_condition, is_action, series_filters, series_name
@@ -212,7 +213,7 @@ def run_funnels_query(team: Team, query: dict[str, Any], limit_context: str) -> 
         return context.envelope(run_time_to_convert(context))
     if context.viz == "trends":
         return context.envelope(run_trends(context))
-    if query.get("breakdownFilter") and (query["breakdownFilter"].get("breakdown") is not None):
+    if parse_breakdown(query.get("breakdownFilter")) is not None:
         return context.envelope(run_breakdown_steps(context))
     return context.envelope(context.run_steps())
 
