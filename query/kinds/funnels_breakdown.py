@@ -12,7 +12,8 @@ boxed as PostHog's funnels box them (`["Chrome"]`, missing `[""]`). Per actor (`
 Values past `breakdown_limit` (25; ranked by actors entering, then value) become `["Other"]`: a second query
 relabels them so the Other bucket's times are computed over its actors. Results are one step list per value,
 ordered by last-step count desc, then earlier steps (ties: real values, missing, Other; then by value).
-A cohort breakdown runs the funnel once per cohort (its persons only): `breakdown` = the cohort's name, `breakdown_value` = its id (`0` = all users).
+A cohort breakdown runs the funnel once per cohort (its persons only): `breakdown` = the cohort's name,
+`breakdown_value` = its id (`0` = all users).
 """
 
 from __future__ import annotations
