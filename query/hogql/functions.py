@@ -61,6 +61,7 @@ SCALARS: dict[str, FunctionMeta] = {
     **_many("parseDateTime parseDateTimeBestEffort parseDateTimeBestEffortOrNull parseDateTime64BestEffortOrNull", A13),
     "accurateCastOrNull": A2,
     "fromUnixTimestamp": A12,
+    "fromUnixTimestamp64Milli": A12,
     "toDateTime64": A13,
     "toDecimal64": A2,
     # dates and times

@@ -102,7 +102,7 @@ def _apply_step(window_ms: int) -> str:
     return f"(acc, s) -> if(s = 0, {open_entry}, if({movable}, if(s > 0, {advance}, {exclude}), acc))"
 
 
-def _ordered_state(spec: FunnelSpec) -> str:
+def _ordered_state(spec: FunnelSpec, events: str) -> str:
     """The arrayFold over the actor's sorted events; its value is (paths, best, excluded)."""
     n = len(spec.steps)
     paths, best, excluded = _t("state", 1), _t("state", 2), _t("state", 3)
@@ -117,17 +117,18 @@ def _ordered_state(spec: FunnelSpec) -> str:
         f"arrayElement(arrayMap(x -> tuple({moved}, {new_best}, {_t('x', 2)}), [{tried}]), 1))"
     )
     init = f"tuple(arrayMap(i -> emptyArrayInt64(), range({n})), emptyArrayInt64(), toUInt8(0))"
-    return f"arrayFold({step}, {_sorted_events()}, {init})"
+    return f"arrayFold({step}, {events}, {init})"
 
 
-def _sorted_events() -> str:
-    """The actor's events by time; at one moment the earlier steps first (the order that gets furthest), exclusion
-    markers last."""
+def sorted_events(*columns: str) -> str:
+    """The actor's events (tuples of ts, steps and `columns`) by time; at one moment the earlier steps first (the
+    order that gets furthest), exclusion markers last."""
     rank = "if(empty(tupleElement(e, 2)), 1000, arrayMin(arrayMap(s -> if(s < 0, 500, s), tupleElement(e, 2))))"
-    return f"arraySort(e -> tuple(tupleElement(e, 1), {rank}), groupArray(tuple(ts, steps)))"
+    items = ", ".join(["ts", "steps", *columns])
+    return f"arraySort(e -> tuple(tupleElement(e, 1), {rank}), groupArray(tuple({items})))"
 
 
-def _unordered_path(spec: FunnelSpec) -> str:
+def _unordered_path(spec: FunnelSpec, events: str) -> str:
     """The winning window's path (empty when excluded)."""
     w = spec.window_ms
     start, ts = "tupleElement(s0, 1)", "tupleElement(e, 1)"
@@ -143,14 +144,15 @@ def _unordered_path(spec: FunnelSpec) -> str:
     )
     guarded = f"if(length(bp) > 1 AND {inside}, emptyArrayInt64(), bp)" if spec.exclusions else "bp"
     chosen = f"arrayElement(arrayMap(paths -> arrayElement(arrayMap(bp -> {guarded}, [{pick}]), 1), [{candidates}]), 1)"
-    return f"arrayElement(arrayMap(evs -> {chosen}, [{_sorted_events()}]), 1)"
+    return f"arrayElement(arrayMap(evs -> {chosen}, [{events}]), 1)"
 
 
-def path_expr(spec: FunnelSpec) -> str:
-    """Per actor (an aggregate over its event rows): the winning path, empty when excluded."""
+def path_expr(spec: FunnelSpec, events: str | None = None) -> str:
+    """The winning path (empty when excluded) over `events` (default: the actor's rows, `sorted_events()`)."""
+    events = events or sorted_events()
     if spec.order == "unordered":
-        return _unordered_path(spec)
-    state = _ordered_state(spec)
+        return _unordered_path(spec, events)
+    state = _ordered_state(spec, events)
     return f"arrayElement(arrayMap(st -> if({_t('st', 3)} = 1, emptyArrayInt64(), {_t('st', 2)}), [{state}]), 1)"
 
 
