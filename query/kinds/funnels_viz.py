@@ -70,10 +70,9 @@ def _label(day: str) -> str:
     return f"{int(rest)}-{_MONTHS[month - 1]}-{year}"
 
 
-def run_trends(context: Any) -> list[dict[str, Any]]:
-    if parse_breakdown(context.query.get("breakdownFilter")) is not None:
-        raise HogQLQueryError("Breakdowns of funnel trends are not supported yet")
-    start, end = step_range(context)
+def trends_entries(context: Any) -> str:
+    """`SELECT aggregation_target, entry`: one row per actor and interval it entered in, entry = (interval start,
+    the path of that interval's entries)."""
     date_range = context.date_range
     spec = context.spec(extras=(("entry_bucket", to_hogql(date_range.bucket_expr())),))
     evs = sorted_events("entry_bucket")
@@ -84,10 +83,18 @@ def run_trends(context: Any) -> list[dict[str, Any]]:
     )
     buckets = "arrayDistinct(arrayMap(e -> tupleElement(e, 3), arrayFilter(e -> has(tupleElement(e, 2), 0), evs)))"
     pairs = f"arrayMap(b -> tuple(b, {path_expr(spec, per_bucket)}), {buckets})"
-    per_actor = (
+    return (
         f"SELECT aggregation_target, arrayJoin(arrayElement(arrayMap(evs -> {pairs}, [{evs}]), 1)) AS entry "
         f"FROM ({event_rows(spec)}) GROUP BY aggregation_target"
     )
+
+
+def run_trends(context: Any) -> list[dict[str, Any]]:
+    if parse_breakdown(context.query.get("breakdownFilter")) is not None:
+        raise HogQLQueryError("Breakdowns of funnel trends are not supported yet")
+    start, end = step_range(context)
+    date_range = context.date_range
+    per_actor = trends_entries(context)
     text = (
         f"SELECT tupleElement(entry, 1) AS bucket, countIf(length(tupleElement(entry, 2)) >= {start + 1}), "
         f"countIf(length(tupleElement(entry, 2)) >= {end + 1}) FROM ({per_actor}) GROUP BY bucket"
