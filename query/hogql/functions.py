@@ -61,6 +61,7 @@ SCALARS: dict[str, FunctionMeta] = {
     **_many("parseDateTime parseDateTimeBestEffort parseDateTimeBestEffortOrNull parseDateTime64BestEffortOrNull", A13),
     "accurateCastOrNull": A2,
     "fromUnixTimestamp": A12,
+    "fromUnixTimestamp64Milli": A12,
     "toDateTime64": A13,
     "toDecimal64": A2,
     # dates and times
@@ -133,6 +134,8 @@ SCALARS: dict[str, FunctionMeta] = {
     ),
     **_many("arrayDistinct arrayReverse arrayCompact arrayFlatten arrayEnumerate arrayUniq arrayJoin", A1N),
     **_many("arrayIntersect arrayPopBack arrayPopFront emptyArrayString", A0N),
+    **_many("emptyArrayInt64 emptyArrayFloat64", A0),
+    "arrayFold": FunctionMeta(3, None),  # (lambda, arrays…, initial): FunnelsQuery's per-actor matching
     **_many("mapKeys mapValues", A1),
     "mapContains": A2,
     # maths and hashing

@@ -7,6 +7,7 @@ from __future__ import annotations
 from query.kinds.actors import ACTORS_QUERY, PERSONS_QUERY
 from query.kinds.base import EXTRA_INPUTS, KINDS, QueryKind
 from query.kinds.events import EVENTS_QUERY
+from query.kinds.funnels_actors import FUNNELS_QUERY
 from query.kinds.hogql import HOGQL_QUERY
 from query.kinds.insight_actors import INSIGHT_ACTORS_QUERY_OPTIONS
 from query.kinds.lifecycle import LIFECYCLE_QUERY
@@ -19,8 +20,8 @@ KINDS.update(
     {
         kind.name: kind
         for kind in (
-            HOGQL_QUERY, EVENTS_QUERY, TRENDS_QUERY, STICKINESS_QUERY, LIFECYCLE_QUERY, ACTORS_QUERY, PERSONS_QUERY,
-            INSIGHT_ACTORS_QUERY_OPTIONS,
+            HOGQL_QUERY, EVENTS_QUERY, TRENDS_QUERY, STICKINESS_QUERY, FUNNELS_QUERY, LIFECYCLE_QUERY, ACTORS_QUERY,
+            PERSONS_QUERY, INSIGHT_ACTORS_QUERY_OPTIONS,
         )
     }
 )  # fmt: skip

@@ -5,6 +5,8 @@
   by its own kind's request serializer; the kind's `actors` hook (`QueryKind.actors`) turns it and the drill-down
   parameters into a HogQL SELECT whose first column is `actor_id`. A kind without the hook is a 400 naming it.
 - `StickinessActorsQuery`: the same with `operator` (`gte`/`lte`/`exact`), for a `StickinessQuery` source.
+- `FunnelsActorsQuery`: a `FunnelsQuery` source with `funnelStep`, `funnelStepBreakdown`, `funnelTrendsDropOff`,
+  `funnelTrendsEntrancePeriodStart`, `funnelCustomSteps` (`query.kinds.funnels_actors`).
 - `HogQLQuery`: its first column holds the actor ids (persons); its other named columns come along.
 
 `source_select` wraps either in `SELECT <first column> AS actor_id, <extras> FROM (…)`, so the ActorsQuery can
@@ -36,10 +38,15 @@ from query.runner import variable_values
 
 INSIGHT_ACTORS_KINDS = ("InsightActorsQuery", "InsightPersonsQuery")
 STICKINESS_ACTORS = "StickinessActorsQuery"
+FUNNELS_ACTORS = "FunnelsActorsQuery"
 HOGQL_SOURCE = "HogQLQuery"
-SOURCE_KINDS = (*INSIGHT_ACTORS_KINDS, STICKINESS_ACTORS, HOGQL_SOURCE)
-NOT_YET = ("FunnelsActorsQuery", "FunnelCorrelationActorsQuery")
-PARAMETERS = ("day", "status", "interval", "series", "breakdown", "compare", "operator")
+SOURCE_KINDS = (*INSIGHT_ACTORS_KINDS, STICKINESS_ACTORS, FUNNELS_ACTORS, HOGQL_SOURCE)
+NOT_YET = ("FunnelCorrelationActorsQuery",)
+PARAMETERS = (
+    "day", "status", "interval", "series", "breakdown", "compare", "operator",
+    # FunnelsActorsQuery
+    "funnelStep", "funnelStepBreakdown", "funnelTrendsDropOff", "funnelTrendsEntrancePeriodStart", "funnelCustomSteps",
+)  # fmt: skip
 PERSON_FIELDS = frozenset({"id", "created_at", "properties", "is_identified", "team_id", "actor_id"})
 STATUSES = ("new", "returning", "resurrecting", "dormant")
 
@@ -131,17 +138,50 @@ class StickinessActorsQuerySerializer(InsightActorsQuerySerializer):
     )
 
 
+class FunnelsActorsQuerySerializer(StrictSerializer):
+    kind = serializers.ChoiceField(choices=[FUNNELS_ACTORS], help_text='"FunnelsActorsQuery".')
+    source = InsightSourceField(kinds=("FunnelsQuery",), help_text="The FunnelsQuery.")
+    funnelStep = serializers.IntegerField(  # noqa: N815
+        required=False,
+        allow_null=True,
+        help_text="1-based: n = actors whose furthest step is n or later; -n = reached step n-1 but not n.",
+    )
+    funnelStepBreakdown = serializers.JSONField(  # noqa: N815
+        required=False,
+        allow_null=True,
+        help_text="Only actors of this breakdown value (boxed list, text or cohort id).",
+    )
+    funnelTrendsDropOff = serializers.BooleanField(  # noqa: N815
+        required=False, allow_null=True, help_text="Trends viz: false = converted, true = dropped off."
+    )
+    funnelTrendsEntrancePeriodStart = serializers.CharField(  # noqa: N815
+        required=False, allow_null=True, help_text="Trends viz: the entry interval (its start)."
+    )
+    funnelCustomSteps = serializers.ListField(  # noqa: N815
+        child=serializers.IntegerField(), required=False, allow_null=True, help_text="Furthest steps to keep (1-based)."
+    )
+    includeRecordings = serializers.BooleanField(  # noqa: N815
+        required=False, allow_null=True, help_text="Accepted (select `matched_recordings` is not offered for funnels)."
+    )
+    modifiers = serializers.DictField(required=False, allow_null=True, help_text="HogQLQueryModifiers; accepted.")
+    tags = serializers.DictField(required=False, allow_null=True, help_text="Query tags (accepted, not used).")
+    version = serializers.FloatField(required=False, allow_null=True, help_text="Schema version (accepted).")
+    response = serializers.DictField(required=False, allow_null=True, help_text="Ignored.")
+
+
 def source_serializer(kind: Any) -> type[serializers.Serializer]:
     if kind in INSIGHT_ACTORS_KINDS:
         return InsightActorsQuerySerializer
     if kind == STICKINESS_ACTORS:
         return StickinessActorsQuerySerializer
+    if kind == FUNNELS_ACTORS:
+        return FunnelsActorsQuerySerializer
     return KINDS[HOGQL_SOURCE].request
 
 
 class ActorsSourceField(serializers.JSONField):
-    """`ActorsQuery.source`: an InsightActorsQuery (or InsightPersonsQuery), a StickinessActorsQuery or a
-    HogQLQuery, validated by its own serializer."""
+    """`ActorsQuery.source`: an InsightActorsQuery (or InsightPersonsQuery), a StickinessActorsQuery, a
+    FunnelsActorsQuery or a HogQLQuery, validated by its own serializer."""
 
     def to_internal_value(self, data: Any) -> Any:
         data = super().to_internal_value(data)
@@ -149,7 +189,7 @@ class ActorsSourceField(serializers.JSONField):
             return None
         kind = data.get("kind") if isinstance(data, dict) else None
         if kind in NOT_YET:
-            raise serializers.ValidationError({"kind": [f"{kind} is not supported yet: there are no funnels"]})
+            raise serializers.ValidationError({"kind": [f"{kind} is not supported yet"]})
         if kind not in SOURCE_KINDS:
             expected = ", ".join(SOURCE_KINDS)
             raise serializers.ValidationError({"kind": [f"Unknown source kind '{kind}': use one of {expected}"]})

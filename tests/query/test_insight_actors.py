@@ -399,9 +399,18 @@ def test_insight_actors_query_options(project: Any) -> None:
 
 BAD = [
     pytest.param(
-        {"kind": "FunnelsActorsQuery", "source": {}}, "query__source__kind", "not supported yet", id="funnels-not-yet"
+        {"kind": "FunnelCorrelationActorsQuery", "source": {}},
+        "query__source__kind",
+        "not supported yet",
+        id="funnel-correlation-not-yet",
     ),
     pytest.param({"kind": "Nope"}, "query__source__kind", "Unknown source kind 'Nope'", id="unknown-source-kind"),
+    pytest.param(
+        {"kind": "FunnelsActorsQuery", "source": trend(), "funnelStep": 1},
+        "query__source__source__kind",
+        "must be a FunnelsQuery",
+        id="funnels-actors-need-a-funnel",
+    ),
     pytest.param(
         insight_actors({"kind": "Nope"}), "query__source__source__kind", "Unknown source kind 'Nope'", id="insight-kind"
     ),

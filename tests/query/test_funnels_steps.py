@@ -1,0 +1,179 @@
+"""FunnelsQuery steps viz on POST /query/: TV-5 (ordered, strict, unordered) and TV-6 of the reference, and
+hand-worked datasets (five users 4 → 2 → 1, a window cutting one user, an exclusion removing one). Every expected
+number was worked out by hand from the events listed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.query.funnel_helpers import TV5, at, counts, load, results, step, tv5
+
+
+@pytest.mark.clickhouse
+def test_tv5_ordered_matches_the_reference_field_by_field(project: Any) -> None:
+    load(project.team.pk, TV5)
+    items = results(project, tv5("ordered"))
+    assert items == [
+        {"action_id": "signup", "name": "signup", "custom_name": None, "order": 0, "people": [], "count": 5,
+         "type": "events", "average_conversion_time": None, "median_conversion_time": None},
+        {"action_id": "view_item", "name": "view_item", "custom_name": None, "order": 1, "people": [], "count": 3,
+         "type": "events", "average_conversion_time": 28940.0, "median_conversion_time": 300.0},
+        {"action_id": "purchase", "name": "purchase", "custom_name": None, "order": 2, "people": [], "count": 2,
+         "type": "events", "average_conversion_time": 180.0, "median_conversion_time": 180.0},
+    ]  # fmt: skip
+
+
+@pytest.mark.clickhouse
+@pytest.mark.parametrize(
+    ("order", "expected", "names"),
+    [
+        ("strict", [5, 2, 1], ["signup", "view_item", "purchase"]),
+        # newer sliding window: c (view, signup, purchase within 2 h) converts; f and g reach 2 distinct steps
+        ("unordered", [7, 6, 3], ["Completed 1 step", "Completed 2 steps", "Completed 3 steps"]),
+    ],
+)
+def test_tv5_strict_and_unordered(project: Any, order: str, expected: list, names: list) -> None:
+    load(project.team.pk, TV5)
+    items = results(project, tv5(order))
+    assert counts(items) == expected
+    assert [item["name"] for item in items] == names
+    if order == "unordered":
+        assert {item["action_id"] for item in items} == {None}
+
+
+@pytest.mark.clickhouse
+def test_tv5_strict_times(project: Any) -> None:
+    load(project.team.pk, TV5)
+    items = results(project, tv5("strict"))
+    # step 2: a 300 s, b 86 400 s; step 3: a 300 s
+    assert [i["average_conversion_time"] for i in items] == [None, 43350.0, 300.0]
+    assert [i["median_conversion_time"] for i in items] == [None, 43350.0, 300.0]
+
+
+TV6 = [
+    ("person1", "sign up", at("2020-01-01", "12:00"), {}),
+    ("person1", "play movie", at("2020-01-01", "13:00"), {}),
+    ("person1", "buy", at("2020-01-01", "15:00"), {}),
+    ("person2", "sign up", at("2020-01-02", "14:00"), {}),
+    ("person2", "play movie", at("2020-01-02", "16:00"), {}),
+    ("person3", "sign up", at("2020-01-02", "14:00"), {}),
+    ("person3", "play movie", at("2020-01-02", "16:00"), {}),
+    ("person3", "buy", at("2020-01-02", "17:00"), {}),
+]
+
+
+@pytest.mark.clickhouse
+def test_tv6_conversion_times(project: Any) -> None:
+    load(project.team.pk, TV6)
+    node = {
+        "kind": "FunnelsQuery",
+        "series": [step("sign up"), step("play movie"), step("buy")],
+        "funnelsFilter": {"funnelWindowInterval": 7},
+        "dateRange": {"date_from": "2020-01-01", "date_to": "2020-01-08"},
+    }
+    items = results(project, node)
+    assert counts(items) == [3, 3, 2]
+    assert [i["average_conversion_time"] for i in items] == [None, 6000.0, 5400.0]
+    assert [i["median_conversion_time"] for i in items] == [None, 7200.0, 5400.0]
+
+
+# TV-6 companion: three sign-ups; conversions after 5 and 15 minutes, one never
+COMPANION = [
+    ("p1", "sign up", at("2020-01-01", "12:00"), {}),
+    ("p1", "play movie", at("2020-01-01", "12:05"), {}),
+    ("p2", "sign up", at("2020-01-01", "12:00"), {}),
+    ("p2", "play movie", at("2020-01-01", "12:15"), {}),
+    ("p3", "sign up", at("2020-01-01", "12:00"), {}),
+]
+
+
+@pytest.mark.clickhouse
+@pytest.mark.parametrize(
+    ("window", "expected", "average"),
+    [
+        ({"funnelWindowInterval": 14}, [3, 2], 600.0),
+        ({"funnelWindowInterval": 5, "funnelWindowIntervalUnit": "minute"}, [3, 1], 300.0),
+    ],
+)
+def test_tv6_companion_window_is_inclusive(project: Any, window: dict, expected: list, average: float) -> None:
+    load(project.team.pk, COMPANION)
+    node = {
+        "kind": "FunnelsQuery",
+        "series": [step("sign up"), step("play movie")],
+        "funnelsFilter": window,
+        "dateRange": {"date_from": "2020-01-01", "date_to": "2020-01-08"},
+    }
+    items = results(project, node)
+    assert counts(items) == expected and items[1]["average_conversion_time"] == average
+
+
+# Five users, 2024-03-01, steps A → B → C:
+# u1 A 10:00, B 10:10, C 10:30   → 3 (B 600 s, C 1200 s)
+# u2 A 11:00, B 11:20            → 2 (B 1200 s)
+# u3 A 12:00, C 12:05            → 1 (C before B never counts)
+# u4 B 09:00, A 09:30            → 1 (B before A)
+# u5 C 08:00                     → 0
+FIVE = [
+    ("u1", "A", at("2024-03-01", "10:00"), {}), ("u1", "B", at("2024-03-01", "10:10"), {}),
+    ("u1", "C", at("2024-03-01", "10:30"), {}),
+    ("u2", "A", at("2024-03-01", "11:00"), {}), ("u2", "B", at("2024-03-01", "11:20"), {}),
+    ("u3", "A", at("2024-03-01", "12:00"), {}), ("u3", "C", at("2024-03-01", "12:05"), {}),
+    ("u4", "B", at("2024-03-01", "09:00"), {}), ("u4", "A", at("2024-03-01", "09:30"), {}),
+    ("u5", "C", at("2024-03-01", "08:00"), {}),
+]  # fmt: skip
+
+
+def abc(**funnels: Any) -> dict[str, Any]:
+    return {
+        "kind": "FunnelsQuery",
+        "series": [step("A"), step("B"), step("C")],
+        "funnelsFilter": funnels,
+        "dateRange": {"date_from": "2024-03-01", "date_to": "2024-03-02"},
+    }
+
+
+@pytest.mark.clickhouse
+def test_five_users_ordered_is_4_2_1(project: Any) -> None:
+    load(project.team.pk, FIVE)
+    items = results(project, abc())
+    assert counts(items) == [4, 2, 1]
+    assert [i["average_conversion_time"] for i in items] == [None, 900.0, 1200.0]
+    assert [i["median_conversion_time"] for i in items] == [None, 900.0, 1200.0]
+
+
+@pytest.mark.clickhouse
+def test_a_15_minute_window_cuts_u2(project: Any) -> None:
+    load(project.team.pk, FIVE)
+    # u1 reaches B after 10 min but C after 30 (outside); u2's B after 20 min is outside
+    items = results(project, abc(funnelWindowInterval=15, funnelWindowIntervalUnit="minute"))
+    assert counts(items) == [4, 1, 0]
+
+
+@pytest.mark.clickhouse
+def test_an_exclusion_removes_one_user(project: Any) -> None:
+    rows = [*FIVE, ("u2", "X", at("2024-03-01", "11:10"), {}), ("u1", "X", at("2024-03-01", "10:40"), {})]
+    load(project.team.pk, rows)
+    # u2's X falls between A and B: u2 is gone from every step; u1's X comes after it converted: ignored
+    exclusion = {"kind": "EventsNode", "event": "X", "funnelFromStep": 0, "funnelToStep": 1}
+    items = results(project, abc(exclusions=[exclusion]))
+    assert counts(items) == [3, 1, 1]
+
+
+@pytest.mark.clickhouse
+def test_re_entry_uses_the_latest_step_one_within_the_window(project: Any) -> None:
+    rows = [
+        ("r", "A", at("2024-03-01", "10:00"), {}),
+        ("r", "A", at("2024-03-01", "12:00"), {}),
+        ("r", "B", at("2024-03-01", "12:30"), {}),
+    ]
+    load(project.team.pk, rows)
+    # a 1-hour window: the 10:00 entry is too old for B at 12:30, the 12:00 one converts in 1800 s
+    items = results(project, abc(funnelWindowInterval=1, funnelWindowIntervalUnit="hour"))
+    assert counts(items) == [1, 1, 0] and items[1]["average_conversion_time"] == 1800.0
+
+
+@pytest.mark.clickhouse
+def test_no_actors_is_an_empty_list(project: Any) -> None:
+    assert results(project, abc()) == []
