@@ -10,6 +10,7 @@ from query.kinds.events import EVENTS_QUERY
 from query.kinds.hogql import HOGQL_QUERY
 from query.kinds.insight_actors import INSIGHT_ACTORS_QUERY_OPTIONS
 from query.kinds.lifecycle import LIFECYCLE_QUERY
+from query.kinds.retention_actors import RETENTION_QUERY
 from query.kinds.stickiness import STICKINESS_QUERY
 from query.kinds.trends_actors import TRENDS_QUERY  # TrendsQuery with its actors hooks
 
@@ -21,6 +22,7 @@ KINDS.update(
         for kind in (
             HOGQL_QUERY, EVENTS_QUERY, TRENDS_QUERY, STICKINESS_QUERY, LIFECYCLE_QUERY, ACTORS_QUERY, PERSONS_QUERY,
             INSIGHT_ACTORS_QUERY_OPTIONS,
+            RETENTION_QUERY,
         )
     }
 )  # fmt: skip
