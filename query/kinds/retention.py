@@ -26,7 +26,7 @@ from rest_framework import serializers
 from posthog_clone.accounts.models import Team
 from query.dates import DateRangeError, QueryDateRange
 from query.hogql.errors import HogQLQueryError
-from query.hogql.parser import parse_select, to_hogql
+from query.hogql.parser import to_hogql
 from query.hogql.passes.limits import LIMIT_CONTEXTS
 from query.kinds.base import CachedResponseSerializer, QueryKind, StrictSerializer
 from query.kinds.breakdown import BREAKDOWN_LIMIT, BREAKDOWN_OTHER, Breakdown, BreakdownError, parse_breakdown
@@ -39,6 +39,7 @@ from query.kinds.retention_sql import (
     RetentionSql,
     periods_for,
     put,
+    template,
 )
 from query.kinds.trends import trends_overrides
 from query.property_serializers import PropertyFiltersField
@@ -50,10 +51,10 @@ RETENTION_TYPES = (RECURRING, FIRST_TIME, "retention_first_ever_occurrence")
 _REFUSED_TYPES = {"retention_first_ever_occurrence": "retention_first_ever_occurrence is not supported yet"}
 PAGEVIEW = {"id": "$pageview", "type": "events"}
 _CELLS = """
-SELECT breakdown_value, cohort_index, cell, count() AS actors
-FROM per_cohort
+SELECT breakdown_value, row_index, cell, count() AS actors
+FROM per_row
 ARRAY JOIN counted AS cell
-GROUP BY breakdown_value, cohort_index, cell
+GROUP BY breakdown_value, row_index, cell
 """
 
 
@@ -123,7 +124,7 @@ class RetentionFilterSerializer(StrictSerializer):
     )
     totalIntervals = serializers.IntegerField(  # noqa: N815
         required=False, allow_null=True, min_value=1, max_value=MAX_COHORTS,
-        help_text="Values per row (default 8), and the number of cohorts without date_from.",
+        help_text="Values per row (default 8), and the number of entries without date_from.",
     )  # fmt: skip
     cumulative = serializers.BooleanField(
         required=False, allow_null=True, help_text="A return in period k also counts for 1 … k-1."
@@ -187,7 +188,7 @@ class RetentionQuerySerializer(StrictSerializer):
     )
     dateRange = serializers.DictField(  # noqa: N815
         required=False, allow_null=True,
-        help_text='{"date_from", "date_to", "explicitDate"}; without date_from, totalIntervals cohorts up to date_to.',
+        help_text='{"date_from", "date_to", "explicitDate"}; without date_from, totalIntervals entries up to date_to.',
     )  # fmt: skip
     breakdownFilter = serializers.DictField(  # noqa: N815
         required=False, allow_null=True, help_text="Breakdown by an event, person, session or HogQL value."
@@ -229,7 +230,7 @@ class RetentionQuerySerializer(StrictSerializer):
 
 
 def check_breakdown(breakdown: Breakdown) -> None:
-    if breakdown.cohorts:
+    if breakdown.entries:
         raise serializers.ValidationError("Cohort breakdowns are not supported in retention")
     if breakdown.parts[0].histogram_bin_count is not None:
         raise serializers.ValidationError("Histogram breakdowns are not supported in retention")
@@ -264,7 +265,7 @@ class RetentionQueryResponseSerializer(CachedResponseSerializer):
 def retention_setup(team: Team, query: dict[str, Any], limit_context: str) -> tuple[Periods, RetentionSql]:
     periods = periods_for(team, query, limit_context)
     if len(periods.starts) > MAX_COHORTS:
-        raise HogQLQueryError(f"The retention table has more than {MAX_COHORTS} cohorts: narrow the date range")
+        raise HogQLQueryError(f"The retention table has more than {MAX_COHORTS} entries: narrow the date range")
     retention = dict(query.get("retentionFilter") or {})
     retention["targetEntity"] = entity_node(retention.get("targetEntity"))
     retention["returningEntity"] = entity_node(retention.get("returningEntity"))
@@ -310,10 +311,10 @@ def _ranked(per_value: dict[str, dict[int, list[int]]], limit: int) -> list[tupl
 
 def run_retention_query(team: Team, query: dict[str, Any], limit_context: str) -> dict[str, Any]:
     periods, sql = retention_setup(team, query, limit_context)
-    if not periods.starts:  # date_from after date_to: no cohorts
+    if not periods.starts:  # date_from after date_to: no entries
         return _response(periods, [], "", [])
-    cells = parse_select(_CELLS)
-    put(cells, "per_cohort", sql.per_cohort())
+    cells = template(_CELLS)
+    put(cells, "per_row", sql.per_cohort())
     result = hogql_execute(team=team, query=to_hogql(cells), limit_context=limit_context, limit=MAX_ROWS)
     if result.hasMore:  # never answer with numbers from a cut result
         raise HogQLQueryError(f"The retention table has more than {MAX_ROWS} cells: narrow the breakdown")

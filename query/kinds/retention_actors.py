@@ -55,7 +55,7 @@ def retention_actors(team: Team, query: dict[str, Any], params: dict[str, Any], 
     """SELECT actor_id, appearances, day_0 … : the actors of cohort row `interval` (and breakdown value)."""
     periods, sql = retention_setup(team, query, limit_context)
     row = _interval(params.get("interval"), len(periods.starts))
-    conditions: list[exp.Expression] = [exp.EQ(this=exp.column("cohort_index"), expression=const(row))]
+    conditions: list[exp.Expression] = [exp.EQ(this=exp.column("row_index"), expression=const(row))]
     breakdown = _breakdown_condition(team, query, params.get("breakdown"), limit_context)
     if breakdown is not None:
         conditions.append(breakdown)
@@ -63,7 +63,7 @@ def retention_actors(team: Team, query: dict[str, Any], params: dict[str, Any], 
     cells = [exp.alias_(call("has", exp.column("counted"), const(k)), f"{name}_{k}") for k in range(periods.total)]
     return (
         exp.select(exp.column("actor_id"), exp.column("appearances"), *cells)
-        .from_(sql.per_cohort().subquery("retention_cohort"))
+        .from_(sql.per_cohort().subquery("retention_rows"))
         .where(exp.and_(*conditions, copy=False), copy=False)
         .order_by(exp.Ordered(this=call("length", exp.column("appearances")), desc=True), copy=False)
     )

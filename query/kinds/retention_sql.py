@@ -9,7 +9,7 @@ given, else `totalIntervals` periods before D. Periods are team-local (team time
 One scan of `events` (target or returning events; target events of all time for first-time retention), three
 nested SELECTs:
 1. per actor and period: target events, returning events, the first target event's moment and breakdown value;
-2. per actor: the cohorts (period index, breakdown value) — every period with a target event (recurring), or the
+2. per actor: the entries (period index, breakdown value) — every period with a target event (recurring), or the
    period of the first-ever target event if inside the range (first-time) — and the periods with at least
    `minimumOccurrences` returning events;
 3. per actor and cohort (ARRAY JOIN): `appearances` = 0 and the offsets of the return periods after the cohort,
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from sqlglot import exp
@@ -38,19 +39,17 @@ DEFAULT_TOTAL_INTERVALS = 8  # the newer schema's default (older schema 11, olde
 RECURRING, FIRST_TIME = "retention_recurring", "retention_first_time"
 _STEP_BACK = {"hour": (1, "h"), "day": (1, "d"), "week": (7, "d"), "month": (1, "m")}
 
-# Placeholders: __actor__, __period__ (the period start of `timestamp`), __target__ / __return__ (is the event
-# one), __breakdown__, __where__, __index(p) (the period's index in the table, -1 outside it), __cohorts__ (the
-# per-actor cohort array), __min__, __total__, __counted__ (the offsets counted, from `appearances`).
+# Placeholders: __actor__, __period__ (the period start of `timestamp`), __aggregates__ (`_aggregates`),
+# __where__, __index(p) (the period's index in the table, -1 outside it), __entries__ (the per-actor cohort
+# array), __min__, __total__, __counted__ (the offsets counted, from `appearances`).
 _PER_PERIOD = """
-SELECT __actor__ AS actor_id, __period__ AS period,
-    countIf(__target__) AS target_events, countIf(__return__) AS return_events,
-    minIf(timestamp, __target__) AS first_target, argMinIf(__breakdown__, timestamp, __target__) AS breakdown
+SELECT __actor__ AS actor_id, __period__ AS period, __aggregates__
 FROM events
 WHERE __where__
 GROUP BY actor_id, period
 """
 _PER_ACTOR = """
-SELECT actor_id, __cohorts__ AS cohorts,
+SELECT actor_id, __entries__ AS entries,
     groupArrayIf(__index(period), return_events >= __min__) AS returns
 FROM per_period
 GROUP BY actor_id
@@ -63,15 +62,15 @@ _FIRST_TIME_COHORTS = (
     "[argMinIf(tuple(__index(period), breakdown), first_target, target_events > 0)])"
 )
 _PER_COHORT = """
-SELECT actor_id, cohort_index, breakdown_value, appearances, __counted__ AS counted
+SELECT actor_id, row_index, breakdown_value, appearances, __counted__ AS counted
 FROM (
-    SELECT actor_id, cohort_index, breakdown_value, arrayConcat([0], arrayMap(r -> r - cohort_index,
-        arraySort(arrayFilter(r -> r > cohort_index AND r < cohort_index + __total__, returns)))) AS appearances
+    SELECT actor_id, row_index, breakdown_value, arrayConcat([0], arrayMap(r -> r - row_index,
+        arraySort(arrayFilter(r -> r > row_index AND r < row_index + __total__, returns)))) AS appearances
     FROM (
-        SELECT actor_id, tupleElement(cohort, 1) AS cohort_index, tupleElement(cohort, 2) AS breakdown_value, returns
+        SELECT actor_id, tupleElement(entry, 1) AS row_index, tupleElement(entry, 2) AS breakdown_value, returns
         FROM per_actor
-        ARRAY JOIN cohorts AS cohort
-        WHERE tupleElement(cohort, 1) >= 0
+        ARRAY JOIN entries AS entry
+        WHERE tupleElement(entry, 1) >= 0
     )
 )
 """
@@ -181,16 +180,40 @@ class RetentionSql:
         marker = exp.Literal.string(BREAKDOWN_NULL)
         return exp.If(this=exp.EQ(this=value, expression=marker), true=exp.Literal.string(""), false=value.copy())
 
-    def _where(self, target: exp.Expression, returning: exp.Expression) -> exp.Expression:
-        start, end = moment_expr(self.periods.starts[0]), moment_expr(self.periods.end)
+    def _where(self, target: exp.Expression, returning: exp.Expression, same: bool) -> exp.Expression:
+        """Range conditions first (they prune parts); target events of all time (up to D) for first-time."""
         ts = exp.column("timestamp")
-        in_range = exp.and_(exp.GTE(this=ts.copy(), expression=start), exp.LT(this=ts.copy(), expression=end.copy()))
-        target_read = exp.LT(this=ts.copy(), expression=end.copy()) if self.first_time else in_range.copy()
-        either = exp.or_(exp.and_(target.copy(), target_read), exp.and_(returning.copy(), in_range.copy()), copy=False)
-        conditions = [exp.Paren(this=either), *self._global()]
+        from_start = exp.GTE(this=ts.copy(), expression=moment_expr(self.periods.starts[0]))
+        conditions: list[exp.Expression] = [exp.LT(this=ts.copy(), expression=moment_expr(self.periods.end))]
+        if same:
+            conditions += [target.copy()] if self.first_time else [from_start, target.copy()]
+        elif self.first_time:
+            either = exp.or_(target.copy(), exp.and_(returning.copy(), from_start), copy=False)
+            conditions.append(exp.Paren(this=either))
+        else:
+            conditions += [from_start, exp.Paren(this=exp.or_(target.copy(), returning.copy(), copy=False))]
+        conditions += self._global()
         if self.grouped:
             conditions.append(exp.NEQ(this=self.actor.copy(), expression=exp.Literal.string("")))
         return exp.and_(*conditions, copy=False)
+
+    def _aggregates(self, target: exp.Expression, returning: exp.Expression, same: bool) -> list[exp.Expression]:
+        """Per actor and period: target and returning events (one count when they are the same events), the
+        first target event's moment (first-time only) and its breakdown value."""
+        ts = exp.column("timestamp")
+        if same:
+            counts = [exp.alias_(call("count"), "target_events"), exp.alias_(call("count"), "return_events")]
+        else:
+            counts = [
+                exp.alias_(call("countIf", target.copy()), "target_events"),
+                exp.alias_(call("countIf", returning.copy()), "return_events"),
+            ]
+        first = [exp.alias_(call("minIf", ts.copy(), target.copy()), "first_target")] if self.first_time else []
+        if self.breakdown is None:
+            breakdown: exp.Expression = exp.Literal.string("")
+        else:
+            breakdown = call("argMinIf", self._breakdown_expr(), ts.copy(), target.copy())
+        return [*counts, *first, exp.alias_(breakdown, "breakdown")]
 
     def _counted(self) -> exp.Expression:
         appearances = exp.column("appearances")
@@ -202,30 +225,40 @@ class RetentionSql:
     # -- the SELECT
 
     def per_cohort(self) -> exp.Select:
-        """SELECT actor_id, cohort_index, breakdown_value, appearances, counted: one row per actor and cohort."""
+        """SELECT actor_id, row_index, breakdown_value, appearances, counted: one row per actor and cohort."""
         target, returning = self._entity(self.target), self._entity(self.returning)
+        same = target == returning
         per_period = _fill(
-            parse_select(_PER_PERIOD),
+            template(_PER_PERIOD),
             {
                 "__actor__": self.actor,
                 "__period__": self.periods.date_range.bucket_expr(),
-                "__target__": target,
-                "__return__": returning,
-                "__breakdown__": self._breakdown_expr(),
-                "__where__": self._where(target, returning),
+                "__where__": self._where(target, returning, same),
             },
         )
-        cohorts = parse_select(f"SELECT {_FIRST_TIME_COHORTS if self.first_time else _RECURRING_COHORTS}")
+        # the template's last column is the __aggregates__ placeholder
+        per_period.set("expressions", [*per_period.expressions[:-1], *self._aggregates(target, returning, same)])
+        entries = template(f"SELECT {_FIRST_TIME_COHORTS if self.first_time else _RECURRING_COHORTS}")
         per_actor = _fill(
-            parse_select(_PER_ACTOR),
-            {"__cohorts__": cohorts.expressions[0], "__min__": const(self.minimum)},
+            template(_PER_ACTOR),
+            {"__entries__": entries.expressions[0], "__min__": const(self.minimum)},
             index=self._index,
         )
         put(per_actor, "per_period", per_period)
         per_cohort = _fill(
-            parse_select(_PER_COHORT), {"__total__": const(self.periods.total), "__counted__": self._counted()}
+            template(_PER_COHORT), {"__total__": const(self.periods.total), "__counted__": self._counted()}
         )
         return put(per_cohort, "per_actor", per_actor)
+
+
+@lru_cache(maxsize=16)
+def _parsed(template: str) -> exp.Select:
+    return parse_select(template)
+
+
+def template(text: str) -> exp.Select:
+    """A parsed template, parsed once (a copy each time: the caller fills it in)."""
+    return _parsed(text).copy()
 
 
 def put(select: exp.Select, name: str, inner: exp.Select) -> exp.Select:
