@@ -124,7 +124,7 @@ class RetentionFilterSerializer(StrictSerializer):
     )
     totalIntervals = serializers.IntegerField(  # noqa: N815
         required=False, allow_null=True, min_value=1, max_value=MAX_COHORTS,
-        help_text="Values per row (default 8), and the number of entries without date_from.",
+        help_text="Values per row (default 8), and the number of cohorts without date_from.",
     )  # fmt: skip
     cumulative = serializers.BooleanField(
         required=False, allow_null=True, help_text="A return in period k also counts for 1 … k-1."
@@ -188,7 +188,7 @@ class RetentionQuerySerializer(StrictSerializer):
     )
     dateRange = serializers.DictField(  # noqa: N815
         required=False, allow_null=True,
-        help_text='{"date_from", "date_to", "explicitDate"}; without date_from, totalIntervals entries up to date_to.',
+        help_text='{"date_from", "date_to", "explicitDate"}; without date_from, totalIntervals cohorts up to date_to.',
     )  # fmt: skip
     breakdownFilter = serializers.DictField(  # noqa: N815
         required=False, allow_null=True, help_text="Breakdown by an event, person, session or HogQL value."
@@ -230,7 +230,7 @@ class RetentionQuerySerializer(StrictSerializer):
 
 
 def check_breakdown(breakdown: Breakdown) -> None:
-    if breakdown.entries:
+    if breakdown.cohorts:
         raise serializers.ValidationError("Cohort breakdowns are not supported in retention")
     if breakdown.parts[0].histogram_bin_count is not None:
         raise serializers.ValidationError("Histogram breakdowns are not supported in retention")
@@ -265,7 +265,7 @@ class RetentionQueryResponseSerializer(CachedResponseSerializer):
 def retention_setup(team: Team, query: dict[str, Any], limit_context: str) -> tuple[Periods, RetentionSql]:
     periods = periods_for(team, query, limit_context)
     if len(periods.starts) > MAX_COHORTS:
-        raise HogQLQueryError(f"The retention table has more than {MAX_COHORTS} entries: narrow the date range")
+        raise HogQLQueryError(f"The retention table has more than {MAX_COHORTS} cohorts: narrow the date range")
     retention = dict(query.get("retentionFilter") or {})
     retention["targetEntity"] = entity_node(retention.get("targetEntity"))
     retention["returningEntity"] = entity_node(retention.get("returningEntity"))
@@ -311,7 +311,7 @@ def _ranked(per_value: dict[str, dict[int, list[int]]], limit: int) -> list[tupl
 
 def run_retention_query(team: Team, query: dict[str, Any], limit_context: str) -> dict[str, Any]:
     periods, sql = retention_setup(team, query, limit_context)
-    if not periods.starts:  # date_from after date_to: no entries
+    if not periods.starts:  # date_from after date_to: no cohorts
         return _response(periods, [], "", [])
     cells = template(_CELLS)
     put(cells, "per_row", sql.per_cohort())
