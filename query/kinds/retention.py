@@ -50,6 +50,7 @@ MAX_COHORTS = 1000  # one row each; more is no table anyone reads (an hourly yea
 RETENTION_TYPES = (RECURRING, FIRST_TIME, "retention_first_ever_occurrence")
 _REFUSED_TYPES = {"retention_first_ever_occurrence": "retention_first_ever_occurrence is not supported yet"}
 PAGEVIEW = {"id": "$pageview", "type": "events"}
+ENTITY_TYPES = ["events", "actions"]  # settings' ENUM_NAME_OVERRIDES names this enum
 _CELLS = """
 SELECT breakdown_value, row_index, cell, count() AS actors
 FROM per_row
@@ -68,7 +69,7 @@ class RetentionEntitySerializer(StrictSerializer):
 
     id = serializers.JSONField(required=False, allow_null=True, help_text="Event name, or the action's id.")
     type = serializers.ChoiceField(
-        choices=["events", "actions"], required=False, allow_null=True, help_text="events (default) or actions."
+        choices=ENTITY_TYPES, required=False, allow_null=True, help_text="events (default) or actions."
     )
     kind = serializers.ChoiceField(
         choices=["EventsNode", "ActionsNode"], required=False, allow_null=True, help_text="EventsNode or ActionsNode."
