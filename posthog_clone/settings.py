@@ -238,6 +238,7 @@ SPECTACULAR_SETTINGS = {
         "PropertyDefinitionTypeEnum": "definitions.models.PropertyDefinition.PropertyType",
         "SchemaPropertyTypeEnum": "definitions.models.SchemaPropertyGroupProperty.PropertyType",
         "ActionStepMatchingEnum": "actions.serializers.MATCHING",
+        "RetentionEntityTypeEnum": "query.kinds.retention.ENTITY_TYPES",
     },
 }
 # Response validation against each endpoint's declared serializer: strict in tests, logged otherwise.

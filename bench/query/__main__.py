@@ -23,7 +23,7 @@ import time
 import warnings
 from typing import Any
 
-from bench.query import trends
+from bench.query import retention, trends
 from bench.query.trends import NAME as TRENDS_NAME
 
 QUERIES = {
@@ -184,6 +184,8 @@ def main() -> None:
             missed.append(name)
     if args.only in TRENDS_NAME and not bench.trends_case():
         missed.append(TRENDS_NAME)
+    if args.only in retention.NAME and not retention.run_case(bench):
+        missed.append(retention.NAME)
     print(f"\n{args.events:,} events, median of {args.repeat} runs (repeated requests reuse the compiled SQL)")
     if not args.var_dir:
         shutil.rmtree(var_dir, ignore_errors=True)

@@ -67,7 +67,23 @@ def _unwrap_moments(node: exp.Expression) -> None:
         node.set("expression", right.expressions[0])
 
 
+_TRUNCATIONS = {"toStartOfMinute": 1, "toStartOfHour": 1, "toStartOfDay": 1, "toStartOfWeek": 2, "toStartOfMonth": 1}
+"""Truncations taking the timezone as their last argument: name → arguments before it."""
+
+
+def _truncate_in_zone(node: exp.Anonymous) -> exp.Expression:
+    """`toStartOfDay(toTimeZone(col, tz))` → `toStartOfDay(col, tz)`: the same value (a DateTime in tz, or a
+    Date), without converting every row first — ClickHouse truncates in the zone directly, measurably faster."""
+    args = node.expressions
+    if len(args) != _TRUNCATIONS[node.name] or not _tz_wrapped(args[0]):
+        return node
+    column, zone = args[0].expressions
+    return call(node.name, column, *args[1:], zone)
+
+
 def _fold(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Anonymous) and node.name in _TRUNCATIONS:
+        return _truncate_in_zone(node)
     if isinstance(node, _ORDERING):
         _unwrap_moments(node)
     if isinstance(node, (exp.EQ, exp.NEQ)):
