@@ -1,5 +1,5 @@
 """One action, the same events, every way a query can name it: HogQL `matchesAction`, an `ActionsNode` series
-in TrendsQuery, StickinessQuery and LifecycleQuery, and the people behind a trends point. Expected numbers
+in TrendsQuery, StickinessQuery and LifecycleQuery, a funnel step, and the people behind a trends point. Expected numbers
 worked out by hand below."""
 
 from __future__ import annotations
@@ -68,6 +68,11 @@ def test_one_action_everywhere(project: Any, other_project: Any) -> None:
     }
     assert lifecycle[0]["label"] == "Signup intent - new"
     assert (lifecycle[0]["action"]["id"], lifecycle[0]["action"]["type"]) == (str(action_id), "actions")
+
+    # a funnel of the action twice: u1 did it on 7 and 8 Jan (both steps), u2 once on 9 Jan (the first step only)
+    funnel = {"kind": "FunnelsQuery", "series": [series[0], series[0]], "dateRange": RANGE}
+    steps = query(project, funnel)["results"]
+    assert [(step["name"], step["count"]) for step in steps] == [("Signup intent", 2), ("Signup intent", 1)]
 
     source = {"kind": "TrendsQuery", "series": series, "dateRange": RANGE}
     actors = {
