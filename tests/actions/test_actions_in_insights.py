@@ -1,6 +1,6 @@
 """One action, the same events, every way a query can name it: HogQL `matchesAction`, an `ActionsNode` series
-in TrendsQuery, StickinessQuery and LifecycleQuery, a funnel step, and the people behind a trends point. Expected numbers
-worked out by hand below."""
+in TrendsQuery, StickinessQuery and LifecycleQuery, a funnel step, and the people behind a trends point.
+Expected numbers worked out by hand below."""
 
 from __future__ import annotations
 
