@@ -239,6 +239,7 @@ SPECTACULAR_SETTINGS = {
         "SchemaPropertyTypeEnum": "definitions.models.SchemaPropertyGroupProperty.PropertyType",
         "ActionStepMatchingEnum": "actions.serializers.MATCHING",
         "RetentionEntityTypeEnum": "query.kinds.retention.ENTITY_TYPES",
+        "ReferenceEnum": ["total", "previous"],  # funnelStepReference and retentionReference
     },
 }
 # Response validation against each endpoint's declared serializer: strict in tests, logged otherwise.
