@@ -62,7 +62,9 @@ def retention_actors(team: Team, query: dict[str, Any], params: dict[str, Any], 
     name = periods.interval
     cells = [exp.alias_(call("has", exp.column("counted"), const(k)), f"{name}_{k}") for k in range(periods.total)]
     return (
-        exp.select(exp.column("actor_id"), exp.column("appearances"), *cells)
+        exp.select(
+            exp.column("actor_id"), exp.alias_(call("arraySort", exp.column("appearances")), "appearances"), *cells
+        )
         .from_(sql.per_cohort().subquery("retention_rows"))
         .where(exp.and_(*conditions, copy=False), copy=False)
         .order_by(exp.Ordered(this=call("length", exp.column("appearances")), desc=True), copy=False)

@@ -12,8 +12,9 @@ nested SELECTs:
 2. per actor: the entries (period index, breakdown value) — every period with a target event (recurring), or the
    period of the first-ever target event if inside the range (first-time) — and the periods with at least
    `minimumOccurrences` returning events;
-3. per actor and cohort (ARRAY JOIN): `appearances` = 0 and the offsets of the return periods after the cohort,
-   fewer than `totalIntervals` on; `counted` = the offsets the actor counts in (cumulative: 0 … the furthest).
+3. per actor and cohort (ARRAY JOIN): `appearances` = 0 and the offsets (unsorted; the actors hook sorts) of
+   the return periods after the cohort, fewer than `totalIntervals` on; `counted` = the offsets the actor
+   counts in (cumulative: 0 … the furthest).
 """
 
 from __future__ import annotations
@@ -54,18 +55,14 @@ SELECT actor_id, __entries__ AS entries,
 FROM per_period
 GROUP BY actor_id
 """
-_RECURRING_COHORTS = (
-    "arrayFilter(c -> tupleElement(c, 1) >= 0, groupArrayIf(tuple(__index(period), breakdown), target_events > 0))"
-)
-_FIRST_TIME_COHORTS = (
-    "arrayFilter(c -> tupleElement(c, 1) >= 0, "
-    "[argMinIf(tuple(__index(period), breakdown), first_target, target_events > 0)])"
-)
+# (index, breakdown value) per cohort; those outside the table (index -1) are dropped after the ARRAY JOIN
+_RECURRING_COHORTS = "groupArrayIf(tuple(__index(period), breakdown), target_events > 0)"
+_FIRST_TIME_COHORTS = "[argMinIf(tuple(__index(period), breakdown), first_target, target_events > 0)]"
 _PER_COHORT = """
 SELECT actor_id, row_index, breakdown_value, appearances, __counted__ AS counted
 FROM (
     SELECT actor_id, row_index, breakdown_value, arrayConcat([0], arrayMap(r -> r - row_index,
-        arraySort(arrayFilter(r -> r > row_index AND r < row_index + __total__, returns)))) AS appearances
+        arrayFilter(r -> r > row_index AND r < row_index + __total__, returns))) AS appearances
     FROM (
         SELECT actor_id, tupleElement(entry, 1) AS row_index, tupleElement(entry, 2) AS breakdown_value, returns
         FROM per_actor
@@ -163,11 +160,12 @@ class RetentionSql:
         )
 
     def _starts(self) -> exp.Expression:
-        if self.periods.interval in {"week", "month"}:  # the period column is a Date
-            items = [call("toDate", exp.Literal.string(s.strftime("%Y-%m-%d"))) for s in self.periods.starts]
-        else:
-            items = [moment_expr(s) for s in self.periods.starts]
-        return exp.Array(expressions=items)
+        """The period starts, typed as the period column: Dates for week/month, DateTimes in the team timezone
+        otherwise. Never Nullable (a `toDate('…')` literal would be `toDateOrNull`): indexOf over Nullable
+        constants costs a third of the query."""
+        zone = exp.Literal.string(self.timezone)
+        convert = "toDate" if self.periods.interval in {"week", "month"} else "toDateTime"
+        return exp.Array(expressions=[call(convert, moment_expr(s), zone.copy()) for s in self.periods.starts])
 
     def _index(self, period: exp.Expression) -> exp.Expression:
         return exp.Sub(this=call("indexOf", self._starts(), period), expression=const(1))
