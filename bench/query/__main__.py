@@ -5,6 +5,8 @@ into a throwaway chDB, then time typical queries through the Django /query/ view
 - HogQL queries: /query/ against their own compiled SQL on chDB.
 - TrendsQuery (DAU of `$pageview` by day over 30 days, broken down by `$browser`: top 25 + other): /query/
   against one hand-written ClickHouse statement, after checking both give the same answer.
+- FunnelsQuery (`$pageview` → `signup` → `purchase`, 30 days, 14-day window): the same, its counts also checked
+  against ClickHouse's windowFunnel; target also ≤ 1 s over 10M events.
 
 Prints, per query, the median /query/ latency, the median raw chDB time, the ratio and the overhead, against
 the target (≤ 1.2× raw + 5 ms; top events over 10M ≤ 150 ms); exits 1 naming the queries that MISS it.
@@ -23,7 +25,8 @@ import time
 import warnings
 from typing import Any
 
-from bench.query import retention, trends
+from bench.query import funnels, retention, trends
+from bench.query.funnels import NAME as FUNNELS_NAME
 from bench.query.trends import NAME as TRENDS_NAME
 
 QUERIES = {
@@ -184,6 +187,8 @@ def main() -> None:
             missed.append(name)
     if args.only in TRENDS_NAME and not bench.trends_case():
         missed.append(TRENDS_NAME)
+    if args.only in FUNNELS_NAME and not bench.funnels_case():
+        missed.append(FUNNELS_NAME)
     if args.only in retention.NAME and not retention.run_case(bench):
         missed.append(retention.NAME)
     print(f"\n{args.events:,} events, median of {args.repeat} runs (repeated requests reuse the compiled SQL)")
@@ -278,6 +283,36 @@ class _Bench:
             f"{'':<4}the hand SQL reading $browser as PostHog does (raw JSON, quotes trimmed): {exact_ms:.1f} ms; "
             f"/query/ is {api_ms / exact_ms:.2f} × that"
         )
+        return ok
+
+    def funnels_case(self) -> bool:
+        """The FunnelsQuery through /query/ against one hand-written statement giving the same answer."""
+        from posthog_clone.clickhouse import table
+        from query.kinds import KINDS
+
+        today = dt.datetime.now(dt.UTC).date()
+        query = funnels.funnels_query(today)
+        where = {"events": table("events"), "pdi": table("person_distinct_id2"), "team_id": self.team.pk}
+        hand = funnels.hand_sql(**where, today=today, timezone=self.team.timezone or "UTC")
+        native = funnels.window_funnel_sql(**where, today=today, timezone=self.team.timezone or "UTC")
+        expected = funnels.answer_from_rows(self._raw(hand)[1].rows)
+        levels = funnels.counts_from_levels(self._raw(native)[1].rows)
+        if levels != [count for count, _, _ in expected]:
+            raise SystemExit(f"{FUNNELS_NAME}: windowFunnel counts {levels} != the hand SQL's {expected}")
+        runner = KINDS["FunnelsQuery"].run(self.team, query, "query")
+        funnels.check_equal(funnels.answer_from_items(runner["results"]), expected, "the FunnelsQuery runner")
+        funnels.check_equal(funnels.answer_from_items(self._post(query)[1]["results"]), expected, "/query/")
+        if self.args.show_sql:
+            print(f"\n-- FunnelsQuery HogQL\n{runner['hogql']}\n\n-- hand-written\n{hand}")
+        runs = {"raw": lambda: self._raw(hand)[0], "api": lambda: self._post(query)[0]}
+        times: dict[str, list[float]] = {name: [] for name in runs}
+        for i in range(self.args.repeat):
+            for name in list(runs)[i % 2 :] + list(runs)[: i % 2]:
+                times[name].append(runs[name]())
+        api_ms, raw_ms = _median_ms(times["api"]), _median_ms(times["raw"])
+        ok = api_ms <= 1.2 * raw_ms + 5 and (self.args.events < 10_000_000 or api_ms <= 1000)
+        _row(FUNNELS_NAME, api_ms, raw_ms, None, ok)
+        print(f"{'':<4}counts {[c for c, _, _ in expected]}; target ≤ 1.2 × raw + 5 = {1.2 * raw_ms + 5:.1f} ms")
         return ok
 
 

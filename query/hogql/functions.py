@@ -145,6 +145,8 @@ SCALARS: dict[str, FunctionMeta] = {
     "power": A2,
     **_many("least greatest min2 max2", A2),
     **_many("rand rand64 generateUUIDv4", A0N),
+    **_many("bitAnd bitOr bitXor bitShiftLeft bitShiftRight bitTest", A2),
+    "bitNot": A1,
     **_many("cityHash64 sipHash64 xxHash64 murmurHash3_64 MD5 SHA256", A1N),
     # window functions
     **_many("row_number rank dense_rank", A0),
@@ -192,6 +194,8 @@ AGGREGATIONS: dict[str, FunctionMeta] = {
     **_many("topK groupArraySample", FunctionMeta(1, 1, 1, 2, aggregate=True)),
     **_many("groupArrayMovingSum", FunctionMeta(1, 1, 0, 1, aggregate=True)),
 }
+for _name in ("quantileExactInclusive", "quantileExactInclusiveIf"):  # interpolating, deterministic (funnels)
+    AGGREGATIONS[_name] = FunctionMeta(1, None, 1, 1, aggregate=True)
 for _name in ("quantile", "quantileIf", "quantileExact", "quantileTiming", "quantileDeterministic"):
     AGGREGATIONS[_name] = FunctionMeta(1, None, 1, 1, aggregate=True)
 

@@ -154,7 +154,8 @@ class FunnelContext:
             if k:
                 t = conversion_time(k)
                 columns.append(f"avgIf({t}, {reached} AND {t} > 0)")
-                columns.append(f"medianIf({t}, {reached} AND {t} > 0)")
+                # exact and interpolating (60, 300 → 180), so equal inputs give equal answers
+                columns.append(f"quantileExactInclusiveIf(0.5)({t}, {reached} AND {t} > 0)")
         return columns
 
     def step_items(self, row: list[Any]) -> list[dict[str, Any]]:

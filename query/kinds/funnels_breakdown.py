@@ -41,16 +41,18 @@ def _value_expr(context: Any) -> str:
     return f"[{', '.join(parts)}]"
 
 
-def _attributed(context: Any) -> str:
+def _attributed(context: Any, spec: Any) -> str:
     """The per-actor aggregate picking its value (first_touch, last_touch, step k)."""
     funnels = context.funnels
     attribution = funnels.get("breakdownAttributionType") or "first_touch"
-    is_step = "arrayExists(s -> s >= 0, steps)"
+    n = len(spec.steps)
+    is_step = f"bitAnd(mask, {(1 << n) - 1}) != 0" if spec.uses_mask else "arrayExists(s -> s >= 0, steps)"
     non_empty = "arrayExists(x -> x != '', prop)"
     empty = "arrayMap(x -> '', prop)"  # [""] per part
     if attribution == "step":
         k = funnels.get("breakdownAttributionValue") or 0
-        return f"argMinIf(prop, ts, has(steps, {int(k)}))"
+        on_step = f"bitAnd(mask, {1 << int(k)}) != 0" if spec.uses_mask else f"has(steps, {int(k)})"
+        return f"argMinIf(prop, ts, {on_step})"
     pick = "argMaxIf" if attribution == "last_touch" else "argMinIf"
     chosen = f"{pick}(prop, ts, {is_step} AND {non_empty})"
     return f"if(countIf({is_step} AND {non_empty}) > 0, {chosen}, any({empty}))"
@@ -65,7 +67,7 @@ def breakdown_actor_rows(context: Any, extra_where: str | None = None) -> str:
     if (context.funnels.get("breakdownAttributionType") or "first_touch") == "all_events":
         return f"SELECT aggregation_target, prop AS breakdown_value, path FROM ({actor_rows(spec, ['prop'])})"
     return (
-        f"SELECT aggregation_target, {_attributed(context)} AS breakdown_value, {path_expr(spec)} AS path "
+        f"SELECT aggregation_target, {_attributed(context, spec)} AS breakdown_value, {path_expr(spec)} AS path "
         f"FROM ({event_rows(spec)}) GROUP BY aggregation_target"
     )
 

@@ -28,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from query.kinds.funnels_fold import MAX_STEPS, fold_path, mask_expr, mask_rank
+
 WINDOW_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400, "month": 31 * 86400}
 """A funnel window unit in seconds (PostHog: a month is 31 days)."""
 NO_STEP = -100
@@ -61,6 +63,11 @@ class FunnelSpec:
     sample: float | None = None
     extras: Sequence[tuple[str, str]] = field(default_factory=tuple)  # (alias, per-event HogQL) carried per event
 
+    @property
+    def uses_mask(self) -> bool:
+        """Ordered and strict funnels of up to MAX_STEPS steps run the scalar fold (`query.kinds.funnels_fold`)."""
+        return self.order != "unordered" and len(self.steps) <= MAX_STEPS
+
 
 def _markers(spec: FunnelSpec) -> str:
     """`[if(c0, 0, -100), …, if(x, -k, -100), …]` without the -100s: the steps and exclusion markers of an event."""
@@ -79,9 +86,10 @@ def event_rows(spec: FunnelSpec) -> str:
         anything = [*spec.steps, *(e.condition for e in spec.exclusions)]
         conditions.append("(" + " OR ".join(f"({c})" for c in anything) + ")")
     extras = "".join(f", {expr} AS {alias}" for alias, expr in spec.extras)
+    marks = f"{mask_expr(spec)} AS mask" if spec.uses_mask else f"{_markers(spec)} AS steps"
     return (
         f"SELECT {spec.actor} AS aggregation_target, toUnixTimestamp64Milli(timestamp) AS ts, "
-        f"{_markers(spec)} AS steps{extras} FROM {table} WHERE {' AND '.join(conditions)}"
+        f"{marks}{extras} FROM {table} WHERE {' AND '.join(conditions)}"
     )
 
 
@@ -120,11 +128,13 @@ def _ordered_state(spec: FunnelSpec, events: str) -> str:
     return f"arrayFold({step}, {events}, {init})"
 
 
-def sorted_events(*columns: str) -> str:
-    """The actor's events (tuples of ts, steps and `columns`) by time; at one moment the earlier steps first (the
-    order that gets furthest), exclusion markers last."""
+def sorted_events(spec: FunnelSpec, *columns: str) -> str:
+    """The actor's events (tuples of ts, steps or mask, and `columns`) by time; at one moment the earlier steps
+    first (the order that gets furthest), exclusion markers last."""
     rank = "if(empty(tupleElement(e, 2)), 1000, arrayMin(arrayMap(s -> if(s < 0, 500, s), tupleElement(e, 2))))"
-    items = ", ".join(["ts", "steps", *columns])
+    if spec.uses_mask:
+        rank = mask_rank(spec)
+    items = ", ".join(["ts", "mask" if spec.uses_mask else "steps", *columns])
     return f"arraySort(e -> tuple(tupleElement(e, 1), {rank}), groupArray(tuple({items})))"
 
 
@@ -148,8 +158,10 @@ def _unordered_path(spec: FunnelSpec, events: str) -> str:
 
 
 def path_expr(spec: FunnelSpec, events: str | None = None) -> str:
-    """The winning path (empty when excluded) over `events` (default: the actor's rows, `sorted_events()`)."""
-    events = events or sorted_events()
+    """The winning path (empty when excluded) over `events` (default: the actor's rows, `sorted_events(spec)`)."""
+    events = events or sorted_events(spec)
+    if spec.uses_mask:
+        return fold_path(spec, events)
     if spec.order == "unordered":
         return _unordered_path(spec, events)
     state = _ordered_state(spec, events)

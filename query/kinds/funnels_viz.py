@@ -41,7 +41,9 @@ def run_time_to_convert(context: Any) -> dict[str, Any]:
     start, end = step_range(context)
     seconds = f"(arrayElement(path, {end + 1}) - arrayElement(path, {start + 1})) / 1000"
     converters = f"SELECT {seconds} AS t FROM ({actor_rows(context.spec())}) WHERE length(path) >= {end + 1}"
-    [row] = context.execute(f"SELECT count(), min(t), max(t), avg(t), median(t) FROM ({converters})")
+    [row] = context.execute(
+        f"SELECT count(), min(t), max(t), avg(t), quantileExactInclusive(0.5)(t) FROM ({converters})"
+    )
     samples = int(row[0] or 0)
     if not samples:
         return {"bins": [], "average_conversion_time": None, "median_conversion_time": None}
@@ -75,13 +77,15 @@ def trends_entries(context: Any) -> str:
     the path of that interval's entries)."""
     date_range = context.date_range
     spec = context.spec(extras=(("entry_bucket", to_hogql(date_range.bucket_expr())),))
-    evs = sorted_events("entry_bucket")
+    evs = sorted_events(spec, "entry_bucket")
     # the events as seen by the entries of interval b: step-0 events of other intervals are no entries
+    first = "bitAnd(tupleElement(e, 2), 1) != 0" if spec.uses_mask else "has(tupleElement(e, 2), 0)"
+    without = "tupleElement(e, 2) - 1" if spec.uses_mask else "arrayFilter(s -> s != 0, tupleElement(e, 2))"
     per_bucket = (
-        "arrayMap(e -> if(has(tupleElement(e, 2), 0) AND tupleElement(e, 3) != b, "
-        "tuple(tupleElement(e, 1), arrayFilter(s -> s != 0, tupleElement(e, 2)), tupleElement(e, 3)), e), evs)"
+        f"arrayMap(e -> if({first} AND tupleElement(e, 3) != b, "
+        f"tuple(tupleElement(e, 1), {without}, tupleElement(e, 3)), e), evs)"
     )
-    buckets = "arrayDistinct(arrayMap(e -> tupleElement(e, 3), arrayFilter(e -> has(tupleElement(e, 2), 0), evs)))"
+    buckets = f"arrayDistinct(arrayMap(e -> tupleElement(e, 3), arrayFilter(e -> {first}, evs)))"
     pairs = f"arrayMap(b -> tuple(b, {path_expr(spec, per_bucket)}), {buckets})"
     return (
         f"SELECT aggregation_target, arrayJoin(arrayElement(arrayMap(evs -> {pairs}, [{evs}]), 1)) AS entry "

@@ -177,3 +177,16 @@ def test_re_entry_uses_the_latest_step_one_within_the_window(project: Any) -> No
 @pytest.mark.clickhouse
 def test_no_actors_is_an_empty_list(project: Any) -> None:
     assert results(project, abc()) == []
+
+
+@pytest.mark.clickhouse
+def test_more_steps_than_the_scalar_fold_takes(project: Any) -> None:
+    """33 steps run the array fold (the scalar one takes up to 31): one user does e0…e31 a minute apart, then
+    stops; another only e0."""
+    rows = [("long", f"e{k}", at("2024-03-01", f"10:{k:02d}"), {}) for k in range(32)]
+    load(project.team.pk, [*rows, ("short", "e0", at("2024-03-01", "11:00"), {})])
+    node = abc()
+    node["series"] = [step(f"e{k}") for k in range(33)]
+    items = results(project, node)
+    assert counts(items) == [2] + [1] * 31 + [0]
+    assert items[31]["average_conversion_time"] == 60.0 and items[32]["average_conversion_time"] is None
