@@ -7,12 +7,11 @@ from typing import Any
 
 from rest_framework import serializers
 
-from query.dates import DateRangeError, QueryDateRange, validate_interval
+from query.dates import DateRangeError, QueryDateRange
 from query.kinds.base import CachedResponseSerializer, StrictSerializer
 from query.kinds.breakdown import BreakdownError, parse_breakdown
 from query.kinds.funnels_engine import WINDOW_SECONDS
-from query.kinds.series import NODE_SERIALIZERS, SeriesField
-from query.property_serializers import PropertyFiltersField
+from query.kinds.series import NODE_SERIALIZERS, InsightQuerySerializer, SeriesField
 
 ORDER_TYPES = ("ordered", "strict", "unordered")
 VIZ_TYPES = ("steps", "trends", "time_to_convert")
@@ -97,7 +96,7 @@ class FunnelsFilterSerializer(StrictSerializer):
     hidden_legend_keys = serializers.DictField(**_display())
 
 
-class FunnelsQuerySerializer(StrictSerializer):
+class FunnelsQuerySerializer(InsightQuerySerializer):
     kind = serializers.ChoiceField(choices=["FunnelsQuery"], help_text='Query kind: "FunnelsQuery".')
     series = SeriesField(help_text="The steps, in order (at least 2): EventsNodes and ActionsNodes.")
     funnelsFilter = FunnelsFilterSerializer(required=False, allow_null=True)  # noqa: N815
@@ -111,7 +110,6 @@ class FunnelsQuerySerializer(StrictSerializer):
     dateRange = serializers.DictField(  # noqa: N815
         required=False, allow_null=True, help_text='{"date_from", "date_to", "explicitDate"}; default the last 7 days.'
     )
-    properties = PropertyFiltersField(required=False, allow_null=True)
     filterTestAccounts = serializers.BooleanField(  # noqa: N815
         required=False, allow_null=True, help_text="AND the project's test_account_filters onto every step."
     )
@@ -121,18 +119,6 @@ class FunnelsQuerySerializer(StrictSerializer):
     samplingFactor = serializers.FloatField(  # noqa: N815
         required=False, allow_null=True, help_text="Read `events SAMPLE f`; counts are scaled by 1/f."
     )
-    dataColorTheme = serializers.FloatField(**_display())  # noqa: N815
-    modifiers = serializers.DictField(required=False, allow_null=True, help_text="HogQLQueryModifiers; echoed.")
-    tags = serializers.DictField(required=False, allow_null=True, help_text="Query tags (accepted, not used).")
-    version = serializers.FloatField(required=False, allow_null=True, help_text="Schema version (accepted).")
-    response = serializers.DictField(required=False, allow_null=True, help_text="Ignored.")
-
-    def validate_interval(self, value: str | None) -> str | None:
-        try:
-            validate_interval(value)
-        except DateRangeError as error:
-            raise serializers.ValidationError(error.message) from None
-        return value
 
     def validate_breakdownFilter(self, value: dict[str, Any] | None) -> dict[str, Any] | None:  # noqa: N802
         try:

@@ -41,6 +41,7 @@ from query.kinds.retention_sql import (
     put,
     template,
 )
+from query.kinds.series import InsightQuerySerializer
 from query.kinds.trends import trends_overrides
 from query.property_serializers import PropertyFiltersField
 from query.runner import hogql_execute
@@ -182,7 +183,7 @@ class RetentionFilterSerializer(StrictSerializer):
         return attrs
 
 
-class RetentionQuerySerializer(StrictSerializer):
+class RetentionQuerySerializer(InsightQuerySerializer):
     kind = serializers.ChoiceField(choices=["RetentionQuery"], help_text='Query kind: "RetentionQuery".')
     retentionFilter = RetentionFilterSerializer(  # noqa: N815
         help_text="targetEntity, returningEntity, retentionType, period, totalIntervals, cumulative, …"
@@ -194,7 +195,6 @@ class RetentionQuerySerializer(StrictSerializer):
     breakdownFilter = serializers.DictField(  # noqa: N815
         required=False, allow_null=True, help_text="Breakdown by an event, person, session or HogQL value."
     )
-    properties = PropertyFiltersField(required=False, allow_null=True)
     filterTestAccounts = serializers.BooleanField(  # noqa: N815
         required=False, allow_null=True, help_text="AND the project's test_account_filters onto all events."
     )
@@ -204,13 +204,6 @@ class RetentionQuerySerializer(StrictSerializer):
     samplingFactor = serializers.FloatField(  # noqa: N815
         required=False, allow_null=True, help_text="Accepted; events are not sampled."
     )
-    dataColorTheme = serializers.FloatField(  # noqa: N815
-        required=False, allow_null=True, help_text="Accepted, ignored."
-    )
-    modifiers = serializers.DictField(required=False, allow_null=True, help_text="HogQLQueryModifiers; echoed.")
-    tags = serializers.DictField(required=False, allow_null=True, help_text="Query tags (accepted, not used).")
-    version = serializers.FloatField(required=False, allow_null=True, help_text="Schema version (accepted).")
-    response = serializers.DictField(required=False, allow_null=True, help_text="Ignored.")
 
     def validate_breakdownFilter(self, value: dict[str, Any] | None) -> dict[str, Any] | None:  # noqa: N802
         try:

@@ -218,9 +218,9 @@ def earliest_event(team: Team, limit_context: str) -> dt.datetime | None:
     return value
 
 
+# The keys every insight query shares (PostHog's `InsightsQueryBase`); each kind adds its own. A comment, not
+# a docstring: the spec would give each kind's request that text as its description.
 class InsightQuerySerializer(StrictSerializer):
-    """The keys every insight query shares (PostHog's `InsightsQueryBase`); each kind adds its own."""
-
     properties = PropertyFiltersField(required=False, allow_null=True)
     filterTestAccounts = serializers.BooleanField(  # noqa: N815
         required=False, allow_null=True, help_text="AND the project's test_account_filters onto every series."
