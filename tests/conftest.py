@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from posthog_clone.accounts.models import Organization, PersonalAPIKey, Team, User
 from posthog_clone.accounts.services import organization_create, personal_api_key_create, team_create, user_create
 from posthog_clone.clickhouse.client import ClickHouseClient
-from tests.queues import QueueProbe, broker_purge
+from tests.queues import QueueProbe, broker_purge, stop_celery_worker
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -75,6 +75,13 @@ def _fresh_queue(settings: object, tmp_path_factory: pytest.TempPathFactory) -> 
     settings.SPOOL_PATH = tmp_path_factory.mktemp("spool") / "spool.sqlite3"
     if settings.INGEST_QUEUE == "celery":
         broker_purge()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _celery_worker_stopped_at_the_end() -> Iterator[None]:
+    """Scale mode: the Celery test worker some suites start (`tests.queues.celery_worker`) lives until here."""
+    yield
+    stop_celery_worker()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 from django.conf import settings
 
@@ -84,3 +84,38 @@ def broker_unreachable() -> Iterator[str]:
         dead = f"redis://127.0.0.1:{s.getsockname()[1]}/0"
     with broker_at(dead):
         yield dead
+
+
+_worker: ExitStack | None = None
+
+
+def celery_worker() -> None:
+    """Scale mode: the one Celery worker of this test process (Celery's embedded test worker, solo pool),
+    consuming the task queues the apps route to (`exports`, `cohorts`); started at first need, stopped by
+    `stop_celery_worker` when the session ends. In this process because the chDB directory the tasks read
+    belongs to it.
+
+    One for the whole session, never one per test: stopping Celery's test worker sets the worker module's
+    global `should_terminate`, which ends every worker thread of the process, not only its own."""
+    global _worker
+    if _worker is not None:
+        return
+    from celery.contrib.testing.worker import start_worker  # Celery's worker machinery, only in scale mode
+
+    from cohorts.tasks import COHORTS_QUEUE
+    from exports.tasks import EXPORTS_QUEUE
+    from posthog_clone.celery import app
+
+    queues = [EXPORTS_QUEUE, COHORTS_QUEUE]
+    for name in queues:
+        broker_purge(name)
+    stack = ExitStack()
+    stack.enter_context(start_worker(app, pool="solo", perform_ping_check=False, queues=queues, loglevel="WARNING"))
+    _worker = stack
+
+
+def stop_celery_worker() -> None:
+    global _worker
+    if _worker is not None:
+        _worker.close()
+        _worker = None

@@ -19,9 +19,8 @@ from cohorts.models import Cohort
 from cohorts.tasks import COHORTS_QUEUE
 from persons.models import Person, PersonDistinctId
 from posthog_clone import registry
-from posthog_clone.celery import app
 from posthog_clone.clickhouse import get_client, table
-from tests.queues import broker_purge
+from tests.queues import broker_purge, celery_worker
 
 
 @pytest.fixture(autouse=True)
@@ -104,8 +103,8 @@ def run_in_background(runs: int = 1, timeout: float = 30) -> None:
     Embedded default: the cohort worker as the server runs it (registered by the app, started through the
     registry) until its pool has finished ``runs`` calculations; the test thread stays off the database
     meanwhile (the SQLite test database is in memory, where two connections writing at once fail). Scale
-    mode: a real Celery worker (Celery's test worker, solo pool) consuming the `cohorts` queue in this process
-    (which owns the chDB directory) until no cohort is calculating."""
+    mode: a real Celery worker (the process's Celery test worker, `tests.queues.celery_worker`) consuming the
+    `cohorts` queue until no cohort is calculating."""
     if settings.CELERY_BROKER_URL:
         _run_on_celery(timeout)
         return
@@ -123,14 +122,12 @@ def run_in_background(runs: int = 1, timeout: float = 30) -> None:
 
 
 def _run_on_celery(timeout: float) -> None:
-    from celery.contrib.testing.worker import start_worker  # Celery's worker machinery, only in scale mode
-
     assert not registry.BACKGROUND_WORKERS["cohorts"].enabled()  # scale mode runs no embedded worker
-    with start_worker(app, pool="solo", perform_ping_check=False, queues=[COHORTS_QUEUE], loglevel="WARNING"):
-        deadline = time.monotonic() + timeout
-        while Cohort.objects.filter(is_calculating=True).exists():
-            assert time.monotonic() < deadline, "the Celery worker did not calculate"
-            time.sleep(0.05)
+    celery_worker()
+    deadline = time.monotonic() + timeout
+    while Cohort.objects.filter(is_calculating=True).exists():
+        assert time.monotonic() < deadline, "the Celery worker did not calculate"
+        time.sleep(0.05)
 
 
 @pytest.fixture(autouse=True)

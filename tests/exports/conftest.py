@@ -11,10 +11,8 @@ from django.conf import settings
 from django.core.cache import cache
 
 from exports.models import ExportedAsset
-from exports.tasks import EXPORTS_QUEUE
-from posthog_clone.celery import app
 from tests.query.conftest import insert_events
-from tests.queues import broker_purge
+from tests.queues import celery_worker
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -23,18 +21,11 @@ __all__ = ["CSV", "XLSX", "insert_events", "exports_url", "create", "hogql", "wa
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _exports_worker(django_db_setup: None) -> Iterator[None]:
-    """Scale mode: a real Celery worker (Celery's embedded test worker, solo pool) consuming the `exports`
-    queue of the real broker, in this process because the chDB directory the exports read belongs to it.
-    The embedded default needs nothing: its export pool runs in this process already."""
-    if not settings.CELERY_BROKER_URL:
-        yield
-        return
-    from celery.contrib.testing.worker import start_worker  # Celery's worker machinery, only in scale mode
-
-    broker_purge(EXPORTS_QUEUE)
-    with start_worker(app, pool="solo", perform_ping_check=False, queues=[EXPORTS_QUEUE], loglevel="WARNING"):
-        yield
+def _exports_worker(django_db_setup: None) -> None:
+    """Scale mode: the process's Celery test worker consumes the `exports` queue of the real broker. The
+    embedded default needs nothing: its export pool runs in this process already."""
+    if settings.CELERY_BROKER_URL:
+        celery_worker()
 
 
 @pytest.fixture(autouse=True)
