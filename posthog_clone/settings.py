@@ -239,6 +239,7 @@ SPECTACULAR_SETTINGS = {
         "SchemaPropertyTypeEnum": "definitions.models.SchemaPropertyGroupProperty.PropertyType",
         "ActionStepMatchingEnum": "actions.serializers.MATCHING",
         "RetentionEntityTypeEnum": "query.kinds.retention.ENTITY_TYPES",
+        "PathTypeEnum": "query.kinds.paths_schema.PATH_TYPES",
         "ReferenceEnum": ["total", "previous"],  # funnelStepReference and retentionReference
     },
 }

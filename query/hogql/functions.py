@@ -136,6 +136,7 @@ SCALARS: dict[str, FunctionMeta] = {
     **_many("arrayIntersect arrayPopBack arrayPopFront emptyArrayString", A0N),
     **_many("emptyArrayInt64 emptyArrayFloat64", A0),
     "arrayFold": FunctionMeta(3, None),  # (lambda, arrays…, initial): FunnelsQuery's per-actor matching
+    "arrayDifference": A1,  # PathsQuery's gaps between a person's events
     **_many("mapKeys mapValues", A1),
     "mapContains": A2,
     # maths and hashing

@@ -11,6 +11,7 @@ from query.kinds.funnels_actors import FUNNELS_QUERY
 from query.kinds.hogql import HOGQL_QUERY
 from query.kinds.insight_actors import INSIGHT_ACTORS_QUERY_OPTIONS
 from query.kinds.lifecycle import LIFECYCLE_QUERY
+from query.kinds.paths_actors import PATHS_QUERY
 from query.kinds.retention_actors import RETENTION_QUERY
 from query.kinds.stickiness import STICKINESS_QUERY
 from query.kinds.trends_actors import TRENDS_QUERY  # TrendsQuery with its actors hooks
@@ -22,7 +23,7 @@ KINDS.update(
         kind.name: kind
         for kind in (
             HOGQL_QUERY, EVENTS_QUERY, TRENDS_QUERY, STICKINESS_QUERY, FUNNELS_QUERY, RETENTION_QUERY, LIFECYCLE_QUERY,
-            ACTORS_QUERY, PERSONS_QUERY, INSIGHT_ACTORS_QUERY_OPTIONS,
+            PATHS_QUERY, ACTORS_QUERY, PERSONS_QUERY, INSIGHT_ACTORS_QUERY_OPTIONS,
         )
     }
 )  # fmt: skip
