@@ -7,6 +7,7 @@ into a throwaway chDB, then time typical queries through the Django /query/ view
   against one hand-written ClickHouse statement, after checking both give the same answer.
 - FunnelsQuery (`$pageview` → `signup` → `purchase`, 30 days, 14-day window): the same, its counts also checked
   against ClickHouse's windowFunnel; target also ≤ 1 s over 10M events.
+- RetentionQuery and PathsQuery (`$pageview` paths over 30 days): the same, against hand-written statements.
 
 Prints, per query, the median /query/ latency, the median raw chDB time, the ratio and the overhead, against
 the target (≤ 1.2× raw + 5 ms; top events over 10M ≤ 150 ms); exits 1 naming the queries that MISS it.
@@ -25,7 +26,7 @@ import time
 import warnings
 from typing import Any
 
-from bench.query import funnels, retention, trends
+from bench.query import funnels, paths, retention, trends
 from bench.query.funnels import NAME as FUNNELS_NAME
 from bench.query.trends import NAME as TRENDS_NAME
 
@@ -191,6 +192,8 @@ def main() -> None:
         missed.append(FUNNELS_NAME)
     if args.only in retention.NAME and not retention.run_case(bench):
         missed.append(retention.NAME)
+    if args.only in paths.NAME and not paths.run_case(bench):
+        missed.append(paths.NAME)
     print(f"\n{args.events:,} events, median of {args.repeat} runs (repeated requests reuse the compiled SQL)")
     if not args.var_dir:
         shutil.rmtree(var_dir, ignore_errors=True)

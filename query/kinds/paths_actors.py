@@ -22,25 +22,17 @@ from sqlglot import exp
 from posthog_clone.accounts.models import Team
 from query.hogql.parser import parse_select
 from query.kinds.paths import PATHS_WITHOUT_ACTORS
-from query.kinds.paths_sql import PathsSql, lit
-
-
-def actor_conditions(paths_filter: dict[str, Any]) -> list[str]:
-    dropoff = paths_filter.get("pathDropoffKey")
-    if dropoff:
-        return [f"path_dropoff_key = {lit(dropoff)}", f"path_key = {lit(dropoff)}"]
-    conditions = []
-    if paths_filter.get("pathStartKey"):
-        conditions.append(f"last_path_key = {lit(paths_filter['pathStartKey'])}")
-    if paths_filter.get("pathEndKey"):
-        conditions.append(f"path_key = {lit(paths_filter['pathEndKey'])}")
-    return conditions
+from query.kinds.paths_sql import PathsSql
 
 
 def paths_actors(team: Team, query: dict[str, Any], params: dict[str, Any], limit_context: str) -> exp.Select:
     """SELECT actor_id, event_count, matching_events: the actors of the edge or drop-off the source names."""
+    keys = query.get("pathsFilter") or {}
     sql = PathsSql(team, query, limit_context)
-    select = parse_select(sql.actors(actor_conditions(query.get("pathsFilter") or {})))
+    text = sql.actors(
+        start_key=keys.get("pathStartKey"), end_key=keys.get("pathEndKey"), dropoff_key=keys.get("pathDropoffKey")
+    )
+    select = parse_select(text)
     assert isinstance(select, exp.Select)
     return select
 
