@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from query.kinds.paths import reachable
+from query.kinds.paths_sql import anchor, grouping_regex
 from tests.auth_matrix import assert_auth_matrix
-from tests.query.conftest import insert_events, insert_person, query_url
+from tests.query.conftest import insert_events, insert_person, query_url, run
 
 UTC = dt.UTC
 DAY = {"date_from": "2024-01-07", "date_to": "2024-01-07"}
@@ -467,3 +469,26 @@ def test_bad_regex_or_field_is_a_400(project: Any) -> None:
     response = paths(project, {"includeEventTypes": ["hogql"], "pathsHogQLExpression": "no_such_field"})
     assert response.status_code == 400, response.content
     assert "no_such_field" in response.json()["detail"]
+
+
+# -- the pure pieces
+
+
+def test_reachable_keeps_rank_order_and_drops_orphans() -> None:
+    ranked = [["3_/c", "4_/d"], ["2_/x", "3_/c"], ["1_/a", "2_/b"], ["2_/b", "3_/c"], ["5_/q", "6_/r"]]
+    # 1_/a → 2_/b → 3_/c → 4_/d is one chain; 2_/x and 5_/q are entered from no kept edge
+    assert reachable(ranked) == [["3_/c", "4_/d"], ["1_/a", "2_/b"], ["2_/b", "3_/c"]]
+    assert reachable([]) == []
+
+
+def test_anchors_and_grouping_patterns() -> None:
+    assert (anchor("/pricing/"), anchor("/"), anchor(""), anchor(None)) == ("/pricing", "/", None, None)
+    assert grouping_regex("/blog/*") == "/blog/.*"
+    assert grouping_regex("/a+b/*?x=*") == r"/a\+b/.*\?x=.*"  # everything but * is literal
+
+
+@pytest.mark.clickhouse
+def test_array_difference_is_allowed_in_hogql(project: Any) -> None:
+    response = run(project, "SELECT arrayDifference([1, 4, 9])")
+    assert response.status_code == 200, response.content
+    assert response.json()["results"] == [[[0, 3, 5]]]
