@@ -114,6 +114,8 @@ def test_tv10_start_point(project: Any) -> None:
     assert edges(project, {"includeEventTypes": ["$pageview"], "startPoint": "/pricing"}) == only
     assert edges(project, {"includeEventTypes": ["$pageview"], "startPoint": "/pricing/"}) == only  # as the node
     assert edges(project, {"includeEventTypes": ["$pageview"], "startPoint": "/nowhere"}) == []
+    # quotes, braces and backslashes are values, not HogQL
+    assert edges(project, {"startPoint": "/it's {here}\\", "excludeEvents": ["') OR 1 = 1 --"]}) == []
 
 
 @pytest.mark.clickhouse
