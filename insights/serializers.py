@@ -11,7 +11,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from definitions.serializers.common import TagListField
+from definitions.serializers.common import TagListField as TagListField  # re-exported for dashboards
 from insights.models import Insight
 from insights.queries import check_insight_query
 from insights.results import InsightResult, RunContext, insight_result
