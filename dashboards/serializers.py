@@ -236,5 +236,9 @@ class SharingConfigurationSerializer(serializers.Serializer):
         return value
 
 
+class EmptyBodySerializer(serializers.Serializer):
+    """No body is read (any JSON object is accepted)."""
+
+
 class SharedDashboardSerializer(serializers.Serializer):
     dashboard = DashboardSerializer(help_text="The shared dashboard, its tiles and their results.")

@@ -4,4 +4,4 @@ from django.urls import re_path
 
 from dashboards.views import SharedDashboardView
 
-urlpatterns: list = [re_path(r"^shared/(?P<token>[A-Za-z0-9_-]+)/?$", SharedDashboardView.as_view(), name="shared")]
+urlpatterns: list = [re_path(r"^shared/(?P<token>[^/]+)/?$", SharedDashboardView.as_view(), name="shared")]

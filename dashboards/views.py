@@ -27,6 +27,7 @@ from dashboards.serializers import (
     DashboardListQuerySerializer,
     DashboardRetrieveQuerySerializer,
     DashboardSerializer,
+    EmptyBodySerializer,
     SharedDashboardSerializer,
     SharingConfigurationSerializer,
 )
@@ -185,8 +186,9 @@ class DashboardViewSet(TeamScopedViewSet):
         return Response(_sharing_body(config))
 
     @required_scopes("sharing_configuration:write")
+    @extend_schema(request={"application/json": {"type": "object", "description": "No body."}})
     @validated_request(
-        request=None,
+        request=EmptyBodySerializer,
         responses={200: SharingConfigurationSerializer},
         summary="Rotate a dashboard's sharing token",
         description="A new access token; links with the old one stop working.",
