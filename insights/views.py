@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,8 +26,30 @@ from insights.serializers import (
 )
 from insights.services import insight_create, insight_update
 from posthog_clone.api.base import TeamScopedViewSet
+from posthog_clone.api.schema import AutoSchema
 from posthog_clone.api.throttling import ClickHouseBurstRateThrottle, ClickHouseSustainedRateThrottle
-from posthog_clone.api.validation import validated_request
+from posthog_clone.api.validation import check_response_shape, validated_request
+
+LIST_ITEM = "InsightListItem"
+
+
+class _InsightSchema(AutoSchema):
+    def resolve_serializer(self, serializer: Any, direction: str, bypass_extensions: bool = False) -> Any:
+        # The basic shape's keys are a subset of the full one's: a full item fits both, so anyOf, not oneOf.
+        component = super().resolve_serializer(serializer, direction, bypass_extensions)
+        schema = getattr(component, "schema", None)
+        if getattr(component, "name", None) == LIST_ITEM and isinstance(schema, dict) and "oneOf" in schema:
+            schema["anyOf"] = schema.pop("oneOf")
+        return component
+
+
+def _list_item() -> PolymorphicProxySerializer:
+    return PolymorphicProxySerializer(
+        component_name=LIST_ITEM,
+        serializers=[InsightSerializer, InsightBasicSerializer],
+        resource_type_field_name=None,
+        many=True,
+    )
 
 
 def _restoring(request: Request) -> bool:
@@ -41,6 +64,7 @@ def _refresh(request: Request) -> str:
 
 
 class InsightViewSet(TeamScopedViewSet):
+    schema = _InsightSchema()
     scope_object = "insight"
     openapi_tag = "Insights"
     queryset = Insight.objects.all()
@@ -83,9 +107,9 @@ class InsightViewSet(TeamScopedViewSet):
             mode=mode, dashboard_id=tile.dashboard_id if tile else None, filters=filters, variables=variables
         )
 
+    @extend_schema(responses={200: _list_item()})
     @validated_request(
         query=InsightListQuerySerializer,
-        responses={200: InsightSerializer(many=True)},
         summary="List insights",
         description="Live insights, by `order` (default). Filters: `short_id`, `created_by`, `saved`, `favorited`, "
         "`user`, `search`, `insight` (type), `dashboards` (on all of them), `date_from`/`date_to` (last "
@@ -96,9 +120,12 @@ class InsightViewSet(TeamScopedViewSet):
         rows = selectors.insights_list(team_id=self.team.pk, user_id=request.user.pk, params=params)
         page = self.paginate_queryset(rows)
         if params["basic"]:
-            return self.get_paginated_response(InsightBasicSerializer(page, many=True).data)
-        mode = refresh_mode(params.get("refresh"))
-        serializer = InsightSerializer(page, many=True, context=self._context(RunContext(mode=mode)))
+            serializer = InsightBasicSerializer(page, many=True)
+        else:
+            mode = refresh_mode(params.get("refresh"))
+            serializer = InsightSerializer(page, many=True, context=self._context(RunContext(mode=mode)))
+        if settings.STRICT_RESPONSE_VALIDATION:  # the declared shape is either: check the one given
+            check_response_shape(type(serializer.child)(many=True), serializer.data)
         return self.get_paginated_response(serializer.data)
 
     @validated_request(
