@@ -54,7 +54,7 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # This project's apps: posthog_clone/urls.py mounts their routes.py and urls.py, in this order.
 PROJECT_APPS = [
     "openapi", "capture", "ingestion", "definitions", "query", "exports", "file_system", "flags", "persons", "actions",
-    "cohorts",
+    "cohorts", "insights", "dashboards", "annotations",
 ]  # fmt: skip
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1,39 +1,61 @@
-"""The /query/ endpoint: `run_query_request` answers POST /query/ (the response cache, refresh modes and
-async runs on a thread pool), `query_status_get`/`query_status_cancel` poll and cancel the async runs.
-The node's kind (query.kinds.KINDS) builds and runs it, always through `query.runner.hogql_execute`; the
-cache, refresh modes, async runs and the envelope here are the same for every kind."""
+"""The query service: `run_query` runs a validated query node for a project in one of PostHog's execution
+modes, through the one result cache (`query.cache`); `/query/` (`run_query_request`) and saved insights and
+dashboards (the insights app) both call it, so identical effective queries share one cache entry.
+
+Modes (`refresh`): `force_cache` serves the cache, fresh or stale, or nothing, never computing; `blocking`
+serves a fresh cache or computes; `force_blocking` always computes; `async` serves a fresh cache, else
+enqueues a run and serves the stale result (if any) beside its `query_status`; `lazy_async` is `async` with
+the longer lazy thresholds; `force_async` always enqueues. Async runs go to an in-process thread pool; their
+status lives in the Django cache for 600 s under `query_async:<id>:<team>`. /query/'s own ids are the
+client's (`client_query_id`) or random; other callers' runs are keyed by the cache key, so concurrent
+refreshes of one query coalesce into one run.
+
+The node's kind (query.kinds.KINDS) builds and runs it, always through `query.runner.hogql_execute`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 import re
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections
 
-from posthog_clone import definitions_version
 from posthog_clone.accounts.models import Team
+from query import cache as results
 from query.exceptions import ExposedHogQLError
 from query.kinds import KINDS
 from query.references import resolve_actions
 from query.selectors import property_types_for_team
+from query.serializers import QueryNodeField
 
 logger = logging.getLogger(__name__)
 
 ASYNC_STATUS_TTL = 600
+MODES = ("blocking", "force_blocking", "async", "lazy_async", "force_async", "force_cache")
+ASYNC_MODES = frozenset({"async", "lazy_async", "force_async"})
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 _cancelled: set[str] = set()
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    """What `run_query` gives: the response envelope (computed or cached; None on a miss) and, when a
+    background run was enqueued or is still running, its status."""
+
+    cache_key: str
+    response: dict[str, Any] | None
+    query_status: dict[str, Any] | None = None
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -43,14 +65,6 @@ def _pool() -> ThreadPoolExecutor:
             workers = getattr(settings, "QUERY_ASYNC_WORKERS", 4)
             _executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="query-async")
         return _executor
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _cache_target_age() -> int:
-    return int(getattr(settings, "QUERY_CACHE_TARGET_AGE_SECONDS", 60))
 
 
 def _status_key(query_id: str, team_id: int) -> str:
@@ -75,38 +89,47 @@ def _effective_query(body: dict[str, Any]) -> dict[str, Any]:
     return KINDS[query["kind"]].apply_overrides(query, body)
 
 
-def _cache_key(team: Team, query: dict[str, Any]) -> str:
-    """What a result depends on beyond the query: the project's timezone, week start and test-account filters
-    (also reached through HogQL `{filters}`), and the version of its actions and cohorts."""
-    team_settings = {
-        "tz": team.timezone,
-        "week": team.week_start_day,
-        "test_accounts": team.test_account_filters,
-        "definitions": definitions_version.current(team.pk),  # edited actions/cohorts change the answer
-    }
-    payload = json.dumps({"team": team.pk, **team_settings, "query": query}, sort_keys=True, default=str)
-    return "cache_" + hashlib.sha256(payload.encode()).hexdigest()[:32]
+def validate_query_node(data: Any) -> dict[str, Any]:
+    """A query node checked against its kind's schema (what /query/ accepts); raises a DRF ValidationError
+    with the same details /query/ gives. The node returned is the validated one `run_query` expects."""
+    return QueryNodeField().to_internal_value(data)
+
+
+def query_kinds() -> list[str]:
+    return list(KINDS)
+
+
+def apply_dashboard_filters(query: dict[str, Any], filters: dict[str, Any] | None) -> dict[str, Any]:
+    """The node with a dashboard's (or a tile's) filters applied, as its kind applies `filters_override`
+    (reference §2.5): dates replace the range, properties are ANDed, for HogQL they fill `{filters}`."""
+    if not filters:
+        return query
+    return KINDS[query["kind"]].apply_overrides(dict(query), {"filters_override": filters})
+
+
+def apply_variables(query: dict[str, Any], variables: dict[str, Any] | None) -> dict[str, Any]:
+    if not variables:
+        return query
+    return KINDS[query["kind"]].apply_overrides(dict(query), {"variables_override": variables})
 
 
 def _compute(team: Team, query: dict[str, Any], cache_key: str, *, limit_context: str = "query") -> dict[str, Any]:
     result = KINDS[query["kind"]].run(team, resolve_actions(team.pk, query), limit_context)
-    now = _now()
     envelope = {
         **result,
         "modifiers": query.get("modifiers") or {},
         "cache_key": cache_key,
         "is_cached": False,
-        "last_refresh": now.isoformat(),
-        "next_allowed_client_refresh": (now + dt.timedelta(seconds=_cache_target_age())).isoformat(),
         "timezone": team.timezone or "UTC",
         "query_status": None,
     }
-    cache.set(cache_key, envelope, max(_cache_target_age(), 1))
+    envelope = results.stamp(query, envelope, results.now())
+    results.store(cache_key, envelope)
     return envelope
 
 
-def _new_status(query_id: str, team: Team) -> dict[str, Any]:
-    now = _now()
+def _new_status(query_id: str, team: Team, *, insight_id: int | None, dashboard_id: int | None) -> dict[str, Any]:
+    now = dt.datetime.now(dt.UTC)
     return {
         "id": query_id,
         "team_id": team.pk,
@@ -121,8 +144,8 @@ def _new_status(query_id: str, team: Team) -> dict[str, Any]:
         "task_id": query_id,
         "query_async": True,
         "query_progress": None,
-        "dashboard_id": None,
-        "insight_id": None,
+        "dashboard_id": dashboard_id,
+        "insight_id": insight_id,
         "labels": None,
     }
 
@@ -132,7 +155,7 @@ def _run_async(team: Team, query: dict[str, Any], cache_key: str, status: dict[s
     try:
         if status["id"] in _cancelled:
             return
-        status = {**status, "pickup_time": _now().isoformat()}
+        status = {**status, "pickup_time": dt.datetime.now(dt.UTC).isoformat()}
         cache.set(key, status, ASYNC_STATUS_TTL)
         try:
             envelope = _compute(team, query, cache_key, limit_context="query_async")
@@ -142,7 +165,7 @@ def _run_async(team: Team, query: dict[str, Any], cache_key: str, status: dict[s
         except Exception:
             logger.exception("async query failed")
             status.update(complete=True, error=True, error_message=None)
-        status["end_time"] = _now().isoformat()
+        status["end_time"] = dt.datetime.now(dt.UTC).isoformat()
         if status["id"] not in _cancelled:
             cache.set(key, status, ASYNC_STATUS_TTL)
     finally:
@@ -150,23 +173,65 @@ def _run_async(team: Team, query: dict[str, Any], cache_key: str, status: dict[s
         close_old_connections()
 
 
+def _enqueue(
+    team: Team,
+    query: dict[str, Any],
+    cache_key: str,
+    query_id: str,
+    *,
+    insight_id: int | None,
+    dashboard_id: int | None,
+) -> dict[str, Any]:
+    key = _status_key(query_id, team.pk)
+    running = cache.get(key)
+    if running is not None and not running.get("complete"):
+        return running  # the same query is already being computed: coalesce
+    property_types_for_team(team=team)  # warm the cache so the worker thread needs no ORM
+    status = _new_status(query_id, team, insight_id=insight_id, dashboard_id=dashboard_id)
+    cache.set(key, status, ASYNC_STATUS_TTL)
+    _pool().submit(_run_async, team, query, cache_key, status)
+    return status
+
+
+def run_query(
+    team: Team,
+    query: dict[str, Any],
+    mode: str,
+    *,
+    client_query_id: str | None = None,
+    insight_id: int | None = None,
+    dashboard_id: int | None = None,
+) -> QueryOutcome:
+    """Run the validated, override-applied node `query` in `mode` (one of MODES). User errors of blocking
+    runs raise ExposedHogQLError subclasses; async runs report them in their status."""
+    if mode not in MODES:
+        raise ValueError(f"unknown execution mode {mode!r}")
+    cache_key = results.cache_key(team, query)
+    cached = results.load(cache_key)
+    if cached is not None:
+        cached = {**cached, "is_cached": True}
+        if mode == "force_cache":
+            return QueryOutcome(cache_key, cached)
+        if mode in {"blocking", "async", "lazy_async"} and not results.is_stale(
+            query, cached, lazy=mode == "lazy_async"
+        ):
+            return QueryOutcome(cache_key, cached)
+    elif mode == "force_cache":
+        return QueryOutcome(cache_key, None)
+    if mode in ASYNC_MODES:
+        query_id = client_query_id or (cache_key if insight_id or dashboard_id else uuid.uuid4().hex)
+        status = _enqueue(team, query, cache_key, query_id, insight_id=insight_id, dashboard_id=dashboard_id)
+        return QueryOutcome(cache_key, cached if mode != "force_async" else None, status)
+    return QueryOutcome(cache_key, _compute(team, query, cache_key))
+
+
 def run_query_request(*, team: Team, user: Any, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """Answer POST /query/: (HTTP status, body). User errors raise ExposedHogQLError subclasses."""
-    query = _effective_query(body)
-    mode = _refresh_mode(body)
-    cache_key = _cache_key(team, query)
-    if mode in {"blocking", "async", "lazy_async"}:
-        cached = cache.get(cache_key)
-        if cached is not None:
-            return 200, {**cached, "is_cached": True}
-    if mode in {"async", "lazy_async", "force_async"}:
-        property_types_for_team(team=team)  # warm the cache so the worker thread needs no ORM
-        query_id = body.get("client_query_id") or uuid.uuid4().hex
-        status = _new_status(query_id, team)
-        cache.set(_status_key(query_id, team.pk), status, ASYNC_STATUS_TTL)
-        _pool().submit(_run_async, team, query, cache_key, status)
-        return 202, {"cache_key": cache_key, "query_status": status}
-    return 200, _compute(team, query, cache_key)
+    """Answer POST /query/: (HTTP status, body). User errors raise ExposedHogQLError subclasses. An async
+    mode that enqueued a run answers 202 with its status (a stale result is not served here)."""
+    outcome = run_query(team, _effective_query(body), _refresh_mode(body), client_query_id=body.get("client_query_id"))
+    if outcome.query_status is None and outcome.response is not None:
+        return 200, outcome.response
+    return 202, {"cache_key": outcome.cache_key, "query_status": outcome.query_status}
 
 
 def query_status_get(*, team: Team, query_id: str) -> dict[str, Any] | None:

@@ -49,10 +49,11 @@ def activity_log_record(
     changes: list[dict[str, Any]] | None = None,
     type_label: str | None = None,
     context: dict[str, Any] | None = None,
+    short_id: str | None = None,
 ) -> ActivityLog:
     detail = {
         "name": name,
-        "short_id": None,
+        "short_id": short_id,
         "type": type_label,
         "changes": changes,
         "merge": None,

@@ -72,5 +72,6 @@ class CachedResponseSerializer(serializers.Serializer):
     is_cached = serializers.BooleanField(help_text="Served from cache.")
     last_refresh = serializers.DateTimeField(help_text="When the result was computed.")
     next_allowed_client_refresh = serializers.DateTimeField(help_text="Before this, refreshes serve the cache.")
+    cache_target_age = serializers.DateTimeField(help_text="When the result becomes stale (last_refresh + threshold).")
     timezone = serializers.CharField(help_text="The project timezone used for DateTimes.")
     query_status = serializers.JSONField(allow_null=True, help_text="Async status (null for blocking runs).")

@@ -68,9 +68,8 @@ def hogql_overrides(query: dict[str, Any], body: dict[str, Any]) -> dict[str, An
         filters = dict(query.get("filters") or {})
         current = filters.get("dateRange")
         date_range = dict(current) if isinstance(current, dict) else {}
-        for key in ("date_from", "date_to"):
-            if override.get(key):
-                date_range[key] = override[key]
+        if override.get("date_from") or override.get("date_to"):  # both bounds are the dashboard's
+            date_range.update(date_from=override.get("date_from"), date_to=override.get("date_to"))
         if date_range:
             filters["dateRange"] = date_range
         if override.get("properties"):

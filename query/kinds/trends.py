@@ -558,16 +558,17 @@ def run_trends_query(team: Team, query: dict[str, Any], limit_context: str) -> d
 
 
 def trends_overrides(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
-    """A dashboard's `date_from`/`date_to` replace the dateRange; its property filters are ANDed on."""
+    """A dashboard's dates replace the dateRange (when either is set, both bounds are the dashboard's: a
+    missing `date_to` is now; `explicitDate` follows the dashboard when given); its property filters are ANDed."""
     override = body.get("filters_override") or {}
     if not override:
         return query
     query = dict(query)
     if override.get("date_from") or override.get("date_to"):
         date_range = dict(query.get("dateRange") or {})
-        for key in ("date_from", "date_to"):
-            if override.get(key):
-                date_range[key] = override[key]
+        date_range.update(date_from=override.get("date_from"), date_to=override.get("date_to"))
+        if override.get("explicitDate") is not None:
+            date_range["explicitDate"] = override["explicitDate"]
         query["dateRange"] = date_range
     if override.get("properties"):
         query["properties"] = [f for f in (query.get("properties"), override["properties"]) if f]

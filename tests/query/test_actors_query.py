@@ -217,6 +217,7 @@ def test_actors_query_table(project: Any, other_project: Any, node: dict, expect
 ENVELOPE_KEYS = {
     "columns", "types", "results", "hasMore", "limit", "offset", "missing_actors_count", "hogql", "timings",
     "modifiers", "cache_key", "is_cached", "last_refresh", "next_allowed_client_refresh", "timezone", "query_status",
+    "cache_target_age",
 }  # fmt: skip
 
 

@@ -21,6 +21,7 @@ SEED = (
 ENVELOPE_KEYS = {
     "results", "columns", "types", "hogql", "clickhouse", "query", "timings", "modifiers", "hasMore", "limit",
     "offset", "cache_key", "is_cached", "last_refresh", "next_allowed_client_refresh", "timezone", "query_status",
+    "cache_target_age",
 }  # fmt: skip
 NOW = dt.datetime.now(dt.UTC)
 

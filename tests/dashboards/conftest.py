@@ -1,0 +1,1 @@
+from tests.insights.conftest import _fresh_cache, clock  # noqa: F401  (the same fixtures)
