@@ -5,15 +5,20 @@ the first column holds dates, bars when it holds labels, a table image otherwise
 from __future__ import annotations
 
 import datetime as dt
+import math
+import textwrap
 from pathlib import Path
 from typing import Any
 
+from matplotlib import dates as mdates
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 WIDTH_PX, HEIGHT_PX, DPI = 1200, 600, 100
 MAX_BARS = 50
 MAX_TABLE_ROWS = 25
+MAX_TEXT_LINES = 20
+PANEL_HEIGHT_PX = 450
 SERIES_COLORS = ["#1d4aff", "#621da6", "#42827e", "#ce0e74", "#f14f58", "#7c440e"]
 
 
@@ -56,7 +61,14 @@ def _line(ax: Any, columns: list[str], rows: list[list[Any]]) -> None:
     for n, i in enumerate(_numeric_columns(rows, len(rows[0]))):
         ys = [row[i] if row[i] is not None else 0 for _, row in points]
         ax.plot(xs, ys, marker="o", markersize=3, linewidth=2, color=SERIES_COLORS[n % 6], label=columns[i])
-    ax.figure.autofmt_xdate()
+    if all(x.time() == dt.time() for x in xs):  # whole days (or weeks, months): label days, never hours
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=12, interval_multiples=True))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%-d %b %Y"))
+        if len(xs) <= 12:
+            ax.set_xticks(xs)
+    for label in ax.get_xticklabels():  # per axes: the figure's autofmt_xdate blanks all but the bottom row's
+        label.set_rotation(30)
+        label.set_horizontalalignment("right")
     ax.set_xlabel(columns[0])
 
 
@@ -85,11 +97,8 @@ def _table(ax: Any, columns: list[str], rows: list[list[Any]]) -> None:
             cell.set_facecolor("#eef0f6")
 
 
-def render_png(columns: list[str], rows: list[list[Any]], out: Path, *, title: str = "") -> str:
-    """Draw the chart into `out`; the kind drawn (`line`, `bar` or `table`)."""
-    figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white")
-    FigureCanvasAgg(figure)
-    ax = figure.add_subplot()
+def _draw(ax: Any, columns: list[str], rows: list[list[Any]]) -> str:
+    """One chart on `ax`; the kind drawn (`line`, `bar` or `table`)."""
     kind = chart_kind(rows)
     {"line": _line, "bar": _bar, "table": _table}[kind](ax, columns, rows)
     if kind != "table":
@@ -99,8 +108,58 @@ def render_png(columns: list[str], rows: list[list[Any]], out: Path, *, title: s
             ax.legend(frameon=False)
         else:
             ax.set_ylabel(columns[_numeric_columns(rows, len(rows[0]))[0]])
+    return kind
+
+
+def render_png(columns: list[str], rows: list[list[Any]], out: Path, *, title: str = "") -> str:
+    """Draw the chart into `out`; the kind drawn (`line`, `bar` or `table`)."""
+    figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(figure)
+    kind = _draw(figure.add_subplot(), columns, rows)
     if title:
         figure.suptitle(title, fontsize=14)
     figure.tight_layout()
     figure.savefig(out, format="png", dpi=DPI)
     return kind
+
+
+def _text(ax: Any, text: str) -> None:
+    ax.axis("off")
+    lines = [textwrap.fill(line, 70) for line in text.splitlines()[:MAX_TEXT_LINES]]
+    ax.text(0.02, 0.95, "\n".join(lines), ha="left", va="top", fontsize=11, color="#35416b", wrap=True)
+
+
+def _chart_of(panel: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """What a panel draws: its chart's own columns and rows when it has them (series over time), else its table."""
+    if "chart_columns" in panel:
+        return panel["chart_columns"], panel["chart_rows"]
+    return panel["columns"], panel["rows"]
+
+
+def render_panels_png(panels: list[dict[str, Any]], out: Path, *, title: str = "") -> list[str]:
+    """Draw an insight (one panel) or a dashboard (`title` over its tiles in grid order, two per row) into
+    `out`; the kind drawn per panel (`text` for a text card)."""
+    if len(panels) == 1 and "text" not in panels[0]:
+        return [render_png(*_chart_of(panels[0]), out, title=title or panels[0]["title"])]
+    per_row = 1 if len(panels) <= 1 else 2
+    grid_rows = max(1, math.ceil(len(panels) / per_row))
+    height = PANEL_HEIGHT_PX * grid_rows
+    figure = Figure(figsize=(WIDTH_PX / DPI, height / DPI), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(figure)
+    kinds = []
+    for index, panel in enumerate(panels):
+        ax = figure.add_subplot(grid_rows, per_row, index + 1)
+        if "text" in panel:
+            _text(ax, panel["text"])
+            kinds.append("text")
+        else:
+            kinds.append(_draw(ax, *_chart_of(panel)))
+        if panel.get("title"):
+            ax.set_title(str(panel["title"])[:60], fontsize=12, loc="left")
+    if not panels:
+        _table(figure.add_subplot(), [], [])
+    if title:
+        figure.suptitle(title, fontsize=15, x=0.01, ha="left")
+    figure.tight_layout()
+    figure.savefig(out, format="png", dpi=DPI)
+    return kinds

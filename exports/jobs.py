@@ -8,13 +8,15 @@ import logging
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from django.utils import timezone
 
 from exports import storage
 from exports.models import TABULAR_FORMATS, ExportedAsset, ExportFormat
-from exports.sources import ExportError, path_row_pages, query_pages, query_row_pages
+from exports.sources import ExportError, path_row_pages, query_pages, query_row_pages, rows_from_table
 from exports.tabular import write_export
+from posthog_clone import registry
 from posthog_clone.clickhouse import ClickHouseError
 from query.exceptions import ExposedHogQLError, QueryTimeoutError
 
@@ -34,12 +36,38 @@ def failure_type(error: BaseException) -> str:
     return "unknown"
 
 
+def _target_panels(asset: ExportedAsset) -> dict[str, Any]:
+    """The panels of the insight or dashboard the export names (computed now, by the app that owns it)."""
+    kind, pk = ("insight", asset.insight_id) if asset.insight_id else ("dashboard", asset.dashboard_id)
+    target = registry.export_target_for(kind)
+    if target is None or pk is None or not target.exists(asset.team_id, pk):
+        raise ExportError(f"The {kind} of this export no longer exists.")
+    return target.panels(asset.team_id, pk)
+
+
+def _build_from_target(asset: ExportedAsset, out: Path) -> None:
+    target = _target_panels(asset)
+    if asset.export_format == ExportFormat.PNG:
+        from exports.image import render_panels_png  # matplotlib only in a process that draws
+
+        render_panels_png(target["panels"], out, title=target["title"])
+        return
+    if asset.export_format == ExportFormat.JSON or not asset.insight_id:
+        raise ExportError("Insights export as CSV, XLSX or PNG; dashboards as PNG.")
+    [panel] = target["panels"]
+    pages = [rows_from_table(panel["columns"], panel["rows"])]
+    write_export(pages, export_format=asset.export_format, out=out, columns=panel["columns"] or None)
+
+
 def _build(asset: ExportedAsset, out: Path) -> None:
     context = asset.export_context if isinstance(asset.export_context, dict) else {}
     fmt = asset.export_format
     if fmt not in GENERATED_FORMATS:
         raise ExportError(f"Export to format {fmt} is not supported.")
     if "source" not in context and "path" not in context:
+        if asset.insight_id or asset.dashboard_id:
+            _build_from_target(asset, out)
+            return
         raise ExportError("This export needs export_context.source (a query) or export_context.path.")
     if fmt == ExportFormat.PNG:
         if "source" not in context:

@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from exports.models import VIDEO_FORMATS, ExportedAsset, ExportFormat, midnight
+from posthog_clone import registry
 
 STUCK_MESSAGE = (
     "Export failed without throwing an exception. Please try to rerun this export and contact support if it "
@@ -47,22 +48,31 @@ def context_problem(value: Any) -> str | None:
 
 @extend_schema_field(OpenApiTypes.INT)
 class TargetPkField(serializers.Field):
-    """`dashboard` / `insight` as PostHog's primary-key field validates them. No dashboards or insights exist
-    in this backend yet, so every well-typed id is unknown; other types are DRF's `incorrect_type`."""
+    """`dashboard` / `insight` as PostHog's primary-key field validates them: an id of this project's live
+    dashboard or insight (asked of the app registered as that export target; none registered: unknown), other
+    types are DRF's `incorrect_type`."""
 
     default_error_messages = {
         "does_not_exist": 'Invalid pk "{pk_value}" - object does not exist.',
         "incorrect_type": "Incorrect type. Expected pk value, received {data_type}.",
     }
 
+    def __init__(self, *, target: str, **kwargs: Any) -> None:
+        self.target = target
+        super().__init__(**kwargs)
+
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool) or not isinstance(data, (int, float, str)):
             self.fail("incorrect_type", data_type=type(data).__name__)
         try:
-            int(data)
+            pk = int(data)
         except (TypeError, ValueError, OverflowError):
             self.fail("incorrect_type", data_type=type(data).__name__)
-        self.fail("does_not_exist", pk_value=data)
+        target = registry.export_target_for(self.target)
+        team = self.context.get("team")
+        if target is None or team is None or not (0 < pk < 2**63) or not target.exists(team.pk, pk):
+            self.fail("does_not_exist", pk_value=data)
+        return pk
 
     def to_representation(self, value: Any) -> Any:
         return value
@@ -122,8 +132,10 @@ class ExportedAssetCreateSerializer(serializers.Serializer):
         allow_null=True,
         help_text="`{source: {kind: 'HogQLQuery', query}, filename?, columns?}` or `{path: '/api/projects/:id/…'}`.",
     )
-    dashboard = TargetPkField(required=False, allow_null=True, help_text="Dashboard id to export.")
-    insight = TargetPkField(required=False, allow_null=True, help_text="Insight id to export.")
+    dashboard = TargetPkField(
+        target="dashboard", required=False, allow_null=True, help_text="Dashboard id to export (PNG only)."
+    )
+    insight = TargetPkField(target="insight", required=False, allow_null=True, help_text="Insight id to export.")
     expires_after = serializers.DateTimeField(
         required=False, allow_null=True, help_text="Expiry; default: midnight 26 weeks from now."
     )
@@ -149,6 +161,10 @@ class ExportedAssetCreateSerializer(serializers.Serializer):
                 "Either dashboard, insight or export_context is required for an export.", code="invalid_input"
             )
         context = attrs.get("export_context") or {}
+        if attrs.get("dashboard") and not context and attrs["export_format"] != ExportFormat.PNG:
+            raise serializers.ValidationError(
+                {"export_format": ["Dashboards export as PNG only."]}, code="invalid_input"
+            )
         if attrs["export_format"] in VIDEO_FORMATS and not context.get("session_recording_id"):
             raise serializers.ValidationError(
                 {"export_format": ["Video export supports session recordings only."]}, code="invalid_input"

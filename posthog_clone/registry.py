@@ -17,6 +17,10 @@
   away: ``lookup(team_id, ref)`` returns a list of ``(type, name)`` pairs, e.g. ``("feature_flag", "beta")``
   for each active flag targeting cohort ``ref``. Several apps may answer for one kind; the owner of the
   definition asks them all (``reference_users_of``) before a soft delete. No app registered: nothing blocks.
+- ``export_target(kind, exists, panels)``: something an export may name instead of a query (``insight``,
+  ``dashboard``): ``exists(team_id, pk)`` says whether the project has it, ``panels(team_id, pk)`` returns what
+  to draw or tabulate, a list of ``{"title", "columns", "rows"}`` (and ``"text"`` for a text card) computed
+  now. No app registered: every id of that kind is unknown.
 
 Each function is given as a dotted path (``"ingestion.worker.start_background_worker"``), imported when it is
 first used, not in ``ready()``: start-up stays light, and nothing imports prometheus_client before ``serve``
@@ -61,6 +65,13 @@ class BackgroundWorker:
     enabled: Callable[[], bool] = field(compare=False)
 
 
+@dataclass(frozen=True)
+class ExportTarget:
+    kind: str
+    exists: Hook  # (team_id, pk) -> bool
+    panels: Hook  # (team_id, pk) -> {"title": str, "panels": [{"title", "columns", "rows", "text"?}, ...]}
+
+
 RESERVED_CHECKS = frozenset({"database", "clickhouse"})  # posthog_clone/health.py
 READINESS_CHECKS: dict[str, Hook] = {}
 SCRAPE_HOOKS: dict[str, Hook] = {}
@@ -68,6 +79,7 @@ BACKGROUND_WORKERS: dict[str, BackgroundWorker] = {}
 FAST_PATHS: dict[str, Hook] = {}
 QUERY_REFERENCES: dict[str, Hook] = {}
 REFERENCE_USERS: dict[str, dict[str, Hook]] = {}  # kind → lookup path → hook
+EXPORT_TARGETS: dict[str, ExportTarget] = {}
 
 
 def _add(table: dict[str, Any], name: str, entry: Any) -> None:
@@ -112,6 +124,14 @@ def reference_users_of(kind: str) -> list[Hook]:
     """The lookups of every app that uses definitions of ``kind``, each called ``(team_id, ref)`` and returning
     ``[(type, name), ...]``; empty when no installed app uses that kind."""
     return list(REFERENCE_USERS.get(kind, {}).values())
+
+
+def export_target(kind: str, *, exists: str, panels: str) -> None:
+    _add(EXPORT_TARGETS, kind, ExportTarget(kind, Hook(exists), Hook(panels)))
+
+
+def export_target_for(kind: str) -> ExportTarget | None:
+    return EXPORT_TARGETS.get(kind)
 
 
 def start_background_workers() -> list[str]:
