@@ -173,11 +173,22 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = CAPTURE_MAX_BATCH_BODY_BYTES
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 CACHE_URL = env_str("CACHE_URL", "")
+# Without CACHE_URL the cache is diskcache's (SQLite in VAR_DIR/cache, safe across processes): every process
+# of `serve` (web processes, the engine) sees the same query results, async query status and throttle
+# counters, as they would through Redis. Its size is bounded (CACHE_SIZE_LIMIT_MB, least recently stored go).
+CACHE_SIZE_LIMIT_MB = env_int("CACHE_SIZE_LIMIT_MB", 512, minimum=16)
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
         if CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        else {
+            "BACKEND": "diskcache.DjangoCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "TIMEOUT": 300,
+            "SHARDS": 4,
+            "DATABASE_TIMEOUT": 1.0,
+            "OPTIONS": {"size_limit": CACHE_SIZE_LIMIT_MB * 2**20},
+        }
     )
 }
 

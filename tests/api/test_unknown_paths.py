@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 NOT_FOUND = {"type": "invalid_request", "code": "not_found", "detail": "Endpoint not found.", "attr": None}
-UNKNOWN = ("/api/nothing/", "/api/nothing/here", "/api/projects/{id}/insights/", "/api/environments/{id}/nothing/")
+UNKNOWN = ("/api/nothing/", "/api/nothing/here", "/api/projects/{id}/nothing_here/", "/api/environments/{id}/nothing/")
 
 
 @pytest.mark.django_db
