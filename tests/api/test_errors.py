@@ -1,3 +1,6 @@
+import pytest
+
+
 def test_unknown_api_url_is_json_404(api_client):
     res = api_client.get("/api/nothing/here/")
     assert res.status_code == 404
@@ -65,6 +68,29 @@ def test_a_body_nested_too_deeply_is_a_400_parse_error_on_every_json_endpoint(pr
             "detail": "JSON parse error - the body is nested too deeply.",
             "attr": None,
         }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "a\x00b", "steps": [{"event": "e"}]},
+        {"name": "ok", "steps": [{"event": "e", "properties": [{"key": "k\x00", "value": "v", "type": "event"}]}]},
+        {"name": "ok", "steps": [{"event": "e"}], "tags": ["t\x00"], "\x00": 1},
+    ],
+)
+def test_a_nul_character_anywhere_in_a_json_body_is_a_400_never_a_database_error(project, body):
+    """PostgreSQL cannot store U+0000 in text or jsonb (a DataError, a 500 before); both modes refuse it alike
+    and store nothing."""
+    url = f"/api/projects/{project.team.pk}/actions/"
+    res = project.client().post(url, body, format="json")
+    assert res.status_code == 400, res.content
+    assert res.json() == {
+        "type": "invalid_request",
+        "code": "parse_error",
+        "detail": "JSON parse error - null characters (\\u0000) are not allowed in strings.",
+        "attr": None,
+    }
+    assert project.client().get(url).json()["results"] == []
 
 
 def test_a_huge_limit_or_offset_is_clamped_not_a_database_overflow(project):
