@@ -93,6 +93,16 @@ def test_a_nul_character_anywhere_in_a_json_body_is_a_400_never_a_database_error
     assert project.client().get(url).json()["results"] == []
 
 
+def test_an_unpaired_surrogate_escape_is_a_400_never_a_database_error(project):
+    url = f"/api/projects/{project.team.pk}/actions/"
+    body = '{"name": "x", "steps": [{"event": "e", "properties": [{"key": "\\ud800", "value": "v", "type": "event"}]}]}'
+    res = project.client().post(url, data=body, content_type="application/json")
+    assert res.status_code == 400, res.content
+    assert res.json()["code"] == "parse_error" and "unpaired surrogate" in res.json()["detail"]
+    paired = body.replace("\\ud800", "\\ud83d\\ude00")  # a valid pair (an emoji) is stored
+    assert project.client().post(url, data=paired, content_type="application/json").status_code == 201
+
+
 def test_a_huge_limit_or_offset_is_clamped_not_a_database_overflow(project):
     client = project.client()
     url = f"/api/projects/{project.team.pk}/feature_flags/"
