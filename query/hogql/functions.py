@@ -129,7 +129,7 @@ SCALARS: dict[str, FunctionMeta] = {
     **_many("arraySlice", A23),
     **_many(
         "arrayMap arrayFilter arrayExists arrayAll arrayFirst arrayLast arrayFirstIndex arraySort"
-        " arrayReverseSort arrayCount arraySum arrayAvg arrayMin arrayMax arrayCumSum arraySplit",
+        " arrayReverseSort arrayCount arraySum arrayAvg arrayMin arrayMax arrayCumSum arraySplit arrayFill",
         A1N,
     ),
     **_many("arrayDistinct arrayReverse arrayCompact arrayFlatten arrayEnumerate arrayUniq arrayJoin", A1N),
