@@ -61,10 +61,11 @@ WHERE {_in_range(**where)}
 
 def hand_sql(*, events: str, pdi: str, **where: Any) -> str:
     """Rows (step, count, avg seconds, median seconds). Each event is one Int64, `ts_ms * 4 + step`, so a plain
-    sort orders by time; grouped by distinct id first, then merged per person. Written out for 3 steps: `b1` (`b2`)
-    is where an entry reached step 1 (2): a step-1 (2) event whose latest preceding step-0 (step-1) entry `s1`
-    (`s2`) is within the window and that no earlier step-1 (2) event shares; the path is the first entry at the
-    furthest step, followed back through `src2` / `src1`."""
+    sort orders by time; grouped by distinct id first, then merged per person. Written out for 3 steps: `m1`
+    (`m2`) marks where an entry reached step 1 (2): a step-1 (2) event whose latest preceding step-0 (step-1)
+    entry, started at `s1` (`s2`), is within the window and that no earlier step-1 (2) event shares (forward
+    fills, no lookups by position inside lambdas: those copy the array per element); the path is the first entry
+    at the furthest step."""
     steps = ", ".join(f"'{s}'" for s in STEPS)
     w = WINDOW_DAYS * 86400 * 1000
     per_id = (
@@ -77,8 +78,6 @@ def hand_sql(*, events: str, pdi: str, **where: Any) -> str:
         f"INNER JOIN ({_pdi(pdi=pdi, team_id=where['team_id'])}) AS pdi ON d.distinct_id = pdi.distinct_id "
         "GROUP BY pdi.person_id"
     )
-    last = "arrayFill(x -> x > 0, arrayMap((m, i) -> if(m, i, 0), {m}, idx))"
-    first_of = "arrayPushFront(arrayPopBack(arrayFill((v, b) -> b, {s}, {b})), 0)"
     n = len(STEPS)
     times = ", ".join(f"(path[{k + 1}] - path[{k}]) / 1000" for k in range(1, n))
     return f"""
@@ -86,20 +85,24 @@ SELECT arrayJoin(range({n})) AS k, countIf(length(path) > k),
        avgIf(t[k + 1], length(path) > k AND t[k + 1] > 0),
        quantileExactInclusiveIf(0.5)(t[k + 1], length(path) > k AND t[k + 1] > 0)
 FROM (SELECT path, [0, {times}] AS t FROM (
-  SELECT arrayMap(x -> intDiv(x, 4), evs) AS ts, arrayEnumerate(evs) AS idx,
-         arrayMap(x -> x % 4 = 0, evs) AS b0, arrayMap(x -> x % 4 = 1, evs) AS b1, arrayMap(x -> x % 4 = 2, evs) AS b2,
-         arrayPushFront(arrayPopBack({last.format(m="b0")}), 0) AS src1,
-         arrayMap(j -> ts[j], src1) AS s1,
-         arrayMap((b, s, t, p) -> b AND s > 0 AND t - s <= {w} AND p != s, b1, s1, ts,
-                  {first_of.format(s="s1", b="b1")}) AS m1,
-         arrayPushFront(arrayPopBack({last.format(m="m1")}), 0) AS src2,
-         arrayMap(j -> s1[j], src2) AS s2,
-         arrayMap((b, s, t, p) -> b AND s > 0 AND t - s <= {w} AND p != s, b2, s2, ts,
-                  {first_of.format(s="s2", b="b2")}) AS m2,
-         arrayFirstIndex(x -> x, b0) AS f0, arrayFirstIndex(x -> x, m1) AS f1, arrayFirstIndex(x -> x, m2) AS f2,
-         multiIf(f2 > 0, [ts[src1[src2[f2]]], ts[src2[f2]], ts[f2]], f1 > 0, [ts[src1[f1]], ts[f1]],
-                 f0 > 0, [ts[f0]], []) AS path
-  FROM ({per_person})))
+  SELECT multiIf(f2 > 0, [s2[f2], ts[arrayFirstIndex((m, s) -> m AND s = s2[f2], m1, s1)], ts[f2]],
+                 f1 > 0, [s1[f1], ts[f1]], f0 > 0, [ts[f0]], []) AS path
+  FROM (
+    SELECT ts, s1, m1, f0, f1, s2, arrayFirstIndex(x -> x, m2) AS f2,
+           arrayMap((b, s, t, p) -> b AND s > 0 AND t - s <= {w} AND p != s, b2, s2, ts,
+                    arrayShiftRight(arrayFill((v, b) -> b, s2, b2), 1)) AS m2
+    FROM (
+      SELECT ts, b2, s1, m1, f0, arrayFirstIndex(x -> x, m1) AS f1,
+             arrayShiftRight(arrayFill(x -> x > 0, arrayMap((m, v) -> if(m, v, 0), m1, s1)), 1) AS s2
+      FROM (
+        SELECT ts, b2, s1, f0, arrayMap((b, s, t, p) -> b AND s > 0 AND t - s <= {w} AND p != s, b1, s1, ts,
+                                        arrayShiftRight(arrayFill((v, b) -> b, s1, b1), 1)) AS m1
+        FROM (
+          SELECT arrayMap(x -> bitShiftRight(x, 2), evs) AS ts, arrayMap(x -> bitAnd(x, 3) = 0, evs) AS b0,
+                 arrayMap(x -> bitAnd(x, 3) = 1, evs) AS b1, arrayMap(x -> bitAnd(x, 3) = 2, evs) AS b2,
+                 arrayFirstIndex(x -> x, b0) AS f0,
+                 arrayShiftRight(arrayFill(x -> x > 0, arrayMap((m, v) -> if(m, v, 0), b0, ts)), 1) AS s1
+          FROM ({per_person})))))))
 GROUP BY k ORDER BY k
 """
 

@@ -134,6 +134,7 @@ SCALARS: dict[str, FunctionMeta] = {
     ),
     **_many("arrayDistinct arrayReverse arrayCompact arrayFlatten arrayEnumerate arrayUniq arrayJoin", A1N),
     **_many("arrayIntersect arrayPopBack arrayPopFront emptyArrayString", A0N),
+    **_many("arrayShiftLeft arrayShiftRight", A23),
     **_many("emptyArrayInt64 emptyArrayFloat64", A0),
     "arrayFold": FunctionMeta(3, None),  # (lambda, arrays…, initial): FunnelsQuery's per-actor matching
     **_many("mapKeys mapValues", A1),

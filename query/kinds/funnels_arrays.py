@@ -9,10 +9,12 @@ to step k at event i exactly when
     i satisfies step k, s(i) > 0, ts(i) − s(i) ≤ window, and no earlier event satisfying step k had the same s
 
 (starts only grow, so an earlier step-k event with the same s either moved that entry already or was outside the
-window, as i is then too). P[k-1] just before i is the last event before i that moved an entry to step k-1 — a
-forward fill (`arrayFill`) of positions — so each step is a handful of vectorised array passes. The furthest
-step is the highest k with a move; the reported path is the first move there, followed back through the
-positions each move came from (the fold's "first path to reach the furthest step").
+window, as i is then too). s(i) is the start carried by the last event before i that moved an entry to step k-1
+— a forward fill (`arrayFill`, then `arrayShiftRight`) — so each step is a handful of vectorised array passes
+(no lookups by position inside lambdas: a lambda reading an outer array copies it once per element). The furthest
+step is the highest k with a move; the reported path (the fold's "first path to reach the furthest step") is
+the first move there and, for each earlier step, the one move of that entry (its start identifies it: at most
+one move per step has a given start).
 
 Events are one Int64 each: `ts << n | code`, code = the step bits reversed and inverted (step k is bit n-1-k,
 set to 0), so a plain `arraySort` orders by time and, at one moment, earlier steps first — the order the fold's
@@ -51,41 +53,50 @@ def _step_bit(n: int, k: int) -> str:
 
 def _before(array: str) -> str:
     """Each position's value at the position before (0 first)."""
-    return f"arrayPushFront(arrayPopBack({array}), 0)"
+    return f"arrayShiftRight({array}, 1)"
 
 
-def _last_moved(moved: str) -> str:
-    """Per position, the last position at or before it whose event moved an entry (0: none yet)."""
-    return f"arrayFill(x -> x > 0, arrayMap((m, i) -> if(m, i, 0), {moved}, m_idx))"
+def _latest(moved: str, values: str) -> str:
+    """Per position, `values` at the last position before it whose event moved an entry (0: none yet)."""
+    return _before(f"arrayFill(x -> x > 0, arrayMap((m, v) -> if(m, v, 0), {moved}, {values}))")
 
 
-def path_columns(spec: Any, events: str = "evs") -> list[str]:
-    """`expr AS name` columns over the sorted packed `events`, the last one `path`: the winning path's
-    timestamps (ms), empty when the actor never entered."""
+def _layer(carried: Sequence[str], columns: Sequence[str], source: str) -> str:
+    return f"SELECT {', '.join([*carried, *columns])} FROM ({source})"
+
+
+def path_rows(spec: Any, source: str, keys: Sequence[str]) -> str:
+    """`SELECT <keys>, path` over `source` (`keys` and the sorted packed `evs`): the winning path's timestamps
+    (ms), empty when the actor never entered. One subquery per step: ClickHouse expands an alias wherever it is
+    used, so a step reading the previous step's aliases would double the query tree with every step."""
     n, window = len(spec.steps), spec.window_ms
-    cols = [f"arrayMap(x -> bitShiftRight(x, {n}), {events}) AS m_ts", f"arrayEnumerate({events}) AS m_idx"]
-    cols += [f"arrayMap({_step_bit(n, k)}, {events}) AS m_b{k}" for k in range(n)]
-    cols.append("arrayFirstIndex(x -> x, m_b0) AS m_first0")
-    start = "m_ts"  # per position that moved an entry to step k-1: the entry's start
+    columns = [f"arrayMap(x -> bitShiftRight(x, {n}), evs) AS m_ts"]
+    columns += [f"arrayMap({_step_bit(n, k)}, evs) AS m_b{k}" for k in range(n)]
+    columns.append("arrayFirstIndex(x -> x, m_b0) AS m_first0")
+    text = _layer(keys, columns, source)
+    carried = [*keys, "m_ts", *(f"m_b{k}" for k in range(n)), "m_first0"]
+    moved, start = "m_b0", "m_ts"  # the events that moved an entry to step k-1, and that entry's start
     for k in range(1, n):
-        last = _last_moved("m_b0" if k == 1 else f"m_mv{k - 1}")
-        cols.append(f"{_before(last)} AS m_src{k}")  # the position that put P[k-1] in place before each event
-        cols.append(f"arrayMap(j -> arrayElement({start}, j), m_src{k}) AS m_s{k}")
         previous = _before(f"arrayFill((v, b) -> b, m_s{k}, m_b{k})")  # s of the previous step-k event
-        cols.append(
+        columns = [
+            f"{_latest(moved, start)} AS m_s{k}",  # the start of P[k-1] just before each event
             f"arrayMap((b, s, t, p) -> b AND s > 0 AND t - s <= {window} AND p != s, m_b{k}, m_s{k}, m_ts, "
-            f"{previous}) AS m_mv{k}"
-        )
-        cols.append(f"arrayFirstIndex(x -> x, m_mv{k}) AS m_first{k}")
-        start = f"m_s{k}"
-    cols.append(f"({' + '.join(f'(m_first{k} > 0)' for k in range(n))}) AS m_level")
-    # the positions of the winning path, from its last step back
-    cols.append(f"if(m_level = {n}, m_first{n - 1}, 0) AS m_at{n - 1}")
-    for k in range(n - 2, -1, -1):
-        cols.append(f"if(m_level = {k + 1}, m_first{k}, arrayElement(m_src{k + 1}, m_at{k + 1})) AS m_at{k}")
-    times = ", ".join(f"arrayElement(m_ts, m_at{k})" for k in range(n))
-    cols.append(f"arraySlice([{times}], 1, m_level) AS path")
-    return cols
+            f"{previous}) AS m_mv{k}",
+            f"arrayFirstIndex(x -> x, m_mv{k}) AS m_first{k}",
+        ]
+        text = _layer(carried, columns, text)
+        carried += [f"m_s{k}", f"m_mv{k}", f"m_first{k}"]
+        moved, start = f"m_mv{k}", f"m_s{k}"
+    # the winning path: the first move to the furthest step, its entry's start, and in between the one move of
+    # that entry to each step (at most one move per step has a given start)
+    level = f"({' + '.join(f'(m_first{k} > 0)' for k in range(n))})"
+    starts = ", ".join(f"m_level = {k + 1}, arrayElement({f'm_s{k}' if k else 'm_ts'}, m_first{k})" for k in range(n))
+    text = _layer(carried, [f"{level} AS m_level", f"multiIf({starts}, 0) AS m_start"], text)
+    times = ["m_start"]
+    for j in range(1, n):
+        via = f"arrayFirstIndex((m, s) -> m AND s = m_start, m_mv{j}, m_s{j})" if j < n - 1 else "0"
+        times.append(f"arrayElement(m_ts, if(m_level = {j + 1}, m_first{j}, {via}))")
+    return _layer(keys, [f"arraySlice([{', '.join(times)}], 1, m_level) AS path"], text)
 
 
 def _event_filter(spec: Any) -> str:
@@ -119,6 +130,4 @@ def actor_events(spec: Any, group_extras: Sequence[str] = ()) -> str:
 
 def actor_rows(spec: Any, group_extras: Sequence[str] = ()) -> str:
     """`SELECT aggregation_target, <group extras>, path`, as `funnels_engine.actor_rows` answers it."""
-    keys = ", ".join(["aggregation_target", *group_extras])
-    columns = ", ".join(path_columns(spec))
-    return f"SELECT {keys}, path FROM (SELECT {keys}, {columns} FROM ({actor_events(spec, group_extras)}))"
+    return path_rows(spec, actor_events(spec, group_extras), ["aggregation_target", *group_extras])
