@@ -49,11 +49,16 @@ def _in_range(*, team_id: int, today: dt.date, timezone: str) -> str:
     )
 
 
+def _step() -> str:
+    """The 0-based step of an event (one of STEPS): a multiIf, twice as fast as indexOf over a string array."""
+    branches = ", ".join(f"e.event = '{event}', {k}" for k, event in enumerate(STEPS[:-1]))
+    return f"multiIf({branches}, {len(STEPS) - 1})"
+
+
 def _per_person(*, events: str, pdi: str, **where: Any) -> str:
     """One row per (person, step event): for windowFunnel."""
-    steps = ", ".join(f"'{s}'" for s in STEPS)
     return f"""
-SELECT pdi.person_id AS person, indexOf([{steps}], e.event) - 1 AS step, e.timestamp AS timestamp
+SELECT pdi.person_id AS person, {_step()} AS step, e.timestamp AS timestamp
 FROM {events} AS e INNER JOIN ({_pdi(pdi=pdi, team_id=where["team_id"])}) AS pdi ON e.distinct_id = pdi.distinct_id
 WHERE {_in_range(**where)}
 """
@@ -66,12 +71,10 @@ def hand_sql(*, events: str, pdi: str, **where: Any) -> str:
     entry, started at `s1` (`s2`), is within the window and that no earlier step-1 (2) event shares (forward
     fills, no lookups by position inside lambdas: those copy the array per element); the path is the first entry
     at the furthest step."""
-    steps = ", ".join(f"'{s}'" for s in STEPS)
     w = WINDOW_DAYS * 86400 * 1000
     per_id = (
-        f"SELECT e.distinct_id AS distinct_id, groupArray(toUnixTimestamp64Milli(e.timestamp) * 4 "
-        f"+ indexOf([{steps}], e.event) - 1) AS keys FROM {events} AS e WHERE {_in_range(**where)} "
-        "GROUP BY e.distinct_id"
+        f"SELECT e.distinct_id AS distinct_id, groupArray(toUnixTimestamp64Milli(e.timestamp) * 4 + {_step()}) "
+        f"AS keys FROM {events} AS e WHERE {_in_range(**where)} GROUP BY e.distinct_id"
     )
     per_person = (
         f"SELECT arraySort(arrayFlatten(groupArray(d.keys))) AS evs FROM ({per_id}) AS d "
