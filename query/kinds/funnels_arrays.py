@@ -1,4 +1,4 @@
-"""Ordered funnels without exclusions, matched with whole-array functions instead of a fold: the fast path of
+"""Ordered funnels matched with whole-array functions instead of a fold: the fast path of
 `query.kinds.funnels_engine.actor_rows`, with the fold's (`query.kinds.funnels_fold`) exact semantics.
 
 A fold runs its step lambda once per array position over the rows still that long, copying its tuple state each
@@ -14,11 +14,14 @@ window, as i is then too). s(i) is the start carried by the last event before i 
 (no lookups by position inside lambdas: a lambda reading an outer array copies it once per element). The furthest
 step is the highest k with a move; the reported path (the fold's "first path to reach the furthest step") is
 the first move there and, for each earlier step, the one move of that entry (its start identifies it: at most
-one move per step has a given start).
+one move per step has a given start). An exclusion event blocking step k drops the actor when s(i) is set and
+within the window and P[k]'s start just before i (the same fill over the moves to step k) is not s(i) — counted
+up to the event that completed the funnel, where the fold stops.
 
-Events are one Int64 each: `ts << n | code`, code = the step bits reversed and inverted (step k is bit n-1-k,
-set to 0), so a plain `arraySort` orders by time and, at one moment, earlier steps first — the order the fold's
-rank gives. That needs n ≤ `MAX_STEPS` (ts in epoch ms keeps 43 bits: past the year 2200).
+Events are one Int64 each: `ts << width | code`, code = the step bits reversed and inverted (step k is bit
+width-1-k, set to 0), then the exclusion bits, so a plain `arraySort` orders by time and, at one moment, earlier
+steps first and exclusions last — the fold's rank order (made total). width ≤ `MAX_BITS` (n steps, n-1 more with
+exclusions): 20 steps, 10 with exclusions; longer funnels and strict ones fold.
 
 Person actors: the events are grouped by `distinct_id` first and the (far fewer) per-distinct-id arrays joined to
 `person_distinct_ids` and merged per person — one hash pass over the events instead of a join and a group by.
@@ -29,26 +32,59 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-MAX_STEPS = 20
+MAX_BITS = 20  # step and exclusion bits under the timestamp (epoch ms keeps 43 bits: past the year 2200)
+
+
+def _width(spec: Any) -> int:
+    """Bits under the timestamp: n step bits, then (with exclusions) n-1 bits for "blocks the move to step k"."""
+    n = len(spec.steps)
+    return 2 * n - 1 if spec.exclusions else n
 
 
 def applies(spec: Any, group_extras: Sequence[str] = ()) -> bool:
-    """Ordered, no exclusions, ≤ MAX_STEPS steps, and every carried extra is a grouping key."""
+    """Ordered, the bits fit, and every carried extra is a grouping key."""
     extras = {alias for alias, _ in spec.extras}
-    return (
-        spec.order == "ordered" and not spec.exclusions and len(spec.steps) <= MAX_STEPS and extras <= set(group_extras)
-    )
+    return spec.order == "ordered" and _width(spec) <= MAX_BITS and extras <= set(group_extras)
+
+
+def _step_position(spec: Any, k: int) -> int:
+    return _width(spec) - 1 - k
+
+
+def _exclusion_position(k: int) -> int:
+    return k - 1  # k ≥ 1: the lowest bits
 
 
 def packed_key(spec: Any) -> str:
-    """The event as one sortable Int64: epoch ms, then the inverted reversed step bits."""
-    n = len(spec.steps)
-    bits = " + ".join(f"if({condition}, {1 << (n - 1 - k)}, 0)" for k, condition in enumerate(spec.steps))
-    return f"bitOr(bitShiftLeft(toUnixTimestamp64Milli(timestamp), {n}), {(1 << n) - 1} - ({bits}))"
+    """The event as one sortable Int64: epoch ms, then the step bits reversed and inverted (at one moment the
+    earliest step first), then the exclusion bits (at one moment, of events with the same steps, those marked
+    as exclusions last; exclusion-only events after every step event)."""
+    width = _width(spec)
+    steps = [f"if({condition}, {1 << _step_position(spec, k)}, 0)" for k, condition in enumerate(spec.steps)]
+    code = f"{(1 << width) - (1 << (width - len(spec.steps)))} - {_or(steps)}"
+    exclusions = []
+    for exclusion in spec.exclusions:
+        bits = sum(1 << _exclusion_position(k) for k in range(exclusion.from_step + 1, exclusion.to_step + 1))
+        exclusions.append(f"if({exclusion.condition}, {bits}, 0)")
+    if exclusions:
+        code = _or([f"({code})", *exclusions])
+    return f"bitOr(bitShiftLeft(toUnixTimestamp64Milli(timestamp), {width}), {code})"
 
 
-def _step_bit(n: int, k: int) -> str:
-    return f"x -> bitAnd(x, {1 << (n - 1 - k)}) = 0"
+def _or(items: Sequence[str]) -> str:
+    """Nested two-argument bitOrs (one exclusion's bits may overlap another's)."""
+    text = items[0]
+    for item in items[1:]:
+        text = f"bitOr({text}, {item})"
+    return text
+
+
+def _is_step(spec: Any, k: int) -> str:
+    return f"bitAnd(x, {1 << _step_position(spec, k)}) = 0"
+
+
+def _is_exclusion(k: int) -> str:
+    return f"bitAnd(x, {1 << _exclusion_position(k)}) != 0"
 
 
 def _before(array: str) -> str:
@@ -65,16 +101,21 @@ def _layer(carried: Sequence[str], columns: Sequence[str], source: str) -> str:
     return f"SELECT {', '.join([*carried, *columns])} FROM ({source})"
 
 
+def _blocked(spec: Any) -> list[int]:
+    """The steps k some exclusion blocks the move to."""
+    return sorted({k for e in spec.exclusions for k in range(e.from_step + 1, e.to_step + 1)})
+
+
 def path_rows(spec: Any, source: str, keys: Sequence[str]) -> str:
     """`SELECT <keys>, path` over `source` (`keys` and the sorted packed `evs`): the winning path's timestamps
-    (ms), empty when the actor never entered. One subquery per step: ClickHouse expands an alias wherever it is
-    used, so a step reading the previous step's aliases would double the query tree with every step."""
-    n, window = len(spec.steps), spec.window_ms
-    columns = [f"arrayMap(x -> bitShiftRight(x, {n}), evs) AS m_ts"]
-    columns += [f"arrayMap({_step_bit(n, k)}, evs) AS m_b{k}" for k in range(n)]
+    (ms), empty when the actor never entered or was excluded. One subquery per step: ClickHouse expands an alias
+    wherever it is used, so a step reading the previous step's aliases would double the query tree each step."""
+    n, window, width, blocked = len(spec.steps), spec.window_ms, _width(spec), _blocked(spec)
+    columns = [f"arrayMap(x -> bitShiftRight(x, {width}), evs) AS m_ts"]
+    columns += [f"arrayMap(x -> {_is_step(spec, k)}, evs) AS m_b{k}" for k in range(n)]
     columns.append("arrayFirstIndex(x -> x, m_b0) AS m_first0")
-    text = _layer(keys, columns, source)
-    carried = [*keys, "m_ts", *(f"m_b{k}" for k in range(n)), "m_first0"]
+    text = _layer([*keys, *(["evs"] if blocked else [])], columns, source)
+    carried = [*keys, *(["evs"] if blocked else []), "m_ts", *(f"m_b{k}" for k in range(n)), "m_first0"]
     moved, start = "m_b0", "m_ts"  # the events that moved an entry to step k-1, and that entry's start
     for k in range(1, n):
         previous = _before(f"arrayFill((v, b) -> b, m_s{k}, m_b{k})")  # s of the previous step-k event
@@ -84,8 +125,13 @@ def path_rows(spec: Any, source: str, keys: Sequence[str]) -> str:
             f"{previous}) AS m_mv{k}",
             f"arrayFirstIndex(x -> x, m_mv{k}) AS m_first{k}",
         ]
+        if k in blocked:  # the first exclusion event while P[k-1] is in its window and has not moved on
+            columns.append(
+                f"arrayFirstIndex((x, s, t, p) -> {_is_exclusion(k)} AND s > 0 AND t - s <= {window}"
+                f" AND p != s, evs, m_s{k}, m_ts, {_latest(f'm_mv{k}', f'm_s{k}')}) AS m_x{k}"
+            )
         text = _layer(carried, columns, text)
-        carried += [f"m_s{k}", f"m_mv{k}", f"m_first{k}"]
+        carried += [f"m_s{k}", f"m_mv{k}", f"m_first{k}", *([f"m_x{k}"] if k in blocked else [])]
         moved, start = f"m_mv{k}", f"m_s{k}"
     # the winning path: the first move to the furthest step, its entry's start, and in between the one move of
     # that entry to each step (at most one move per step has a given start)
@@ -96,13 +142,18 @@ def path_rows(spec: Any, source: str, keys: Sequence[str]) -> str:
     for j in range(1, n):
         via = f"arrayFirstIndex((m, s) -> m AND s = m_start, m_mv{j}, m_s{j})" if j < n - 1 else "0"
         times.append(f"arrayElement(m_ts, if(m_level = {j + 1}, m_first{j}, {via}))")
-    return _layer(keys, [f"arraySlice([{', '.join(times)}], 1, m_level) AS path"], text)
+    path = f"arraySlice([{', '.join(times)}], 1, m_level)"
+    if blocked:  # an exclusion counts up to the event that completed the funnel (the fold stops there)
+        done = f"m_first{n - 1}"
+        excluded = " OR ".join(f"(m_x{k} > 0 AND ({done} = 0 OR m_x{k} <= {done}))" for k in blocked)
+        path = f"if({excluded}, emptyArrayInt64(), {path})"
+    return _layer(keys, [f"{path} AS path"], text)
 
 
 def _event_filter(spec: Any) -> str:
     table = f"events SAMPLE {spec.sample}" if spec.sample else "events"
-    steps = " OR ".join(f"({condition})" for condition in spec.steps)
-    return f"FROM {table} WHERE {spec.where} AND ({steps})"
+    conditions = " OR ".join(f"({c})" for c in [*spec.steps, *(e.condition for e in spec.exclusions)])
+    return f"FROM {table} WHERE {spec.where} AND ({conditions})"
 
 
 def actor_events(spec: Any, group_extras: Sequence[str] = ()) -> str:

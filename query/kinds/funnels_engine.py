@@ -171,7 +171,7 @@ def path_expr(spec: FunnelSpec, events: str | None = None) -> str:
 
 def actor_rows(spec: FunnelSpec, group_extras: Sequence[str] = ()) -> str:
     """`SELECT aggregation_target[, extras], path FROM (event rows) GROUP BY aggregation_target[, extras]`
-    (ordered funnels without exclusions: `query.kinds.funnels_arrays`)."""
+    (ordered funnels: `query.kinds.funnels_arrays`)."""
     if funnels_arrays.applies(spec, group_extras):
         return funnels_arrays.actor_rows(spec, group_extras)
     keys = ", ".join(["aggregation_target", *group_extras])

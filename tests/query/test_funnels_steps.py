@@ -248,3 +248,33 @@ def test_steps_at_the_same_moment(project: Any) -> None:
     items = results(project, abc())
     assert counts(items) == [1, 1, 0]
     assert items[1]["average_conversion_time"] is None and items[1]["median_conversion_time"] is None
+
+
+@pytest.mark.clickhouse
+@pytest.mark.parametrize(
+    ("order", "rows", "expected"),
+    [
+        # u2's X between A and B removes u2, whichever of the two exclusions counts it: 4 → 3, 2 → 1, 1 → 1
+        ("ordered", [*FIVE, ("u2", "X", at("2024-03-01", "11:10"), {})], [3, 1, 1]),
+        # strict, A → B → C: w does A, B, C; v does A, X, B, C (X would reset v to A anyway, but first removes v)
+        (
+            "strict",
+            [
+                ("w", "A", at("2024-03-01", "10:00"), {}), ("w", "B", at("2024-03-01", "10:01"), {}),
+                ("w", "C", at("2024-03-01", "10:02"), {}),
+                ("v", "A", at("2024-03-01", "11:00"), {}), ("v", "X", at("2024-03-01", "11:01"), {}),
+                ("v", "B", at("2024-03-01", "11:02"), {}), ("v", "C", at("2024-03-01", "11:03"), {}),
+            ],
+            [1, 1, 1],
+        ),
+    ],
+)  # fmt: skip
+def test_overlapping_exclusions_block_once(project: Any, order: str, rows: list, expected: list) -> None:
+    """Two exclusions of X over the same steps (0 → 1 and 0 → 2) exclude exactly as one does."""
+    load(project.team.pk, rows)
+    exclusions = [
+        {"kind": "EventsNode", "event": "X", "funnelFromStep": 0, "funnelToStep": 1},
+        {"kind": "EventsNode", "event": "X", "funnelFromStep": 0, "funnelToStep": 2},
+    ]
+    items = results(project, abc(exclusions=exclusions, funnelOrderType=order))
+    assert counts(items) == expected
