@@ -1,6 +1,8 @@
-"""`python -m bench.query [--events N] [--repeat R] [--only NAME] [--show-sql]`: load N synthetic events
-(default 10M; 1 % as many persons, each fifth with a second distinct id; 35 days; `$browser` with a long tail)
-into a throwaway chDB, then time typical queries through the Django /query/ view against the engine directly.
+"""`python -m bench.query [--events N] [--repeat R] [--only NAME] [--show-sql] [--var-dir DIR [--reuse]]`: load N
+synthetic events (default 10M; 1 % as many persons, each fifth with a second distinct id; 35 days; `$browser` with a
+long tail) into a throwaway chDB (or, with `--var-dir DIR --reuse`, one kept in DIR and reused by later runs: the
+events' times are relative to the load), then time typical queries through the Django /query/ view against the
+engine directly.
 
 - HogQL queries: /query/ against their own compiled SQL on chDB.
 - TrendsQuery (DAU of `$pageview` by day over 30 days, broken down by `$browser`: top 25 + other): /query/

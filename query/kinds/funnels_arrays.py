@@ -21,7 +21,7 @@ up to the event that completed the funnel, where the fold stops.
 Events are one Int64 each: `ts << width | code`, code = the step bits reversed and inverted (step k is bit
 width-1-k, set to 0), then the exclusion bits, so a plain `arraySort` orders by time and, at one moment, earlier
 steps first and exclusions last — the fold's rank order (made total). width ≤ `MAX_BITS` (n steps, n-1 more with
-exclusions): 20 steps, 10 with exclusions; longer funnels and strict ones fold.
+exclusions): 19 steps, 10 with exclusions; longer funnels and strict ones fold.
 
 Person actors: the events are grouped by `distinct_id` first and the (far fewer) per-distinct-id arrays joined to
 `person_distinct_ids` and merged per person — one hash pass over the events instead of a join and a group by.
@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-MAX_BITS = 20  # step and exclusion bits under the timestamp (epoch ms keeps 43 bits: past the year 2200)
+MAX_BITS = 19  # bits under the timestamp: epoch ms keeps 44, enough for DateTime64's last year (2299)
 
 
 def _width(spec: Any) -> int:

@@ -278,3 +278,31 @@ def test_overlapping_exclusions_block_once(project: Any, order: str, rows: list,
     ]
     items = results(project, abc(exclusions=exclusions, funnelOrderType=order))
     assert counts(items) == expected
+
+
+@pytest.mark.clickhouse
+def test_at_one_moment_an_exclusion_marked_event_goes_last(project: Any) -> None:
+    """Steps A (b = y) → B, excluding A with c = 1 between them. u's two A at 10:00 are both step 1, one also
+    excluded: the plain one opens the entry first, then the marked one falls inside it before B, so u is dropped
+    (the other order would let u convert); v converts."""
+    rows = [
+        ("u", "A", at("2024-03-01", "10:00"), {"b": "y", "c": 1}),
+        ("u", "A", at("2024-03-01", "10:00"), {"b": "y"}),
+        ("u", "B", at("2024-03-01", "10:05"), {}),
+        ("v", "A", at("2024-03-01", "11:00"), {"b": "y"}),
+        ("v", "B", at("2024-03-01", "11:05"), {}),
+    ]
+    load(project.team.pk, rows)
+    exclusion = {
+        "kind": "EventsNode",
+        "event": "A",
+        "funnelFromStep": 0,
+        "funnelToStep": 1,
+        "properties": [{"key": "c", "value": "1", "operator": "exact", "type": "event"}],
+    }
+    node = abc(exclusions=[exclusion])
+    node["series"] = [
+        step("A", properties=[{"key": "b", "value": "y", "operator": "exact", "type": "event"}]),
+        step("B"),
+    ]
+    assert counts(results(project, node)) == [1, 1]
