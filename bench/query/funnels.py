@@ -77,7 +77,7 @@ def hand_sql(*, events: str, pdi: str, **where: Any) -> str:
         f"AS keys FROM {events} AS e WHERE {_in_range(**where)} GROUP BY e.distinct_id"
     )
     per_person = (
-        f"SELECT arraySort(arrayFlatten(groupArray(d.keys))) AS evs FROM ({per_id}) AS d "
+        f"SELECT arraySort(groupArrayArray(d.keys)) AS evs FROM ({per_id}) AS d "
         f"INNER JOIN ({_pdi(pdi=pdi, team_id=where['team_id'])}) AS pdi ON d.distinct_id = pdi.distinct_id "
         "GROUP BY pdi.person_id"
     )

@@ -192,6 +192,7 @@ AGGREGATIONS: dict[str, FunctionMeta] = {
         FunctionMeta(1, None, 1, None, aggregate=True),
     ),
     **_many("groupArray groupUniqArray", FunctionMeta(1, None, 0, 1, aggregate=True)),  # (max_size)(x)
+    "groupArrayArray": AGG1,  # the arrays' elements in one array (FunnelsQuery merges per-distinct-id arrays)
     **_many("topK groupArraySample", FunctionMeta(1, 1, 1, 2, aggregate=True)),
     **_many("groupArrayMovingSum", FunctionMeta(1, 1, 0, 1, aggregate=True)),
 }

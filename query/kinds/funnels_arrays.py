@@ -173,7 +173,7 @@ def actor_events(spec: Any, group_extras: Sequence[str] = ()) -> str:
     )
     carried = "".join(f", d.{alias} AS {alias}" for alias in group_extras)
     return (
-        f"SELECT pdi.person_id AS aggregation_target{carried}, arraySort(arrayFlatten(groupArray(d.keys))) AS evs "
+        f"SELECT pdi.person_id AS aggregation_target{carried}, arraySort(groupArrayArray(d.keys)) AS evs "
         f"FROM ({per_id}) AS d INNER JOIN person_distinct_ids AS pdi ON d.distinct_id = pdi.distinct_id "
         f"GROUP BY {', '.join(['aggregation_target', *group_extras])}"
     )
