@@ -1,6 +1,8 @@
-"""`python -m bench.query [--events N] [--repeat R] [--only NAME] [--show-sql]`: load N synthetic events
-(default 10M; 1 % as many persons, each fifth with a second distinct id; 35 days; `$browser` with a long tail)
-into a throwaway chDB, then time typical queries through the Django /query/ view against the engine directly.
+"""`python -m bench.query [--events N] [--repeat R] [--only NAME] [--show-sql] [--var-dir DIR [--reuse]]`: load N
+synthetic events (default 10M; 1 % as many persons, each fifth with a second distinct id; 35 days; `$browser` with a
+long tail) into a throwaway chDB (or, with `--var-dir DIR --reuse`, one kept in DIR and reused by later runs: the
+events' times are relative to the load), then time typical queries through the Django /query/ view against the
+engine directly.
 
 - HogQL queries: /query/ against their own compiled SQL on chDB.
 - TrendsQuery (DAU of `$pageview` by day over 30 days, broken down by `$browser`: top 25 + other): /query/
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import shutil
 import statistics
@@ -153,7 +156,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000, help="synthetic events to load (default 10M)")
     parser.add_argument("--chunk", type=int, default=1_000_000, help="rows per INSERT … SELECT FROM numbers()")
     parser.add_argument("--repeat", type=int, default=7, help="timed runs per query (median reported)")
-    parser.add_argument("--var-dir", default="", help="data directory (default: a fresh temporary one)")
+    parser.add_argument("--var-dir", default="", help="data directory (default: a fresh temporary one, removed after)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --var-dir: reuse the dataset an earlier run loaded there (same --events), else load and keep it",
+    )
     parser.add_argument("--only", default="", help="run only the queries whose name contains this (e.g. trends)")
     parser.add_argument(
         "--show-sql", action="store_true", help="print the TrendsQuery's compiled ClickHouse SQL and the hand SQL"
@@ -169,11 +177,24 @@ def main() -> None:
     from posthog_clone.clickhouse.migrations import migrate
 
     migrate()
-    user = user_create(email=f"bench-{time.time_ns()}@example.com")
-    org = organization_create(name="bench", owner=user)
-    team = team_create(organization=org, name="bench")
+    marker = os.path.join(var_dir, f"bench_dataset_{args.events}.json")
+    if args.reuse and os.path.exists(marker):
+        from posthog_clone.accounts.models import Team
+
+        with open(marker) as f:
+            loaded = json.load(f)
+        team = Team.objects.get(pk=loaded["team"])
+        user = team.organization.memberships.first().user
+        print(f"reusing {args.events:,} events loaded {loaded['loaded_at']} (team {team.pk})")
+    else:
+        user = user_create(email=f"bench-{time.time_ns()}@example.com")
+        org = organization_create(name="bench", owner=user)
+        team = team_create(organization=org, name="bench")
+        _load(team.pk, args.events, args.chunk)
+        if args.reuse:
+            with open(marker, "w") as f:
+                json.dump({"team": team.pk, "loaded_at": dt.datetime.now(dt.UTC).isoformat()}, f)
     _, key = personal_api_key_create(user=user, label="bench", scopes=["query:read"])
-    _load(team.pk, args.events, args.chunk)
 
     api = APIClient(HTTP_HOST="localhost")
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")

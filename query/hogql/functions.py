@@ -129,11 +129,12 @@ SCALARS: dict[str, FunctionMeta] = {
     **_many("arraySlice", A23),
     **_many(
         "arrayMap arrayFilter arrayExists arrayAll arrayFirst arrayLast arrayFirstIndex arraySort"
-        " arrayReverseSort arrayCount arraySum arrayAvg arrayMin arrayMax arrayCumSum arraySplit",
+        " arrayReverseSort arrayCount arraySum arrayAvg arrayMin arrayMax arrayCumSum arraySplit arrayFill",
         A1N,
     ),
     **_many("arrayDistinct arrayReverse arrayCompact arrayFlatten arrayEnumerate arrayUniq arrayJoin", A1N),
     **_many("arrayIntersect arrayPopBack arrayPopFront emptyArrayString", A0N),
+    **_many("arrayShiftLeft arrayShiftRight", A23),
     **_many("emptyArrayInt64 emptyArrayFloat64", A0),
     "arrayFold": FunctionMeta(3, None),  # (lambda, arrays…, initial): FunnelsQuery's per-actor matching
     "arrayDifference": A1,  # PathsQuery's gaps between a person's events
@@ -192,6 +193,7 @@ AGGREGATIONS: dict[str, FunctionMeta] = {
         FunctionMeta(1, None, 1, None, aggregate=True),
     ),
     **_many("groupArray groupUniqArray", FunctionMeta(1, None, 0, 1, aggregate=True)),  # (max_size)(x)
+    "groupArrayArray": AGG1,  # the arrays' elements in one array (FunnelsQuery merges per-distinct-id arrays)
     **_many("topK groupArraySample", FunctionMeta(1, 1, 1, 2, aggregate=True)),
     **_many("groupArrayMovingSum", FunctionMeta(1, 1, 0, 1, aggregate=True)),
 }

@@ -24,7 +24,7 @@ from sqlglot import exp
 from posthog_clone.accounts.models import Team
 from query.dates import QueryDateRange, moment_expr
 from query.hogql.errors import HogQLQueryError
-from query.hogql.parser import parse_select, to_hogql
+from query.hogql.parser import to_hogql
 from query.hogql.passes.limits import LIMIT_CONTEXTS
 from query.kinds.breakdown import parse_breakdown
 from query.kinds.funnels_engine import WINDOW_SECONDS, Exclusion, FunnelSpec, actor_rows, conversion_time
@@ -125,9 +125,7 @@ class FunnelContext:
         return round(count / self.sampling) if self.sampling else int(count)
 
     def execute(self, text: str) -> list[list[Any]]:
-        result = hogql_execute(
-            team=self.team, query=to_hogql(parse_select(text)), limit_context=self.limit_context, limit=MAX_ROWS
-        )
+        result = hogql_execute(team=self.team, query=text, limit_context=self.limit_context, limit=MAX_ROWS)
         self.hogql.append(result.hogql)
         self.timings.extend(result.timings)
         return result.results

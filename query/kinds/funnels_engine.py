@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from query.kinds import funnels_arrays
 from query.kinds.funnels_fold import MAX_STEPS, fold_path, mask_expr, mask_rank
 
 WINDOW_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400, "month": 31 * 86400}
@@ -169,7 +170,10 @@ def path_expr(spec: FunnelSpec, events: str | None = None) -> str:
 
 
 def actor_rows(spec: FunnelSpec, group_extras: Sequence[str] = ()) -> str:
-    """`SELECT aggregation_target[, extras], path FROM (event rows) GROUP BY aggregation_target[, extras]`."""
+    """`SELECT aggregation_target[, extras], path FROM (event rows) GROUP BY aggregation_target[, extras]`
+    (ordered funnels: `query.kinds.funnels_arrays`)."""
+    if funnels_arrays.applies(spec, group_extras):
+        return funnels_arrays.actor_rows(spec, group_extras)
     keys = ", ".join(["aggregation_target", *group_extras])
     return f"SELECT {keys}, {path_expr(spec)} AS path FROM ({event_rows(spec)}) GROUP BY {keys}"
 

@@ -88,7 +88,10 @@ def mask_expr(spec: Any) -> str:
     for exclusion in spec.exclusions:
         bits = sum(1 << (n + k) for k in range(exclusion.from_step + 1, exclusion.to_step + 1))
         items.append(f"if({exclusion.condition}, {bits}, 0)")
-    return "toInt64(" + " + ".join(items) + ")" if len(items) > 1 else f"toInt64({items[0]})"
+    mask = items[0]
+    for item in items[1:]:  # bitOr: two exclusions may block the same step (a sum would carry into the next bit)
+        mask = f"bitOr({mask}, {item})"
+    return f"toInt64({mask})"
 
 
 def mask_rank(spec: Any) -> str:

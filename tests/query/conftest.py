@@ -83,6 +83,12 @@ def insert_person(
     return person_id
 
 
+def insert_distinct_id(team_id: int, distinct_id: str, person_id: str, *, version: int, deleted: bool = False) -> None:
+    """Point `distinct_id` at `person_id` (a merge, when a lower version pointed it elsewhere)."""
+    row = {"team_id": team_id, "distinct_id": distinct_id, "person_id": person_id, "is_deleted": int(deleted)}
+    get_client().insert_json_rows(table("person_distinct_id2"), json.dumps({**row, "version": version}).encode())
+
+
 def poll_query(project: Any, query_id: str, timeout: float = 20.0) -> Any:
     """GET /query/<id>/ until it stops answering 202 (or ``timeout`` seconds pass); the last response."""
     deadline = time.monotonic() + timeout

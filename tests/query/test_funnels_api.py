@@ -87,7 +87,7 @@ def test_results_are_cached_until_refreshed(project: Any) -> None:
     assert (counts(fresh["results"]), fresh["is_cached"]) == ([1, 1, 0], False)
     for key in ("hogql", "timings", "error", "modifiers", "last_refresh", "timezone", "query_status", "isUdf"):
         assert key in fresh, key
-    assert fresh["error"] == "" and "arrayFold" in fresh["hogql"]
+    assert fresh["error"] == "" and "FROM events" in fresh["hogql"]
     assert fresh["resolved_date_range"]["date_from"].startswith("2024-02-01T00:00:00")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.query.conftest import insert_distinct_id, insert_events, insert_person
 from tests.query.funnel_helpers import TV5, at, counts, load, results, step, tv5
 
 
@@ -190,3 +191,118 @@ def test_more_steps_than_the_scalar_fold_takes(project: Any) -> None:
     items = results(project, node)
     assert counts(items) == [2] + [1] * 31 + [0]
     assert items[31]["average_conversion_time"] == 60.0 and items[32]["average_conversion_time"] is None
+
+
+@pytest.mark.clickhouse
+def test_a_person_with_several_distinct_ids_is_one_actor(project: Any) -> None:
+    """Events are matched per person, not per distinct id: p did A as `anon`, B as `known`, C as `anon` again;
+    q's `q-old` was merged into q (its newest pdi row points at q), so q-old's B continues q-new's A. Per distinct
+    id nobody would get past A ([3, 0, 0])."""
+    team = project.team.pk
+    insert_events(
+        team,
+        [
+            {"distinct_id": "anon", "event": "A", "timestamp": at("2024-03-01", "10:00")},
+            {"distinct_id": "known", "event": "B", "timestamp": at("2024-03-01", "10:10")},
+            {"distinct_id": "anon", "event": "C", "timestamp": at("2024-03-01", "10:40")},
+            {"distinct_id": "q-new", "event": "A", "timestamp": at("2024-03-01", "09:00")},
+            {"distinct_id": "q-old", "event": "B", "timestamp": at("2024-03-01", "09:30")},
+            {"distinct_id": "r", "event": "A", "timestamp": at("2024-03-01", "11:00")},
+        ],
+    )
+    insert_person(team, ["anon", "known"], {})
+    insert_person(team, ["q-old"], {})  # version 0, then merged into q:
+    q = insert_person(team, ["q-new"], {})
+    insert_distinct_id(team, "q-old", q, version=1)
+    insert_person(team, ["r"], {})
+    items = results(project, abc())
+    # p: B 600 s after A, C 1800 s after B; q: B 1800 s after A; r: A only
+    assert counts(items) == [3, 2, 1]
+    assert [i["average_conversion_time"] for i in items] == [None, 1200.0, 1800.0]
+    assert [i["median_conversion_time"] for i in items] == [None, 1200.0, 1800.0]
+
+
+@pytest.mark.clickhouse
+def test_one_event_in_two_steps(project: Any) -> None:
+    """A → A → B: the second A moves the first A's entry to step 2 and opens a new entry; B moves that on."""
+    rows = [
+        ("u", "A", at("2024-03-01", "10:00"), {}),
+        ("u", "A", at("2024-03-01", "10:05"), {}),
+        ("u", "B", at("2024-03-01", "10:15"), {}),
+        ("v", "A", at("2024-03-01", "11:00"), {}),  # one A: step 1 only
+    ]
+    load(project.team.pk, rows)
+    node = abc()
+    node["series"] = [step("A"), step("A"), step("B")]
+    items = results(project, node)
+    assert counts(items) == [2, 1, 1]
+    assert [i["average_conversion_time"] for i in items] == [None, 300.0, 600.0]
+
+
+@pytest.mark.clickhouse
+def test_steps_at_the_same_moment(project: Any) -> None:
+    """B and A at the same instant: the earlier step goes first, so B moves the entry A opened, in 0 s (zero
+    durations are left out of the times: null)."""
+    rows = [("u", "B", at("2024-03-01", "10:00"), {}), ("u", "A", at("2024-03-01", "10:00"), {})]
+    load(project.team.pk, rows)
+    items = results(project, abc())
+    assert counts(items) == [1, 1, 0]
+    assert items[1]["average_conversion_time"] is None and items[1]["median_conversion_time"] is None
+
+
+@pytest.mark.clickhouse
+@pytest.mark.parametrize(
+    ("order", "rows", "expected"),
+    [
+        # u2's X between A and B removes u2, whichever of the two exclusions counts it: 4 → 3, 2 → 1, 1 → 1
+        ("ordered", [*FIVE, ("u2", "X", at("2024-03-01", "11:10"), {})], [3, 1, 1]),
+        # strict, A → B → C: w does A, B, C; v does A, X, B, C (X would reset v to A anyway, but first removes v)
+        (
+            "strict",
+            [
+                ("w", "A", at("2024-03-01", "10:00"), {}), ("w", "B", at("2024-03-01", "10:01"), {}),
+                ("w", "C", at("2024-03-01", "10:02"), {}),
+                ("v", "A", at("2024-03-01", "11:00"), {}), ("v", "X", at("2024-03-01", "11:01"), {}),
+                ("v", "B", at("2024-03-01", "11:02"), {}), ("v", "C", at("2024-03-01", "11:03"), {}),
+            ],
+            [1, 1, 1],
+        ),
+    ],
+)  # fmt: skip
+def test_overlapping_exclusions_block_once(project: Any, order: str, rows: list, expected: list) -> None:
+    """Two exclusions of X over the same steps (0 → 1 and 0 → 2) exclude exactly as one does."""
+    load(project.team.pk, rows)
+    exclusions = [
+        {"kind": "EventsNode", "event": "X", "funnelFromStep": 0, "funnelToStep": 1},
+        {"kind": "EventsNode", "event": "X", "funnelFromStep": 0, "funnelToStep": 2},
+    ]
+    items = results(project, abc(exclusions=exclusions, funnelOrderType=order))
+    assert counts(items) == expected
+
+
+@pytest.mark.clickhouse
+def test_at_one_moment_an_exclusion_marked_event_goes_last(project: Any) -> None:
+    """Steps A (b = y) → B, excluding A with c = 1 between them. u's two A at 10:00 are both step 1, one also
+    excluded: the plain one opens the entry first, then the marked one falls inside it before B, so u is dropped
+    (the other order would let u convert); v converts."""
+    rows = [
+        ("u", "A", at("2024-03-01", "10:00"), {"b": "y", "c": 1}),
+        ("u", "A", at("2024-03-01", "10:00"), {"b": "y"}),
+        ("u", "B", at("2024-03-01", "10:05"), {}),
+        ("v", "A", at("2024-03-01", "11:00"), {"b": "y"}),
+        ("v", "B", at("2024-03-01", "11:05"), {}),
+    ]
+    load(project.team.pk, rows)
+    exclusion = {
+        "kind": "EventsNode",
+        "event": "A",
+        "funnelFromStep": 0,
+        "funnelToStep": 1,
+        "properties": [{"key": "c", "value": "1", "operator": "exact", "type": "event"}],
+    }
+    node = abc(exclusions=[exclusion])
+    node["series"] = [
+        step("A", properties=[{"key": "b", "value": "y", "operator": "exact", "type": "event"}]),
+        step("B"),
+    ]
+    assert counts(results(project, node)) == [1, 1]
