@@ -1,7 +1,8 @@
-"""Request parsers: DRF's JSON parser, with bodies answered as a 400 parse error instead of a 500: one nested
-too deeply for Python's JSON decoder (RecursionError), and one holding, in any string or key, a NUL character
-(`\\u0000`) or an unpaired surrogate escape (`\\ud800` alone), which PostgreSQL cannot store in text or jsonb
-(refused in both modes, so a request means the same on SQLite and PostgreSQL)."""
+"""Request parsers: DRF's JSON parser, with bodies answered as a 400 instead of a 500: one nested too deeply
+for Python's JSON decoder (RecursionError, a parse error), and one holding, in any string or key, a NUL
+character (`\\u0000`) or an unpaired surrogate escape (`\\ud800` alone), which PostgreSQL cannot store in text
+or jsonb. Those are refused in both modes (a request means the same on SQLite and PostgreSQL) as the field's
+validation error, DRF's wording for NUL in a CharField: `attr` is the top-level key that holds the value."""
 
 from __future__ import annotations
 
@@ -9,26 +10,28 @@ import re
 from typing import Any
 
 from rest_framework import exceptions
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.parsers import JSONParser
 
-NUL_REFUSED = "JSON parse error - null characters (\\u0000) are not allowed in strings."
-SURROGATE_REFUSED = "JSON parse error - unpaired surrogate escapes (\\ud800-\\udfff) are not allowed in strings."
+NUL_REFUSED = ("Null characters are not allowed.", "null_characters_not_allowed")
+SURROGATE_REFUSED = ("Unpaired surrogate characters are not allowed.", "surrogate_characters_not_allowed")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def _unstorable(data: Any) -> str | None:
-    """The character class of the first string PostgreSQL could not store, if any."""
-    pending = [data]
+def _unstorable(data: Any) -> tuple[str | None, tuple[str, str]] | None:
+    """(the top-level key holding it, (message, code)) of the first string PostgreSQL could not store."""
+    pending: list[tuple[str | None, Any]] = [(None, data)]
     while pending:
-        value = pending.pop()
+        top, value = pending.pop()
         if isinstance(value, str):
             if (found := _UNSTORABLE.search(value)) is not None:
-                return NUL_REFUSED if found.group() == "\x00" else SURROGATE_REFUSED
+                return top, NUL_REFUSED if found.group() == "\x00" else SURROGATE_REFUSED
         elif isinstance(value, dict):
-            pending.extend(value.keys())
-            pending.extend(value.values())
+            for key, item in value.items():
+                here = top if top is not None or not isinstance(key, str) else key
+                pending.extend(((here, key), (here, item)))
         elif isinstance(value, list):
-            pending.extend(value)
+            pending.extend((top, item) for item in value)
     return None
 
 
@@ -38,6 +41,8 @@ class BoundedJSONParser(JSONParser):
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None
-        if (refused := _unstorable(data)) is not None:
-            raise exceptions.ParseError(refused)
+        if (found := _unstorable(data)) is not None:
+            top, (message, code) = found
+            error = [ErrorDetail(message, code=code)]
+            raise exceptions.ValidationError({top: error} if top is not None else error)
         return data
