@@ -9,9 +9,8 @@ from rest_framework import serializers
 
 from query.dates import DateRangeError, QueryDateRange
 from query.kinds.base import CachedResponseSerializer, StrictSerializer
-from query.kinds.breakdown import BreakdownError, parse_breakdown
 from query.kinds.funnels_engine import WINDOW_SECONDS
-from query.kinds.series import NODE_SERIALIZERS, InsightQuerySerializer, SeriesField
+from query.kinds.series import NODE_SERIALIZERS, InsightQuerySerializer, SeriesField, checked_sampling_factor
 
 ORDER_TYPES = ("ordered", "strict", "unordered")
 VIZ_TYPES = ("steps", "trends", "time_to_convert")
@@ -120,17 +119,8 @@ class FunnelsQuerySerializer(InsightQuerySerializer):
         required=False, allow_null=True, help_text="Read `events SAMPLE f`; counts are scaled by 1/f."
     )
 
-    def validate_breakdownFilter(self, value: dict[str, Any] | None) -> dict[str, Any] | None:  # noqa: N802
-        try:
-            parse_breakdown(value)
-        except BreakdownError as error:
-            raise serializers.ValidationError(str(error)) from None
-        return value
-
     def validate_samplingFactor(self, value: float | None) -> float | None:  # noqa: N802
-        if value is not None and not 0 < value <= 1:
-            raise serializers.ValidationError("samplingFactor must be above 0 and at most 1 (e.g. 0.1 reads 10%)")
-        return value
+        return checked_sampling_factor(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         series = attrs.get("series") or []

@@ -23,6 +23,7 @@ from query.hogql.ast import call
 from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import to_hogql
 from query.kinds.base import StrictSerializer
+from query.kinds.breakdown import BreakdownError, parse_breakdown
 from query.kinds.maths import (  # noqa: F401 (the maths' names, as the insight kinds know them from here)
     ACTIVE_WINDOW_DAYS,
     COUNT_MATHS,
@@ -239,3 +240,18 @@ class InsightQuerySerializer(StrictSerializer):
         except DateRangeError as error:
             raise serializers.ValidationError(error.message) from None
         return value
+
+    # Run for the kinds that declare `breakdownFilter` (retention checks more and overrides it).
+    def validate_breakdownFilter(self, value: dict[str, Any] | None) -> dict[str, Any] | None:  # noqa: N802
+        try:
+            parse_breakdown(value)
+        except BreakdownError as error:
+            raise serializers.ValidationError(str(error)) from None
+        return value
+
+
+def checked_sampling_factor(value: float | None) -> float | None:
+    """`samplingFactor` for the kinds that sample (Trends, Funnels): above 0, at most 1."""
+    if value is not None and not 0 < value <= 1:
+        raise serializers.ValidationError("samplingFactor must be above 0 and at most 1 (e.g. 0.1 reads 10%)")
+    return value

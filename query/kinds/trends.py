@@ -45,7 +45,6 @@ from query.kinds.breakdown import (
     BREAKDOWN_NULL,
     BREAKDOWN_OTHER,
     WORLD_MAP_BREAKDOWN_LIMIT,
-    BreakdownError,
     Key,
     histogram_bins,
     parse_breakdown,
@@ -59,6 +58,7 @@ from query.kinds.series import (
     ACTIVE_WINDOW_DAYS,
     InsightQuerySerializer,
     SeriesField,
+    checked_sampling_factor,
     earliest_event,
     event_condition,
     series_entity,
@@ -123,17 +123,8 @@ class TrendsQuerySerializer(InsightQuerySerializer):
         required=False, allow_null=True, help_text="Accepted, ignored (trends use the series' math)."
     )
 
-    def validate_breakdownFilter(self, value: dict[str, Any] | None) -> dict[str, Any] | None:  # noqa: N802
-        try:
-            parse_breakdown(value)
-        except BreakdownError as error:
-            raise serializers.ValidationError(str(error)) from None
-        return value
-
     def validate_samplingFactor(self, value: float | None) -> float | None:  # noqa: N802
-        if value is not None and not 0 < value <= 1:
-            raise serializers.ValidationError("samplingFactor must be above 0 and at most 1 (e.g. 0.1 reads 10%)")
-        return value
+        return checked_sampling_factor(value)
 
     def validate_trendsFilter(self, value: dict[str, Any] | None) -> dict[str, Any] | None:  # noqa: N802
         display = (value or {}).get("display")
