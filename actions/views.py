@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -20,12 +19,12 @@ from actions.serializers import (
     ActionSerializer,
 )
 from actions.services import action_create, action_update
-from posthog_clone.api.base import TeamScopedViewSet
+from posthog_clone.api.base import NoHardDeleteMixin, TeamScopedViewSet
 from posthog_clone.api.renderers import CSVRenderer, json_errors
 from posthog_clone.api.validation import validated_request
 
 
-class ActionViewSet(TeamScopedViewSet):
+class ActionViewSet(NoHardDeleteMixin, TeamScopedViewSet):
     scope_object = "action"
     openapi_tag = "Actions"
     queryset = Action.objects.all()
@@ -76,8 +75,3 @@ class ActionViewSet(TeamScopedViewSet):
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         action = action_update(action=self.get_object(), data=request.validated_data)
         return Response(ActionSerializer(action).data)
-
-    @extend_schema(exclude=True)  # not an operation: PostHog answers 405 with an empty body
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        self.get_object()
-        return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)

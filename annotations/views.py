@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.db.models import F, Q, QuerySet
-from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,7 +15,7 @@ from rest_framework.response import Response
 from annotations.models import Annotation
 from annotations.serializers import AnnotationInputSerializer, AnnotationListQuerySerializer, AnnotationSerializer
 from annotations.services import annotation_create, annotation_update
-from posthog_clone.api.base import TeamScopedViewSet
+from posthog_clone.api.base import NoHardDeleteMixin, TeamScopedViewSet
 from posthog_clone.api.pagination import DefaultPagination
 from posthog_clone.api.validation import validated_request
 
@@ -29,7 +28,7 @@ def _restoring(request: Request) -> bool:
     return isinstance(request.data, dict) and request.data.get("deleted") in (False, "false", "False")
 
 
-class AnnotationViewSet(TeamScopedViewSet):
+class AnnotationViewSet(NoHardDeleteMixin, TeamScopedViewSet):
     scope_object = "annotation"
     openapi_tag = "Annotations"
     queryset = Annotation.objects.all()
@@ -103,8 +102,3 @@ class AnnotationViewSet(TeamScopedViewSet):
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._update(request)
-
-    @extend_schema(exclude=True)  # not an operation: PostHog answers 405 with an empty body
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        self.get_object()
-        return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer
@@ -28,7 +27,7 @@ from cohorts.serializers import (
     RemovePersonSerializer,
     SuccessSerializer,
 )
-from posthog_clone.api.base import TeamScopedViewSet
+from posthog_clone.api.base import NoHardDeleteMixin, TeamScopedViewSet
 from posthog_clone.api.decorators import required_scopes
 from posthog_clone.api.renderers import CSVRenderer, json_errors
 from posthog_clone.api.validation import validated_request
@@ -70,7 +69,7 @@ def _page_links(request: Request, *, limit: int, offset: int, full: bool) -> dic
     return {"next": following if full else None, "previous": previous}
 
 
-class CohortViewSet(TeamScopedViewSet):
+class CohortViewSet(NoHardDeleteMixin, TeamScopedViewSet):
     scope_object = "cohort"
     openapi_tag = "Cohorts"
     queryset = Cohort.objects.all()
@@ -156,11 +155,6 @@ class CohortViewSet(TeamScopedViewSet):
             cohort=self.get_object(), data=request.validated_data, csv_file=request.FILES.get("csv")
         )
         return Response(CohortSerializer(cohort).data)
-
-    @extend_schema(exclude=True)  # not an operation: PostHog answers 405 with an empty body
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        self.get_object()
-        return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)
 
     @validated_request(
         query=PageQuerySerializer,

@@ -33,7 +33,7 @@ from dashboards.serializers import (
 )
 from dashboards.tiles import tiles_body
 from insights.results import refresh_mode, shared_mode
-from posthog_clone.api.base import TeamScopedViewSet
+from posthog_clone.api.base import NoHardDeleteMixin, TeamScopedViewSet
 from posthog_clone.api.decorators import required_scopes
 from posthog_clone.api.validation import validated_request
 
@@ -74,7 +74,7 @@ def dashboard_body(
     return DashboardSerializer(dashboard, context=full).data
 
 
-class DashboardViewSet(TeamScopedViewSet):
+class DashboardViewSet(NoHardDeleteMixin, TeamScopedViewSet):
     scope_object = "dashboard"
     openapi_tag = "Dashboards"
     queryset = Dashboard.objects.all()
@@ -157,11 +157,6 @@ class DashboardViewSet(TeamScopedViewSet):
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._update(request)
-
-    @extend_schema(exclude=True)  # not an operation: PostHog answers 405 with an empty body
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        self.get_object()
-        return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)
 
     @required_scopes("sharing_configuration:read")
     @validated_request(

@@ -25,7 +25,7 @@ from insights.serializers import (
     InsightSerializer,
 )
 from insights.services import insight_create, insight_update
-from posthog_clone.api.base import TeamScopedViewSet
+from posthog_clone.api.base import NoHardDeleteMixin, TeamScopedViewSet
 from posthog_clone.api.schema import AutoSchema
 from posthog_clone.api.throttling import ClickHouseBurstRateThrottle, ClickHouseSustainedRateThrottle
 from posthog_clone.api.validation import check_response_shape, validated_request
@@ -63,7 +63,7 @@ def _refresh(request: Request) -> str:
     return refresh_mode(body.get("refresh"))
 
 
-class InsightViewSet(TeamScopedViewSet):
+class InsightViewSet(NoHardDeleteMixin, TeamScopedViewSet):
     schema = _InsightSchema()
     scope_object = "insight"
     openapi_tag = "Insights"
@@ -171,8 +171,3 @@ class InsightViewSet(TeamScopedViewSet):
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._update(request)
-
-    @extend_schema(exclude=True)  # not an operation: PostHog answers 405 with an empty body
-    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        self.get_object()
-        return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)

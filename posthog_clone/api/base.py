@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
-from rest_framework import exceptions, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, status, viewsets
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 from posthog_clone.accounts.models import OrganizationMembership, Team
 from posthog_clone.api.permissions import APIScopePermission
@@ -81,3 +83,14 @@ class TeamScopedViewSet(viewsets.GenericViewSet):
         if hasattr(self, "team"):
             context["team"] = self.team
         return context
+
+
+class NoHardDeleteMixin:
+    """PostHog's rule for insights, dashboards, annotations, actions and cohorts: `DELETE` answers 405 with an
+    empty body (after the usual lookup, so another project's id is still a 404); deletion is
+    `PATCH {"deleted": true}`. Put it before `TeamScopedViewSet` in the bases."""
+
+    @extend_schema(exclude=True)  # not an operation
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self.get_object()  # type: ignore[attr-defined]
+        return Response(status=status.HTTP_405_METHOD_NOT_ALLOWED)
