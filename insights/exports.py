@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from insights.models import Insight
+from insights.queries import source_node
 from insights.results import RunContext, insight_result
 from posthog_clone.accounts.models import Team
 
@@ -87,7 +88,7 @@ def _retention_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[A
     out = []
     for row in rows:
         cohort = row.get("date") or row.get("label")
-        if row.get("breakdown_value") not in (None,):
+        if row.get("breakdown_value") is not None:
             cohort = f"{cohort} ({row['breakdown_value']})"
         out.append([cohort, *(value.get("count") for value in row.get("values") or [])])
     return columns, out
@@ -114,9 +115,8 @@ def result_table(kind: str | None, response: dict[str, Any]) -> tuple[list[str],
 
 
 def _kind(insight: Insight) -> str | None:
-    query = insight.query if isinstance(insight.query, dict) else {}
-    source = query.get("source") if isinstance(query.get("source"), dict) else query
-    return source.get("kind")
+    source = source_node(insight.query) if isinstance(insight.query, dict) else None
+    return source.get("kind") if isinstance(source, dict) else None
 
 
 def insight_table(team: Team, insight: Insight, context: RunContext) -> Table:

@@ -53,7 +53,8 @@ def _runnable(node: Any, where: tuple[str, ...]) -> dict[str, Any]:
         raise QueryParseError(_flatten(error.detail, where)) from error
 
 
-def _source(query: dict[str, Any]) -> Any:
+def source_node(query: dict[str, Any]) -> Any:
+    """The node that runs: a wrapper's `source`, else the node itself."""
     return query.get("source") if query.get("kind") in WRAPPERS else query
 
 
@@ -81,7 +82,7 @@ def runnable_query(query: dict[str, Any] | None) -> dict[str, Any] | None:
     """The validated node that runs for a stored insight query (None: nothing runs, e.g. a legacy insight)."""
     if not isinstance(query, dict):
         return None
-    source = _source(query)
+    source = source_node(query)
     if not isinstance(source, dict):
         return None
     try:
@@ -94,7 +95,7 @@ def insight_type(query: dict[str, Any] | None) -> str:
     """PostHog's legacy insight type of a query: TRENDS, FUNNELS, …, SQL (a wrapper around HogQL) or JSON."""
     if not isinstance(query, dict):
         return "JSON"
-    source = _source(query)
+    source = source_node(query)
     source_kind = source.get("kind") if isinstance(source, dict) else None
     if query.get("kind") == "InsightVizNode" and source_kind in INSIGHT_TYPES:
         return INSIGHT_TYPES[source_kind]
