@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from posthog_clone.api.schema import error_response
+from posthog_clone.api.schema import RETRY_AFTER, error_response
 
 TAG = "Capture"
 PATHS = {
@@ -19,6 +19,10 @@ PATHS = {
     "/track/": ("capture_track", "Capture events (legacy alias)"),
     "/engage/": ("capture_engage", "Capture person updates (a body without `event` becomes `$identify`)"),
     "/batch/": ("capture_batch", "Capture a batch of events (server-side SDKs)"),
+    "/s/": (
+        "capture_s",
+        "Capture session replay snapshots (`$snapshot` events: `$session_id`, `$window_id`, `$snapshot_data`)",
+    ),
 }
 DESCRIPTION = (
     "Send one event, an array of events, or a batch `{api_key, batch, sent_at, historical_migration}`. "
@@ -26,8 +30,8 @@ DESCRIPTION = (
     "`properties.token`), not in a header. Bodies may be gzip (`Content-Encoding: gzip`, "
     "`compression=gzip|gzip-js`, or detected by its magic bytes), lz-string (`compression=lz64`), "
     "base64, or an LZ4 frame (`compression=lz4`). The whole request fails if one event is invalid. "
-    "A 200 means the events are durably queued. Limits: 20 MB per request on /batch/, 2 MB elsewhere, "
-    "about 1 MB per event."
+    "A 200 means the events are durably queued. Limits: 20 MB per request on /batch/, 25 MB on /s/, 2 MB "
+    "elsewhere, about 1 MB per event (not on /s/)."
 )
 
 
@@ -130,7 +134,9 @@ def _operation(operation_id: str, summary: str, method: str) -> dict[str, Any]:
             "400": error_response("Malformed payload (bad JSON, compression, event fields)."),
             "401": error_response("Missing, malformed or unknown project API key."),
             "413": error_response("Request or event too large."),
-            "503": error_response("The events could not be stored; retry."),
+            "503": error_response(
+                "The events could not be stored (nothing was kept); retry after `Retry-After` seconds.", RETRY_AFTER
+            ),
         },
     }
     if method == "post":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -12,11 +13,14 @@ from django.conf import settings
 
 from capture.metrics import EVENTS_ACCEPTED
 from capture.parsing import capture_events_build
+from capture.paths import REPLAY_KIND
+from capture.replay import replay_events_build
 from ingestion.queue import QueueUnavailable, enqueue
 from posthog_clone.sdk.decoding import decode_request
 from posthog_clone.sdk.errors import unavailable
 from posthog_clone.sdk.tokens import team_id_for_token
 
+logger = logging.getLogger("capture")
 BATCH_KIND = "batch"
 LEGACY_KINDS = frozenset({"e", "capture", "track", "engage"})
 
@@ -29,6 +33,7 @@ def capture_request_ingest(
     content_type: str,
     content_encoding: str,
     ip: str | None,
+    user_agent: str = "",
 ) -> int:
     """Queue a capture request's events durably; returns how many. Raises SDKError (4xx/503)."""
     now = datetime.now(UTC)
@@ -41,25 +46,41 @@ def capture_request_ingest(
         legacy=kind in LEGACY_KINDS,
         max_bytes=settings.CAPTURE_MAX_DECOMPRESSED_BYTES,
     )
-    events = capture_events_build(
-        payload=decoded.payload,
-        engage=kind == "engage",
-        query=query,
-        form=decoded.form,
-        now=now,
-        ip=ip,
-        max_event_bytes=settings.CAPTURE_MAX_EVENT_BYTES,
-        team_for_token=team_id_for_token,
-    )
+    if kind == REPLAY_KIND:
+        events = replay_events_build(
+            payload=decoded.payload,
+            query=query,
+            form=decoded.form,
+            now=now,
+            ip=ip,
+            user_agent=user_agent,
+            team_for_token=team_id_for_token,
+        )
+    else:
+        events = capture_events_build(
+            payload=decoded.payload,
+            engage=kind == "engage",
+            query=query,
+            form=decoded.form,
+            now=now,
+            ip=ip,
+            max_event_bytes=settings.CAPTURE_MAX_EVENT_BYTES,
+            team_for_token=team_id_for_token,
+        )
     try:
         enqueue(events)
-    except (QueueUnavailable, sqlite3.Error, OSError):  # the spool could not even be opened: same answer
+    except (QueueUnavailable, sqlite3.Error, OSError) as exc:  # the spool could not even be opened: same answer
+        logger.warning(
+            "capture refused: the queue did not store the events", extra={"events": len(events), "error": str(exc)}
+        )
         raise unavailable() from None
     EVENTS_ACCEPTED.inc(len(events))
     return len(events)
 
 
 def body_limit(kind: str) -> int:
+    if kind == REPLAY_KIND:
+        return settings.CAPTURE_MAX_REPLAY_BODY_BYTES
     return settings.CAPTURE_MAX_BATCH_BODY_BYTES if kind == BATCH_KIND else settings.CAPTURE_MAX_BODY_BYTES
 
 

@@ -34,5 +34,6 @@ def capture_view(request: HttpRequest, kind: str) -> HttpResponse:
             forwarded_for=request.META.get("HTTP_X_FORWARDED_FOR"),
             peer=request.META.get("REMOTE_ADDR"),
         ),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )
     return HttpResponse(_OK, content_type="application/json")

@@ -56,3 +56,16 @@ def every(*, team_id: int, cohort_id: int, version: int, chunk: int = 10_000) ->
         if len(ids) < chunk:
             return
         offset += chunk
+
+
+def cohorts_of(*, team_id: int, person_id: str, versions: dict[int, int]) -> set[int]:
+    """Which of these cohorts (cohort id → the calculation readers take) hold the person at that version
+    (one lookup on the table's key: team, cohort, person)."""
+    if not versions:
+        return set()
+    sql = (
+        f"SELECT DISTINCT cohort_id, version FROM {table('cohortpeople')} WHERE team_id = {{team_id:Int64}} "
+        "AND cohort_id IN {cohort_ids:Array(Int64)} AND person_id = {person_id:UUID}"
+    )
+    params = {"team_id": team_id, "cohort_ids": sorted(versions), "person_id": person_id}
+    return {int(row[0]) for row in get_client().query(sql, params).rows if versions.get(int(row[0])) == int(row[1])}

@@ -113,5 +113,16 @@ def _person_object(person: Person) -> dict[str, Any]:
     }
 
 
+def person_cohorts(*, team_id: int, person: Person) -> list[Cohort]:
+    """The live cohorts the person belongs to, by name: static ones listing them, dynamic ones whose current
+    calculation holds them."""
+    live = Cohort.objects.filter(team_id=team_id, deleted=False)
+    ids = set(CohortPeople.objects.filter(person=person, cohort__in=live.filter(is_static=True)).values_list(
+        "cohort_id", flat=True))  # fmt: skip
+    versions = dict(live.filter(is_static=False, version__isnull=False).values_list("id", "version"))
+    ids |= members.cohorts_of(team_id=team_id, person_id=str(person.uuid), versions=versions)
+    return list(live.filter(pk__in=ids).order_by("name", "id")) if ids else []
+
+
 def calculation_history(cohort: Cohort) -> QuerySet[CohortCalculation]:
     return CohortCalculation.objects.filter(cohort=cohort).order_by("-started_at", "-id")

@@ -24,6 +24,11 @@ def dashboards_list(*, team_id: int, params: dict[str, Any]) -> QuerySet[Dashboa
     return rows
 
 
+def dashboard_get(*, team_id: int, dashboard_id: int) -> Dashboard | None:
+    """A live dashboard of the project (None if it is deleted or another project's)."""
+    return Dashboard.objects.filter(team_id=team_id, pk=dashboard_id, deleted=False).first()
+
+
 def shared_dashboard(token: str) -> Dashboard | None:
     config = (
         SharingConfiguration.objects.filter(access_token=token, enabled=True, dashboard__isnull=False)

@@ -23,3 +23,8 @@ def exported_asset_list(
 
 def exported_asset_content(*, asset: ExportedAsset) -> bytes | None:
     return storage.read_content(asset)
+
+
+def exported_asset_for(*, team_id: int, user: User, asset_id: int) -> ExportedAsset | None:
+    """One of `user`'s live exports in the project, or None (another user's or project's, or expired)."""
+    return ExportedAsset.objects.filter(team_id=team_id, created_by=user, pk=asset_id).first()

@@ -27,6 +27,7 @@ NO_CONDITION_MATCH = "no_condition_match"
 OUT_OF_ROLLOUT_BOUND = "out_of_rollout_bound"
 NO_GROUP_TYPE = "no_group_type"
 FLAG_DISABLED = "flag_disabled"
+HOLDOUT_CONDITION = "holdout_condition_value"
 
 OPERATORS = frozenset(PROPERTY_OPERATORS)
 
@@ -112,6 +113,7 @@ REASON_DESCRIPTIONS = {
     OUT_OF_ROLLOUT_BOUND: "Out of rollout bound",
     NO_GROUP_TYPE: "No group type",
     FLAG_DISABLED: "Flag is disabled",
+    HOLDOUT_CONDITION: "Holdout condition value",
 }
 
 
@@ -121,6 +123,15 @@ def flag_hash(key: str, identifier: str, salt: str = "") -> float:
         return 0.0
     digest = hashlib.sha1(f"{key}.{identifier}{salt}".encode()).hexdigest()
     return int(digest[:15], 16) / LONG_SCALE
+
+
+def in_holdout(identifier: str, rollout_percentage: float | None) -> bool:
+    """Experiment holdouts hash sha1("holdout-<identifier>"), independent of the flag key, so the same users
+    are held out of every experiment using the holdout."""
+    if rollout_percentage is None or identifier == "":
+        return False
+    digest = hashlib.sha1(f"holdout-{identifier}".encode()).hexdigest()
+    return int(digest[:15], 16) / LONG_SCALE <= float(rollout_percentage) / 100
 
 
 def in_rollout(key: str, identifier: str, rollout_percentage: float | None) -> bool:
@@ -378,6 +389,32 @@ def _payload(flag: FlagDefinition, enabled: bool, variant: str | None) -> Any:
     return payloads.get(variant if variant is not None else "true")
 
 
+def _holdout_variant(
+    flag: FlagDefinition,
+    identifier: str,
+    properties: Mapping[str, Any],
+    now: dt.datetime,
+    dependencies: DependencyLookup | None,
+    cohorts: CohortMatcher,
+) -> tuple[int, str] | None:
+    """(index, `holdout-<id>`) when the identifier is held out: the newer `holdout: {id, exclusion_percentage}`
+    (what the SDKs evaluate locally; the percentage clamped to [0, 100]), else the `holdout_groups`."""
+    newer = flag.filters.get("holdout")
+    if isinstance(newer, Mapping) and newer.get("id") is not None and newer.get("exclusion_percentage") is not None:
+        percentage = min(max(float(newer["exclusion_percentage"]), 0.0), 100.0)
+        if percentage == 100.0 or in_holdout(identifier, percentage):
+            return 0, f"holdout-{newer['id']}"
+        return None
+    for index, holdout in enumerate(flag.filters.get("holdout_groups") or []):
+        if (
+            holdout.get("variant")
+            and in_holdout(identifier, holdout.get("rollout_percentage"))
+            and _condition_properties_match(holdout, properties, now, dependencies, cohorts)
+        ):
+            return index, str(holdout["variant"])
+    return None
+
+
 def evaluate_flag(
     flag: FlagDefinition,
     ctx: EvaluationContext,
@@ -408,6 +445,9 @@ def evaluate_flag(
     if subject is None:
         return result(False, NO_GROUP_TYPE, None)
     identifier, properties = subject
+    held = _holdout_variant(flag, identifier, properties, now, dependencies, cohorts)
+    if held is not None:
+        return result(True, HOLDOUT_CONDITION, held[0], held[1])
     variant_keys = {str(v.get("key")) for v in flag.variants}
     reason, reason_index = NO_CONDITION_MATCH, None
     for index, condition in enumerate(flag.groups):

@@ -31,8 +31,9 @@ from flags.responses import Shape, decide_config, decide_shape, flags_shape, min
 from flags.selectors import flags_evaluate
 from posthog_clone.api.exceptions import error_body
 from posthog_clone.api.validation import validated_request
+from posthog_clone.registry import remote_config_parts as app_parts
 from posthog_clone.sdk.http import json_response
-from posthog_clone.sdk.tokens import team_id_for_token
+from posthog_clone.sdk.tokens import team_for_token
 from posthog_clone.sdk.views import PublicSDKView
 
 PUBLIC = {"x-public": True}
@@ -44,10 +45,10 @@ CONFIG_SUMMARY = "Minimal config (no evaluation)"
 def _flags_answer(request: HttpRequest, shape: Shape) -> HttpResponse:
     """Resolve the token, evaluate, and answer in ``shape`` (raises SDKError for a bad request or token)."""
     parsed = parse_flags_request(request)
-    team_id = team_id_for_token(parsed.token)
-    if team_id is None:
+    team = team_for_token(parsed.token)
+    if team is None:
         raise unknown_token()
-    has_flags, results = _evaluate(parsed, team_id)
+    has_flags, results = _evaluate(parsed, team.pk)
     flags_part, with_config = shape(results, request.GET.get("v"), request.GET.get("config"))
     body = {
         **flags_part,
@@ -56,7 +57,11 @@ def _flags_answer(request: HttpRequest, shape: Shape) -> HttpResponse:
         "evaluatedAt": int(time.time() * 1000),
     }
     if with_config:
-        body = {**decide_config(token=parsed.token, has_feature_flags=has_flags), **body}
+        body = {
+            **decide_config(team=team, has_feature_flags=has_flags, headers=request.headers),
+            **app_parts(team.pk),
+            **body,
+        }
     return json_response(body)
 
 
@@ -76,12 +81,12 @@ def _evaluate(parsed: FlagsRequest, team_id: int) -> tuple[bool, dict[str, Any]]
     return any(f.active for f in team_flags.flags), results
 
 
-def _remote_config_for(token: str) -> dict[str, Any] | None:
-    team_id = team_id_for_token(token)
-    if team_id is None:
+def _remote_config_for(token: str, request: Request) -> dict[str, Any] | None:
+    team = team_for_token(token)
+    if team is None:
         return None
-    has_flags = any(f.active for f in team_flags_get(team_id=team_id).flags)
-    return remote_config(token=token, has_feature_flags=has_flags)
+    has_flags = any(f.active for f in team_flags_get(team_id=team.pk).flags)
+    return {**remote_config(team=team, has_feature_flags=has_flags, headers=request.headers), **app_parts(team.pk)}
 
 
 def _cacheable(response: HttpResponse) -> HttpResponse:
@@ -137,7 +142,7 @@ class RemoteConfigView(FlagsPublicView):
     )
     @extend_schema(extensions=PUBLIC, auth=[])
     def get(self, request: Request, token: str) -> HttpResponse:
-        config = _remote_config_for(token)
+        config = _remote_config_for(token, request)
         if config is None:
             return json_response(NOT_FOUND, status=404)
         return _cacheable(json_response(config))
@@ -152,7 +157,7 @@ class RemoteConfigScriptView(FlagsPublicView):
     )
     @extend_schema(operation_id="array_config_js_retrieve", extensions=PUBLIC, auth=[])
     def get(self, request: Request, token: str) -> HttpResponse:
-        config = _remote_config_for(token)
+        config = _remote_config_for(token, request)
         if config is None:
             return json_response(NOT_FOUND, status=404)
         entry = orjson.dumps({"config": config, "siteApps": []}).decode()

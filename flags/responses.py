@@ -3,27 +3,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flags.evaluation import FlagResult
+from flags.recording import capture_performance, session_recording
+from posthog_clone.accounts.models import Team
 
 SUPPORTED_COMPRESSION = ["gzip", "gzip-js"]
 
 
-def remote_config(*, token: str, has_feature_flags: bool) -> dict[str, Any]:
-    """What posthog-js needs to start: compression, and every optional product switched off."""
+def remote_config(*, team: Team, has_feature_flags: bool, headers: Mapping[str, str]) -> dict[str, Any]:
+    """What posthog-js needs to start: compression, session replay and performance capture as the project
+    (and, for replay, the page's origin) set them, and every other optional product switched off."""
     return {
-        "token": token,
+        "token": team.api_token,
         "supportedCompression": SUPPORTED_COMPRESSION,
         "hasFeatureFlags": has_feature_flags,
         "captureDeadClicks": False,
-        "capturePerformance": False,
+        "capturePerformance": capture_performance(team),
         "autocapture_opt_out": False,
         "autocaptureExceptions": False,
         "elementsChainAsString": True,
         "errorTracking": {"autocaptureExceptions": False, "suppressionRules": []},
-        "sessionRecording": False,
+        "sessionRecording": session_recording(team, headers),
         "heatmaps": False,
         "surveys": False,
         "productTours": False,
@@ -42,10 +45,10 @@ def minimal_config() -> dict[str, Any]:
     }
 
 
-def decide_config(*, token: str, has_feature_flags: bool) -> dict[str, Any]:
+def decide_config(*, team: Team, has_feature_flags: bool, headers: Mapping[str, str]) -> dict[str, Any]:
     """Config fields flattened into /flags?config=true and /decide answers."""
     return {
-        **remote_config(token=token, has_feature_flags=has_feature_flags),
+        **remote_config(team=team, has_feature_flags=has_feature_flags, headers=headers),
         "config": {"enable_collect_everything": True},
         "toolbarParams": {},
         "isAuthenticated": False,

@@ -26,6 +26,7 @@ from ingestion.metrics import EVENTS_DROPPED, EVENTS_WRITTEN, INSERT_LATENCY
 from ingestion.models import DeadLetter, IngestionWarning
 from ingestion.processing import EVENT_COLUMNS, NormalizedEvent, body_rows, normalize, rows_build
 from persons.ingestion import PersonWarning, persons_process
+from posthog_clone import registry
 from posthog_clone.accounts.models import Team
 from posthog_clone.clickhouse import get_client, table
 from posthog_clone.clickhouse.errors import ClickHouseError
@@ -77,10 +78,29 @@ class Processed:
     rows: int
 
 
+def handled_apart(envelopes: list[CapturedEvent]) -> list[CapturedEvent]:
+    """Hand the envelopes an app handles (``registry.event_handler``, e.g. replay's snapshots) to their
+    handlers, at once; the envelopes left are events."""
+    handlers = registry.event_handlers()
+    if not handlers or not any(e.event in handlers for e in envelopes):
+        return envelopes
+    taken: dict[str, list[CapturedEvent]] = {}
+    kept = []
+    for envelope in envelopes:
+        if envelope.event in handlers:
+            taken.setdefault(envelope.event, []).append(envelope)
+        else:
+            kept.append(envelope)
+    for name, group in taken.items():
+        handlers[name](group)
+    return kept
+
+
 def process_batch(envelopes: list[CapturedEvent]) -> Processed:
-    """Run the steps of a batch before its insert: normalize, schema enforcement, persons, definitions, rows."""
+    """Run the steps of a batch before its insert: the envelopes apps handle, then normalize, schema
+    enforcement, persons, definitions, rows."""
     started = time.perf_counter()
-    events = enforce_schemas([normalize(e) for e in envelopes])
+    events = enforce_schemas([normalize(e) for e in handled_apart(envelopes)])
     people = persons_process(events, record_warnings=record_person_warnings)
     t_persons = time.perf_counter()
     definitions_ingest(events=events)
@@ -124,6 +144,10 @@ class Insert:
     def __init__(self, batch: Processed, *, token: str, executor: Executor = _HERE):
         self.batch, self.token = batch, token
         self._insert = executor.submit(insert_events, batch.body, token=token, rows=batch.rows)
+
+    def done(self) -> bool:
+        """Whether the insert has returned (``wait`` would not block on ClickHouse)."""
+        return self._insert.done()
 
     def wait(self) -> None:
         try:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
+from django.conf import settings
 
 from ingestion.envelope import CapturedEvent
 
@@ -71,6 +72,11 @@ def _timestamp(envelope: CapturedEvent) -> tuple[datetime, str]:
     if parsed is not None:
         return parsed, ""
     return parse_iso(envelope.now) or datetime.now(UTC), ""
+
+
+def event_time(envelope: CapturedEvent) -> datetime:
+    """The event time its row gets (UTC)."""
+    return _timestamp(envelope)[0]
 
 
 def ch_datetime(value: datetime) -> str:
@@ -197,18 +203,20 @@ def to_row(event: NormalizedEvent, person: EventPerson | None, *, ingested_at: d
 
 # person uuid → (created_at, properties, their texts), across batches: a known person's texts are reused
 # while its created_at and properties are the very same objects (properties are replaced, never changed in
-# place; holding them here keeps their identity from being reused).
+# place; holding them here keeps their identity from being reused). Emptied when it reaches
+# settings.INGEST_PERSONS_CACHE_SIZE (persons known between batches, docs/operations.md "Memory").
 _person_texts: dict[str, tuple[datetime, dict[str, Any], tuple[str, str]]] = {}
-_PERSON_TEXTS_MAX = 100_000
 
 
-def _person_texts_for(person: EventPerson) -> tuple[str, str]:
+def _person_texts_for(person: EventPerson, limit: int) -> tuple[str, str]:
     known = _person_texts.get(person.person_id)
     if known is not None and known[0] is person.created_at and known[1] is person.properties:
         return known[2]
     texts = (ch_datetime(person.created_at)[:23], orjson.dumps(person.properties).decode())
-    if len(_person_texts) >= _PERSON_TEXTS_MAX:
+    if len(_person_texts) >= limit:
         _person_texts.clear()
+        if not limit:
+            return texts
     _person_texts[person.person_id] = (person.created_at, person.properties, texts)
     return texts
 
@@ -219,13 +227,14 @@ class _Rows:
     def __init__(self, ingested_at: datetime):
         self.created_at = ch_datetime(ingested_at)
         self.version = self.created_at[:19]
+        self.persons_limit = settings.INGEST_PERSONS_CACHE_SIZE
 
     def row(self, event: NormalizedEvent, person: EventPerson | None) -> list[Any]:
         """The values of ``EVENT_COLUMNS``, in order."""
         if person is None:
             person_id, person_created, person_props = _NIL_UUID, "1970-01-01 00:00:00.000", ""
         else:
-            person_created, person_props = _person_texts_for(person)
+            person_created, person_props = _person_texts_for(person, self.persons_limit)
             person_id = person.person_id
             if event.personless:
                 person_props = ""

@@ -22,13 +22,13 @@ _spool_lock = threading.Lock()
 
 
 @lru_cache(maxsize=4)
-def _spool_for(path: str, fsync: bool) -> Spool:
-    return Spool(path, fsync=fsync)
+def _spool_for(path: str, fsync: bool, min_free_mb: int) -> Spool:
+    return Spool(path, fsync=fsync, min_free_bytes=min_free_mb * 2**20)
 
 
 def get_spool() -> Spool:
     with _spool_lock:
-        return _spool_for(str(settings.SPOOL_PATH), settings.SPOOL_FSYNC)
+        return _spool_for(str(settings.SPOOL_PATH), settings.SPOOL_FSYNC, settings.SPOOL_MIN_FREE_MB)
 
 
 def enqueue(events: list[CapturedEvent]) -> None:

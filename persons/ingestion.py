@@ -9,6 +9,7 @@ caller's ``record_warnings`` inside its write transaction.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import uuid as uuidlib
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
+from django.conf import settings
 from django.db import connection, transaction
 
 from persons.models import Person, PersonDistinctId
@@ -123,8 +125,8 @@ class _Mapping:
 # (team_id, distinct_id) → (mapping pk, mapping version, person pk, uuid, properties, is_identified, created_at,
 # person version): what the database held after the last batch that saw it. Used only after one cheap read
 # confirms each person still exists with that uuid and version (another worker or the persons API may
-# have changed it), so it spares the full read, never the truth.
-_CACHE_MAX = 100_000
+# have changed it), so it spares the full read, never the truth. At most settings.INGEST_PERSONS_CACHE_SIZE
+# entries, the least recently seen dropped first.
 _cache: dict[tuple[int, str], tuple[Any, ...]] = {}
 _cache_lock = threading.Lock()
 _IN_CHUNK = 5_000  # ids per IN (…) list: SQLite allows 32,766 variables
@@ -238,8 +240,10 @@ def _remember(state: _State) -> None:
             _cache.pop(key, None)  # re-inserted last: the dict's order is the LRU order
             if p is not None and p.pk is not None and m.pk is not None and id(p) not in deleted:
                 _cache[key] = (m.pk, m.version, p.pk, p.uuid, p.properties, p.is_identified, p.created_at, p.version)
-        while len(_cache) > _CACHE_MAX:
-            del _cache[next(iter(_cache))]
+        excess = len(_cache) - settings.INGEST_PERSONS_CACHE_SIZE
+        if excess > 0:  # one pass: deleting the oldest one at a time rescans the dict's emptied front each time
+            for key in list(itertools.islice(_cache, excess)):
+                del _cache[key]
 
 
 def _new_person(state: _State, ev: IngestedEvent) -> _Person:

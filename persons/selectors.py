@@ -80,3 +80,17 @@ def person_property_values(*, team: Team, key: str, contains: str | None = None)
         rows = rows.filter(_value__icontains=contains)
     counted = rows.values("_value").annotate(count=Count("id")).order_by("-count", "_value")[:100]
     return [{"name": row["_value"], "count": row["count"]} for row in counted]
+
+
+NAME_PROPERTIES = ("email", "name", "username")
+
+
+def person_display_name(person: Person) -> str:
+    """A person's name as the persons API gives it: email, name or username, else the first distinct id, else
+    the uuid (their distinct ids are read from ``person.distinct_ids``: prefetch them for a list)."""
+    props = person.properties if isinstance(person.properties, dict) else {}
+    for key in NAME_PROPERTIES:
+        if isinstance(props.get(key), str) and props[key]:
+            return props[key]
+    ids = [d.distinct_id for d in person.distinct_ids.all()]
+    return ids[0] if ids else str(person.uuid)

@@ -9,6 +9,7 @@ from typing import Any
 from rest_framework import serializers
 
 from persons.models import Person
+from persons.selectors import person_display_name
 from posthog_clone import properties
 
 # The persons filter compares no dates (persons/selectors.py).
@@ -85,9 +86,4 @@ class PersonSerializer(serializers.ModelSerializer):
         return [d.distinct_id for d in person.distinct_ids.all()]
 
     def get_name(self, person: Person) -> str:
-        props = person.properties or {}
-        for key in ("email", "name", "username"):
-            if isinstance(props.get(key), str) and props[key]:
-                return props[key]
-        ids = self.get_distinct_ids(person)
-        return ids[0] if ids else str(person.uuid)
+        return person_display_name(person)

@@ -11,6 +11,11 @@ Here a message never leaves Redis unrecorded:
   (one Lua script, atomic per item), and kombu's own restore redelivers it after the visibility timeout.
 The cost of a crash is a redelivery, which ingestion's insert deduplication token makes a no-op.
 
+A consumer that settles many messages at once (the Celery worker's ingestion batching) takes them in bulk
+instead: ``Channel.take_many`` pops up to N messages and records each as unacknowledged in one Lua script
+(atomic: no in-flight list is needed), ``ack_many`` forgets a batch's messages in one round trip and
+``requeue_many`` puts back those it still holds, at the head of the queue, in the order they were taken.
+
 BLMOVE reads one list, so with several queues a worker first takes from the first non-empty queue in
 cycle order (one Lua script, ``_TAKE_FIRST``), and only after a pass finds all of them empty blocks on one
 queue for at most ``MULTI_QUEUE_TIMEOUT`` seconds. Priorities are not supported (``priority_steps`` is
@@ -73,6 +78,50 @@ for i = 1, #KEYS, 2 do
   if item then return {(i + 1) / 2, item} end
 end
 return nil
+"""
+
+
+# KEYS: the queue, the unacked hash, the unacked index. ARGV[1]: how many messages at most, ARGV[2]: the
+# time to record. Pops messages from the head (the right end) and records each kombu message (one with a
+# string delivery tag) as unacknowledged as ``QoS.append`` does; returns the items, recorded or not.
+_TAKE_MANY = """
+local function text(value)
+  if type(value) == 'string' then return value end
+  return ''
+end
+local taken = {}
+for _ = 1, tonumber(ARGV[1]) do
+  local item = redis.call('RPOP', KEYS[1])
+  if not item then break end
+  local ok, message = pcall(cjson.decode, item)
+  local props = ok and type(message) == 'table' and message['properties']
+  local tag = type(props) == 'table' and props['delivery_tag']
+  if type(tag) == 'string' then
+    local info = props['delivery_info']
+    if type(info) ~= 'table' then info = {} end
+    local record = '[' .. item .. ',' .. cjson.encode(text(info['exchange'])) .. ','
+      .. cjson.encode(text(info['routing_key'])) .. ']'
+    redis.call('HSET', KEYS[2], tag, record)
+    redis.call('ZADD', KEYS[3], ARGV[2], tag)
+  end
+  taken[#taken + 1] = item
+end
+return taken
+"""
+
+# KEYS: the queue, the unacked hash, the unacked index. ARGV: delivery tag and item pairs in the order they
+# were taken. Each message still recorded as unacknowledged (not restored by a sweep meanwhile) goes back to
+# the head of the queue, the first taken first again; returns how many went back.
+_REQUEUE_MANY = """
+local back = 0
+for i = #ARGV - 1, 1, -2 do
+  if redis.call('HDEL', KEYS[2], ARGV[i]) == 1 then
+    redis.call('ZREM', KEYS[3], ARGV[i])
+    redis.call('RPUSH', KEYS[1], ARGV[i + 1])
+    back = back + 1
+  end
+end
+return back
 """
 
 
@@ -150,6 +199,28 @@ class Channel(kombu_redis.Channel):
             if taken is not None:
                 self._release(*taken)
         return message
+
+    def take_many(self, queue: str, limit: int) -> list[bytes]:
+        """Up to ``limit`` messages from the head of ``queue``, each recorded as unacknowledged in the same
+        atomic step (a taker killed at any moment leaves them to the visibility-timeout restore). The caller
+        settles them with ``ack_many`` or ``requeue_many``; kombu's own QoS does not know them."""
+        with self.conn_or_acquire() as client:
+            return client.eval(_TAKE_MANY, 3, queue, self.unacked_key, self.unacked_index_key, limit, time())
+
+    def ack_many(self, tags: list[str]) -> None:
+        """Forget messages taken by ``take_many``: one round trip for a batch."""
+        if tags:
+            with self.conn_or_acquire() as client:
+                client.pipeline().zrem(self.unacked_index_key, *tags).hdel(self.unacked_key, *tags).execute()
+
+    def requeue_many(self, queue: str, taken: list[tuple[str, bytes]]) -> int:
+        """Put (delivery tag, item) pairs taken by ``take_many`` back at the head of ``queue``, in taking order
+        (items may be re-encoded, e.g. marked redelivered); those a sweep already restored stay where they are."""
+        if not taken:
+            return 0
+        args = [value for pair in taken for value in pair]
+        with self.conn_or_acquire() as client:
+            return client.eval(_REQUEUE_MANY, 3, queue, self.unacked_key, self.unacked_index_key, *args)
 
     def _get(self, queue):
         with self.conn_or_acquire() as client:

@@ -21,6 +21,14 @@
   ``dashboard``): ``exists(team_id, pk)`` says whether the project has it, ``panels(team_id, pk)`` returns what
   to draw or tabulate, a list of ``{"title", "columns", "rows"}`` (and ``"text"`` for a text card) computed
   now. No app registered: every id of that kind is unknown.
+- ``remote_config_part(name, value)``: a key of posthog-js's remote config (/flags, /decide,
+  /array/<token>/config) that an app owns (``surveys``): ``value(team_id)`` returns its JSON value, which
+  replaces the flags app's default for that key. No app registered: the default stays.
+
+- ``event_handler(event, handler)``: queued envelopes named ``event`` (capture's ``event`` field) are not
+  events rows: the ingestion pipeline hands each batch's envelopes of that name to ``handler(envelopes)``
+  before it writes the batch's events, and the batch is acknowledged only after the handler returned (it
+  must be idempotent: a crash replays the batch). Session replay's ``$snapshot_items`` are one.
 
 Each function is given as a dotted path (``"ingestion.worker.start_background_worker"``), imported when it is
 first used, not in ``ready()``: start-up stays light, and nothing imports prometheus_client before ``serve``
@@ -80,6 +88,8 @@ FAST_PATHS: dict[str, Hook] = {}
 QUERY_REFERENCES: dict[str, Hook] = {}
 REFERENCE_USERS: dict[str, dict[str, Hook]] = {}  # kind → lookup path → hook
 EXPORT_TARGETS: dict[str, ExportTarget] = {}
+REMOTE_CONFIG_PARTS: dict[str, Hook] = {}
+EVENT_HANDLERS: dict[str, Hook] = {}
 
 
 def _add(table: dict[str, Any], name: str, entry: Any) -> None:
@@ -132,6 +142,24 @@ def export_target(kind: str, *, exists: str, panels: str) -> None:
 
 def export_target_for(kind: str) -> ExportTarget | None:
     return EXPORT_TARGETS.get(kind)
+
+
+def remote_config_part(name: str, value: str) -> None:
+    _add(REMOTE_CONFIG_PARTS, name, Hook(value))
+
+
+def remote_config_parts(team_id: int) -> dict[str, Any]:
+    """The remote-config keys apps own, computed for ``team_id``."""
+    return {name: value(team_id) for name, value in REMOTE_CONFIG_PARTS.items()}
+
+
+def event_handler(event: str, handler: str) -> None:
+    _add(EVENT_HANDLERS, event, Hook(handler))
+
+
+def event_handlers() -> dict[str, Hook]:
+    """Event name → the handler of the envelopes of that name (see ``event_handler``)."""
+    return EVENT_HANDLERS
 
 
 def start_background_workers() -> list[str]:

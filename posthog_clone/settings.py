@@ -12,11 +12,15 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from posthog_clone.env import (
+    JOIN_ALGORITHMS,
     env_bool,
+    env_choice,
     env_int,
+    env_jemalloc_conf,
     env_list,
     env_rate,
     env_secret,
+    env_server_settings,
     env_str,
     parse_broker_url,
     parse_clickhouse_url,
@@ -54,7 +58,8 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # This project's apps: posthog_clone/urls.py mounts their routes.py and urls.py, in this order.
 PROJECT_APPS = [
     "openapi", "capture", "ingestion", "definitions", "query", "exports", "file_system", "flags", "persons", "actions",
-    "cohorts", "insights", "dashboards", "annotations",
+    "cohorts", "insights", "dashboards", "annotations", "surveys", "sdk_assets", "replay", "experiments",
+    "console",
 ]  # fmt: skip
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -123,6 +128,21 @@ CLICKHOUSE_MIGRATE_ON_START = env_bool("CLICKHOUSE_MIGRATE_ON_START", True)
 # that owns the chDB directory (posthog_clone/clickhouse/engine.py). Empty: this process opens ClickHouse.
 CLICKHOUSE_ENGINE_ADDRESS = ""
 
+# Embedded chDB's memory (posthog_clone/clickhouse/chdb_config.py, docs/operations.md "Memory"): the process
+# owning chDB writes these into VAR_DIR/chdb-config.xml and sets chDB's jemalloc options before chDB loads.
+CHDB_MARK_CACHE_MB = env_int("CHDB_MARK_CACHE_MB", 64, minimum=0)
+CHDB_PRIMARY_INDEX_CACHE_MB = env_int("CHDB_PRIMARY_INDEX_CACHE_MB", 64, minimum=0)
+CHDB_QUERY_CONDITION_CACHE_MB = env_int("CHDB_QUERY_CONDITION_CACHE_MB", 16, minimum=0)
+CHDB_UNCOMPRESSED_CACHE_MB = env_int("CHDB_UNCOMPRESSED_CACHE_MB", 0, minimum=0)
+CHDB_MAX_SERVER_MEMORY_MB = env_int("CHDB_MAX_SERVER_MEMORY_MB", 0, minimum=0)  # 0: chDB's (90% of RAM)
+if 0 < CHDB_MAX_SERVER_MEMORY_MB < 256:
+    raise ImproperlyConfigured(f"CHDB_MAX_SERVER_MEMORY_MB: 0 (chDB's own) or >= 256, got {CHDB_MAX_SERVER_MEMORY_MB}")
+CHDB_SERVER_SETTINGS = env_server_settings("CHDB_SERVER_SETTINGS")
+CHDB_JEMALLOC_CONF = env_jemalloc_conf("CHDB_JEMALLOC_CONF", "dirty_decay_ms:1000,muzzy_decay_ms:1000")
+# Each HogQL query on chDB: its GROUP BY spills to disk beyond this many MiB (0: never), its joins use this algorithm
+CHDB_QUERY_EXTERNAL_GROUP_BY_MB = env_int("CHDB_QUERY_EXTERNAL_GROUP_BY_MB", 0, minimum=0)
+CHDB_QUERY_JOIN_ALGORITHM = env_choice("CHDB_QUERY_JOIN_ALGORITHM", JOIN_ALGORITHMS, default="default")
+
 # Queue: unset CELERY_BROKER_URL = the embedded spool drained by a worker thread in the server process.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
 if CELERY_BROKER_URL:
@@ -130,9 +150,18 @@ if CELERY_BROKER_URL:
 INGEST_QUEUE = "celery" if CELERY_BROKER_URL else "spool"
 SPOOL_PATH = Path(env_str("SPOOL_PATH", str(VAR_DIR / "spool.sqlite3")))
 SPOOL_FSYNC = env_bool("SPOOL_FSYNC", True)
-# bench.ingest (1M events, 2 cores): 42.9k events/s at 25k, 36.8k at 10k, 39.4k at 50k; engine RSS 573 MB at 25k
+# Capture refuses (503) while the spool's file system has less free space: the worker keeps room to drain.
+SPOOL_MIN_FREE_MB = env_int("SPOOL_MIN_FREE_MB", 64, minimum=0)
+# bench.ingest (1M events, 2 cores): 42.9k events/s at 25k, 36.8k at 10k, 39.4k at 50k; engine RSS 573 MB at 25k.
+# Celery worker (bench.celery_batching), CPU an event: 15.5 µs at 5k, 12.5–13 at 10k, 10.9–11.2 at 25k, 11.2–11.7 at 50k
 INGEST_BATCH_SIZE = env_int("INGEST_BATCH_SIZE", 25_000, minimum=1)
 INGEST_FLUSH_INTERVAL_MS = env_int("INGEST_FLUSH_INTERVAL_MS", 500, minimum=1)
+# Scale mode: a Celery worker's batch also ends at this many messages (each held unacknowledged until written).
+# One-event messages cost a worker 40 µs an event at 1,000 a batch, 27 at 5,000 (the message's own cost shared)
+INGEST_BATCH_MESSAGES = env_int("INGEST_BATCH_MESSAGES", 5000, minimum=1)
+# Persons known to the ingestion worker between batches (each ~300 bytes with its properties; 100 new users a
+# second grew the engine ~6 MB a minute with no bound): the least recently seen go first.
+INGEST_PERSONS_CACHE_SIZE = env_int("INGEST_PERSONS_CACHE_SIZE", 20_000, minimum=0)
 INGEST_WORKER_IN_PROCESS = env_bool("INGEST_WORKER_IN_PROCESS", INGEST_QUEUE == "spool")
 
 CELERY_TASK_ACKS_LATE = True
@@ -141,12 +170,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER",
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
     "unacked_restore_throttle": 1,  # sweep for messages of dead workers every 10 s, not every 100 s
-    # A publish to a broker that is down fails in ~0.5 s (capture answers 503), not after kombu's 6 s of
-    # retries; workers reconnect through Celery's own loop (broker_connection_max_retries), not this one.
-    "max_retries": 2,
+    # A publish to a broker that is down fails within ~0.5 s (capture answers 503), not after kombu's 6 s of
+    # retries: one retry at once, each try bounded by the socket timeouts. Those also keep a broker that
+    # accepts connections and never answers (hung, half-open, behind a dead NAT) from hanging capture: kombu
+    # waits forever by default. A worker's blocking take is read only once its socket is readable, so the
+    # timeout does not cut it short; workers reconnect through Celery's own loop
+    # (broker_connection_max_retries), not this one.
+    "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.5,
+    "socket_timeout": 0.25,
+    "socket_connect_timeout": 0.25,
 }
 CELERY_TASK_DEFAULT_QUEUE = "ingestion"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers keep the structured JSON logging configured below
@@ -157,19 +192,36 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"queue": "exports"},
     },
+    "replay-delete-expired": {  # recordings older than their project's retention
+        "task": "replay.tasks.delete_expired_recordings",
+        "schedule": 3600.0,
+        "options": {"queue": "replay"},
+    },
     "cohorts-schedule-calculations": {  # PostHog's every-minute cohort re-calculation
         "task": "cohorts.tasks.schedule_calculations",
         "schedule": 60.0,
         "options": {"queue": "cohorts"},
     },
+    "surveys-stop-reached-target": {  # PostHog's periodic stop of surveys at their responses limit
+        "task": "surveys.tasks.stop_surveys_reached_target",
+        "schedule": 60.0,
+        "options": {"queue": "surveys"},
+    },
 }
+
+# Session replay: where snapshot blobs are stored (file:///dir, or s3://bucket/prefix?endpoint_url=…&region=…
+# with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), and the retention of projects without their own setting.
+REPLAY_STORAGE_URL = env_str("REPLAY_STORAGE_URL", f"file://{VAR_DIR / 'replay'}")
+REPLAY_DEFAULT_RETENTION_DAYS = env_int("REPLAY_DEFAULT_RETENTION_DAYS", 30, minimum=1)
 
 # Capture limits (bytes).
 CAPTURE_MAX_BODY_BYTES = env_int("CAPTURE_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
 CAPTURE_MAX_BATCH_BODY_BYTES = env_int("CAPTURE_MAX_BATCH_BODY_BYTES", 20 * 1024 * 1024, minimum=1024)
 CAPTURE_MAX_DECOMPRESSED_BYTES = env_int("CAPTURE_MAX_DECOMPRESSED_BYTES", 100 * 1024 * 1024, minimum=1024)
+# `/s/` (session replay snapshots): PostHog's replay capture takes bodies up to 25 MiB.
+CAPTURE_MAX_REPLAY_BODY_BYTES = env_int("CAPTURE_MAX_REPLAY_BODY_BYTES", 25 * 1024 * 1024, minimum=1024)
 CAPTURE_MAX_EVENT_BYTES = env_int("CAPTURE_MAX_EVENT_BYTES", 1_000_000, minimum=1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = CAPTURE_MAX_BATCH_BODY_BYTES
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(CAPTURE_MAX_BATCH_BODY_BYTES, CAPTURE_MAX_REPLAY_BODY_BYTES)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 CACHE_URL = env_str("CACHE_URL", "")
@@ -182,7 +234,7 @@ CACHES = {
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
         if CACHE_URL
         else {
-            "BACKEND": "diskcache.DjangoCache",
+            "BACKEND": "posthog_clone.disk_cache.PersistentDiskCache",
             "LOCATION": str(VAR_DIR / "cache"),
             "TIMEOUT": 300,
             "SHARDS": 4,
@@ -251,7 +303,9 @@ SPECTACULAR_SETTINGS = {
         "ActionStepMatchingEnum": "actions.serializers.MATCHING",
         "RetentionEntityTypeEnum": "query.kinds.retention.ENTITY_TYPES",
         "PathTypeEnum": "query.kinds.paths_schema.PATH_TYPES",
+        "SurveyTypeEnum": "surveys.models.Survey.Type",
         "ReferenceEnum": ["total", "previous"],  # funnelStepReference and retentionReference
+        "ExperimentTypeEnum": "experiments.models.Experiment.Type",
     },
 }
 # Response validation against each endpoint's declared serializer: strict in tests, logged otherwise.
@@ -259,7 +313,9 @@ STRICT_RESPONSE_VALIDATION = env_bool("STRICT_RESPONSE_VALIDATION", False)
 
 # Production hardening (only meaningful behind TLS; see README "Production").
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", SITE_URL.startswith("https://"))
+SESSION_COOKIE_HTTPONLY = True  # the web console's session (console/): never readable by page scripts
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -280,6 +336,15 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# posthog-js's own files under /static/ (array.js, lazy-recorder.js, surveys.js…): `manage.py fetch_sdk_assets`
+# installs the pinned release here; NPM_REGISTRY_URL overrides the registry (default: npm's, else npmjs.org).
+SDK_ASSETS_DIR = Path(env_str("SDK_ASSETS_DIR") or VAR_DIR / "sdk-assets").resolve()
+NPM_REGISTRY_URL = env_str("NPM_REGISTRY_URL", "")
+# The console's pinned front-end libraries (`manage.py fetch_console_assets`), served under
+# /static/console/vendor/ by WhiteNoise's finders like the apps' own static files.
+CONSOLE_VENDOR_DIR = Path(env_str("CONSOLE_VENDOR_DIR") or VAR_DIR / "console-vendor").resolve()
+CONSOLE_VENDOR_DIR.mkdir(parents=True, exist_ok=True)
+STATICFILES_DIRS = [("console/vendor", CONSOLE_VENDOR_DIR)]
 
 # Exports: bytes in the database by default; a directory (or S3-compatible store) when configured.
 EXPORTS_STORAGE_DIR = env_str("EXPORTS_STORAGE_DIR", "")

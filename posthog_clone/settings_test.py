@@ -5,6 +5,11 @@ import tempfile
 
 _tmp = tempfile.mkdtemp(prefix="posthog_clone_test_")
 os.environ.setdefault("VAR_DIR", _tmp)
+# The console's pinned libraries: where `make test` installed them (the checkout's var/), not the throwaway dir.
+os.environ.setdefault(
+    "CONSOLE_VENDOR_DIR",
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "var", "console-vendor"),
+)
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("INGEST_WORKER_IN_PROCESS", "false")
 

@@ -25,6 +25,7 @@ from posthog_clone.api.root_views import OrganizationViewSet, ProjectViewSet, Us
 from posthog_clone.api.routers import OptionalSlashRouter
 from posthog_clone.health import health, readyz
 from posthog_clone.metrics import metrics_view
+from posthog_clone.transport import BodyUnreadable
 
 
 def app_modules(name: str) -> Iterator[ModuleType]:
@@ -53,6 +54,14 @@ def endpoint_not_found(request: HttpRequest, *args: object, **kwargs: object) ->
     return JsonResponse(error_body("invalid_request", "not_found", "Endpoint not found."), status=404)
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """Django's 400 (a body the server could not deliver, a disallowed Host…) as PostHog's error body."""
+    if isinstance(exception, BodyUnreadable):
+        return JsonResponse(error_body("invalid_request", "parse_error", str(exception)), status=400)
+    return JsonResponse(error_body("invalid_request", "bad_request", "Bad request."), status=400)
+
+
+handler400 = bad_request
 _project_urls = project_router().urls
 urlpatterns = [
     re_path(r"^api/projects/(?P<project_id>[^/]+)/", include((_project_urls, "project"), namespace="project")),

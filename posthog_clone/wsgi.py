@@ -1,9 +1,10 @@
-"""WSGI entry point (gunicorn posthog_clone.wsgi).
+"""WSGI entry point (`manage.py serve` runs it under granian or gunicorn: posthog_clone/server/http.py).
 
 Paths that apps register as fast paths (``posthog_clone.registry.fast_path``: capture's /e, /batch,
 /i/v0/e, …) go to a lean Django handler: the registered view on Django request/response objects, behind only
 the request metrics, security headers and Host validation, without URL resolving, sessions, CSRF, auth,
-messages or static files. Every other path goes through the full Django application.
+messages or static files. Every other path goes through the full Django application. Both read the body
+through ``posthog_clone.transport.guard_input``: a malformed or cut-short body is a 400, never a 500.
 """
 
 import os
@@ -20,6 +21,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "posthog_clone.settings")
 django_application = get_wsgi_application()
 
 from posthog_clone.registry import FAST_PATHS  # noqa: E402  (filled by the apps' ready(), after setup)
+from posthog_clone.transport import guard_input  # noqa: E402
 
 FAST_VIEWS = {path: hook.resolve() for path, hook in FAST_PATHS.items()}
 
@@ -50,6 +52,7 @@ fast_path_application = FastPathHandler()
 
 
 def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    guard_input(environ)
     if environ.get("PATH_INFO") in FAST_VIEWS:
         return fast_path_application(environ, start_response)
     return django_application(environ, start_response)

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from query import clock
 from query.hogql.ast import call
 from query.properties import PropertyFilterError, property_filters_to_expr
 
@@ -80,7 +81,7 @@ def action_to_expr(
     """Raises PropertyFilterError (a 400) for a step that cannot be translated (bad selector, regex, filter)."""
     if not steps:
         return exp.true()
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     parts = []
     for i, step in enumerate(steps):
         try:

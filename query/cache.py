@@ -20,7 +20,7 @@ range report it), so nothing is parsed twice. `cache_target_age = last_refresh +
 `next_allowed_client_refresh = last_refresh + 15 min` for insight kinds (3 min when the interval is `hour` or the
 range spans at most 7 days), 1 min for the others (HogQL, events, actors).
 
-`now()` is the clock of the cache; tests move it (it is the edge).
+`query.clock.now()` is the clock of the cache and of the date ranges; tests move it (it is the edge).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from django.core.cache import cache
 
 from posthog_clone import definitions_version
 from posthog_clone.accounts.models import Team
+from query import clock
 
 _MINUTE, _HOUR, _DAY = dt.timedelta(minutes=1), dt.timedelta(hours=1), dt.timedelta(days=1)
 STALENESS: dict[str | None, tuple[dt.timedelta, dt.timedelta]] = {
@@ -48,10 +49,6 @@ STALENESS: dict[str | None, tuple[dt.timedelta, dt.timedelta]] = {
 PAST_RANGE_SLACK = dt.timedelta(seconds=10)
 INSIGHT_KINDS = frozenset({"TrendsQuery", "StickinessQuery", "FunnelsQuery", "RetentionQuery", "LifecycleQuery"})
 DEFAULT_TTL_SECONDS = 7 * 24 * 3600
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def cache_key(team: Team, query: dict[str, Any]) -> str:
@@ -111,7 +108,7 @@ def is_stale(query: dict[str, Any], envelope: dict[str, Any], *, lazy: bool = Fa
     end = _range_end(envelope)
     if end is not None and end < last_refresh - PAST_RANGE_SLACK:
         return False
-    return now() >= last_refresh + threshold(query, lazy=lazy)
+    return clock.now() >= last_refresh + threshold(query, lazy=lazy)
 
 
 def min_refresh_interval(query: dict[str, Any], envelope: dict[str, Any]) -> dt.timedelta:

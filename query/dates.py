@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlglot import exp
 
+from query import clock
 from query.hogql.ast import call, column, const
 from query.hogql.errors import HogQLQueryError
 
@@ -87,7 +88,7 @@ def zone(timezone: str) -> ZoneInfo:
 
 def local_now(timezone: str, now: dt.datetime | None = None) -> dt.datetime:
     """`now` (default: the current time; naive = UTC) as a naive wall-clock time in `timezone`."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     return (now if now.tzinfo else now.replace(tzinfo=dt.UTC)).astimezone(zone(timezone)).replace(tzinfo=None)
 
 

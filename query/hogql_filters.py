@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from query import clock
 from query.dates import DateRangeError, moment_expr, parse_date, zone
 from query.hogql.ast import HogQLContext
 from query.hogql.errors import HogQLQueryError
@@ -41,7 +42,7 @@ def filters_expression(filters: Any, ctx: HogQLContext, table: str = "events") -
         filters = {}
     if not isinstance(filters, dict):
         raise HogQLQueryError("filters must be an object")
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     timestamp = exp.column(TIMESTAMP_COLUMNS.get(table, "timestamp"))
     conditions: list[exp.Expression] = []
     date_range = filters.get("dateRange") or {}

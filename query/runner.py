@@ -30,7 +30,7 @@ from typing import Any
 from django.conf import settings
 
 from posthog_clone.accounts.models import Team
-from posthog_clone.clickhouse import ClickHouseError, get_client
+from posthog_clone.clickhouse import ClickHouseError, get_client, query_bounds
 from query.exceptions import ClickHouseUserError, QueryTimeoutError
 from query.hogql.ast import HogQLContext
 from query.hogql.compiler import CompiledQuery, compile_hogql
@@ -105,6 +105,8 @@ def query_settings(limit_context: str) -> dict[str, Any]:
         "format_csv_allow_double_quotes": 0,
         # chDB honours readonly=1 (blocks file()/url()); the schema allowlist is the real boundary.
         "readonly": 1,
+        # the embedded engine's per-query memory bounds (docs/operations.md "Memory"); none on a server
+        **query_bounds(),
     }
 
 

@@ -6,9 +6,12 @@ Modes (`refresh`): `force_cache` serves the cache, fresh or stale, or nothing, n
 serves a fresh cache or computes; `force_blocking` always computes; `async` serves a fresh cache, else
 enqueues a run and serves the stale result (if any) beside its `query_status`; `lazy_async` is `async` with
 the longer lazy thresholds; `force_async` always enqueues. Async runs go to an in-process thread pool; their
-status lives in the Django cache for 600 s under `query_async:<id>:<team>`. /query/'s own ids are the
-client's (`client_query_id`) or random; other callers' runs are keyed by the cache key, so concurrent
-refreshes of one query coalesce into one run.
+status lives in the shared Django cache for 600 s under `query_async:<id>:<team>`, so every web process
+answers a poll alike. A run writes its status only while it owns its id (a token under
+`query_async_run:<id>:<team>`): cancelling (DELETE, in any process) removes the token, and the run, in
+whichever process it runs, never writes the status back. /query/'s own ids are the client's
+(`client_query_id`) or random; other callers' runs are keyed by the cache key, so concurrent refreshes of
+one query coalesce into one run.
 
 The node's kind (query.kinds.KINDS) builds and runs it, always through `query.runner.hogql_execute`."""
 
@@ -30,6 +33,7 @@ from django.db import close_old_connections
 
 from posthog_clone.accounts.models import Team
 from query import cache as results
+from query import clock
 from query.exceptions import ExposedHogQLError
 from query.kinds import KINDS
 from query.references import resolve_actions
@@ -45,7 +49,6 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
-_cancelled: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,22 @@ def _status_key(query_id: str, team_id: int) -> str:
     if not _SAFE_ID.match(query_id):  # ids come from clients: keep cache keys printable
         query_id = hashlib.sha256(query_id.encode("utf-8", "replace")).hexdigest()
     return f"query_async:{query_id}:{team_id}"
+
+
+def _owner_key(status_key: str) -> str:
+    return status_key.replace("query_async:", "query_async_run:", 1)
+
+
+def _publish(key: str, run: str, status: dict[str, Any]) -> bool:
+    """Store a run's status, unless the run no longer owns its id (cancelled, or superseded by a new run)."""
+    owner = _owner_key(key)
+    if cache.get(owner) != run:
+        return False
+    cache.set(key, status, ASYNC_STATUS_TTL)
+    if cache.get(owner) is None:  # cancelled while storing: the status must stay gone
+        cache.delete(key)
+        return False
+    return True
 
 
 def _refresh_mode(body: dict[str, Any]) -> str:
@@ -123,13 +142,13 @@ def _compute(team: Team, query: dict[str, Any], cache_key: str, *, limit_context
         "timezone": team.timezone or "UTC",
         "query_status": None,
     }
-    envelope = results.stamp(query, envelope, results.now())
+    envelope = results.stamp(query, envelope, clock.now())
     results.store(cache_key, envelope)
     return envelope
 
 
 def _new_status(query_id: str, team: Team, *, insight_id: int | None, dashboard_id: int | None) -> dict[str, Any]:
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     return {
         "id": query_id,
         "team_id": team.pk,
@@ -150,13 +169,12 @@ def _new_status(query_id: str, team: Team, *, insight_id: int | None, dashboard_
     }
 
 
-def _run_async(team: Team, query: dict[str, Any], cache_key: str, status: dict[str, Any]) -> None:
+def _run_async(team: Team, query: dict[str, Any], cache_key: str, status: dict[str, Any], run: str) -> None:
     key = _status_key(status["id"], team.pk)
     try:
-        if status["id"] in _cancelled:
+        status = {**status, "pickup_time": clock.now().isoformat()}
+        if not _publish(key, run, status):
             return
-        status = {**status, "pickup_time": dt.datetime.now(dt.UTC).isoformat()}
-        cache.set(key, status, ASYNC_STATUS_TTL)
         try:
             envelope = _compute(team, query, cache_key, limit_context="query_async")
             status.update(complete=True, results=envelope)
@@ -165,11 +183,9 @@ def _run_async(team: Team, query: dict[str, Any], cache_key: str, status: dict[s
         except Exception:
             logger.exception("async query failed")
             status.update(complete=True, error=True, error_message=None)
-        status["end_time"] = dt.datetime.now(dt.UTC).isoformat()
-        if status["id"] not in _cancelled:
-            cache.set(key, status, ASYNC_STATUS_TTL)
+        status["end_time"] = clock.now().isoformat()
+        _publish(key, run, status)
     finally:
-        _cancelled.discard(status["id"])
         close_old_connections()
 
 
@@ -188,8 +204,10 @@ def _enqueue(
         return running  # the same query is already being computed: coalesce
     property_types_for_team(team=team)  # warm the cache so the worker thread needs no ORM
     status = _new_status(query_id, team, insight_id=insight_id, dashboard_id=dashboard_id)
+    run = uuid.uuid4().hex
+    cache.set(_owner_key(key), run, ASYNC_STATUS_TTL)
     cache.set(key, status, ASYNC_STATUS_TTL)
-    _pool().submit(_run_async, team, query, cache_key, status)
+    _pool().submit(_run_async, team, query, cache_key, status, run)
     return status
 
 
@@ -240,10 +258,8 @@ def query_status_get(*, team: Team, query_id: str) -> dict[str, Any] | None:
 
 def query_status_cancel(*, team: Team, query_id: str) -> bool:
     key = _status_key(query_id, team.pk)
-    status = cache.get(key)
-    if status is None:
+    if cache.get(key) is None:
         return False
-    if not status.get("complete"):
-        _cancelled.add(query_id)
+    cache.delete(_owner_key(key))  # first: a run storing its status meanwhile sees it gone (_publish)
     cache.delete(key)
     return True

@@ -20,6 +20,8 @@ from posthog_clone.accounts.services import organization_create, personal_api_ke
 from posthog_clone.clickhouse.client import ClickHouseClient
 from tests.queues import QueueProbe, broker_purge, stop_celery_worker
 
+pytest_plugins = ["tests.browser"]  # page_server, through_the_app: the browser tests' fixtures
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

@@ -32,8 +32,7 @@ def _take_from_broker() -> list[CapturedEvent]:
     taken: list[CapturedEvent] = []
     for message in broker.queued_messages():
         assert message.headers["task"] == ingest_events.name, message.headers
-        (payload,), _kwargs, _embed = message.decode()
-        taken += [CapturedEvent.from_dict(raw) for raw in payload]
+        taken += broker.message_events(message.body)
         message.ack()
     return taken
 

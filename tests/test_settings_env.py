@@ -37,6 +37,19 @@ def run_check(tmp_path, **env):
         ("CELERY_BROKER_URL", "kafka://localhost:9092"),
         ("DEBUG", "maybe"),
         ("INGEST_BATCH_SIZE", "lots"),
+        ("INGEST_PERSONS_CACHE_SIZE", "-1"),
+        ("CHDB_MARK_CACHE_MB", "64MB"),
+        ("CHDB_PRIMARY_INDEX_CACHE_MB", "-5"),
+        ("CHDB_QUERY_CONDITION_CACHE_MB", "lots"),
+        ("CHDB_UNCOMPRESSED_CACHE_MB", "1.5"),
+        ("CHDB_MAX_SERVER_MEMORY_MB", "100"),  # a limit no engine starts under
+        ("CHDB_SERVER_SETTINGS", "max_thread_pool_free_size"),
+        ("CHDB_SERVER_SETTINGS", "merge_tree.old_parts_lifetime=<60>"),
+        ("CHDB_SERVER_SETTINGS", "Bad-Name=1"),
+        ("CHDB_JEMALLOC_CONF", "dirty_decay_ms=1000"),
+        ("CHDB_QUERY_EXTERNAL_GROUP_BY_MB", "16MB"),
+        ("CHDB_QUERY_EXTERNAL_GROUP_BY_MB", "-1"),
+        ("CHDB_QUERY_JOIN_ALGORITHM", "merge"),
     ],
 )
 def test_bad_value_stops_start_up_naming_the_variable(tmp_path, name, value):

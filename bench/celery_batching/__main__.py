@@ -1,14 +1,20 @@
-"""Celery worker batching: what one worker process does with N messages of 100 events (an SDK request
-each), per strategy, next to the raw chDB insert of the same rows in the same run.
+"""Scale mode's Celery ingestion worker: events/s of one worker process writing N broker messages of 100 events
+(an SDK request each) into chDB, batching against one message per insert, next to the raw chDB insert of the
+same rows in the same run.
 
-    .venv/bin/python -m bench.celery_batching [--messages 300] [--group 10,50]
+    .venv/bin/python -m bench.celery_batching [--messages 1000] [--broker redis://127.0.0.1:6379/0]
 
-Strategies (each on fresh uuids, same distinct ids, the one processing path `ingest_batch`):
-  per-message   one `ingest_batch` + insert per message (what a plain Celery task does);
-  async-insert  per message, but the insert with async_insert=1, wait_for_async_insert=1;
-  group of K    K messages accumulated into one `ingest_batch` + insert (what Batches tasks do).
-Raw = the same rows already built, inserted as 10,000-row JSONEachRow inserts. A throwaway VAR_DIR,
-SQLite + chDB, no broker: the broker's cost is the same for every strategy.
+  celery worker    a real `celery -A posthog_clone worker --pool solo` process owning its chDB, from the moment
+                   the messages appear on its queue until each is acknowledged (bench/celery_batching/
+                   worker_process.py; Redis brokers only);
+  batching thread  the same consumer (ingestion.consumer's IngestionConsumer, the thread the worker runs for the
+                   ingestion queue) in this process, from its start until every message is acknowledged;
+  one per insert   what the worker did before: each message taken, written as its own insert (the
+                   ``ingest_events`` task's path, without Celery's dispatch), acknowledged;
+  raw insert       the same rows already built, inserted INGEST_BATCH_SIZE rows at a time.
+The limits are the settings' (INGEST_BATCH_SIZE events, INGEST_BATCH_MESSAGES messages, INGEST_FLUSH_INTERVAL_MS).
+Every case on fresh uuids (same distinct ids, persons made in a warm-up), through the real broker on queues
+of its own (removed at the end), SQLite + chDB, GC tuned as the worker tunes it.
 """
 
 from __future__ import annotations
@@ -26,12 +32,12 @@ import orjson
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+NOW = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())  # capture's envelope form (capture.parsing.iso)
 
 
 def _messages(token: str, team_id: int, n: int) -> list[list]:
     from ingestion.envelope import CapturedEvent
 
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     out = []
     for m in range(n):
         msg = []
@@ -40,92 +46,133 @@ def _messages(token: str, team_id: int, n: int) -> list[list]:
             ev = {"event": ("$pageview", "$autocapture", "signed_up")[i % 3], "uuid": u,
                   "distinct_id": f"user-{(m * 100 + i) % 2000}",
                   "properties": {"$session_id": f"s-{m % 90}", "$current_url": "https://x.io/p", "n": i}}  # fmt: skip
-            msg.append(CapturedEvent(uuid=u, distinct_id=ev["distinct_id"], ip="127.0.0.1", timestamp=now,
-                data=orjson.dumps(ev).decode(), now=now, sent_at=None, token=token, team_id=team_id,
+            msg.append(CapturedEvent(uuid=u, distinct_id=ev["distinct_id"], ip="127.0.0.1", timestamp=NOW,
+                data=orjson.dumps(ev).decode(), now=NOW, sent_at=None, token=token, team_id=team_id,
                 event=ev["event"]))  # fmt: skip
         out.append(msg)
     return out
 
 
+def _setup(var_dir: Path, broker: str) -> None:
+    os.environ.update(VAR_DIR=str(var_dir), SECRET_KEY="bench", DJANGO_SETTINGS_MODULE="posthog_clone.settings",
+                      LOG_LEVEL="WARNING", INGEST_WORKER_IN_PROCESS="false", CELERY_BROKER_URL=broker)  # fmt: skip
+    for name in ("DATABASE_URL", "CLICKHOUSE_URL"):
+        os.environ.pop(name, None)
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    settings.CELERY_TASK_DEFAULT_QUEUE = f"bench-ingestion-{uuid.uuid4().hex[:8]}"  # read by ingestion.broker
+    call_command("migrate", "--noinput", verbosity=0)
+    from posthog_clone.clickhouse.migrations import migrate
+
+    migrate()
+    call_command("bootstrap", "--json", stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+def _remove_queue(app, name: str) -> None:
+    """The bench's queue and its binding gone from the broker."""
+    from posthog_clone.redis_transport import Channel, inflight_key
+
+    with app.connection_for_write() as conn:
+        channel = conn.default_channel
+        if isinstance(channel, Channel):
+            with channel.conn_or_acquire() as client:
+                client.delete(name, inflight_key(name), f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
+        else:
+            channel.queue_delete(name)
+            channel.exchange_delete(name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--messages", type=int, default=300)
-    parser.add_argument("--group", default="10,50", help="comma-separated K for the accumulated strategy")
+    parser.add_argument("--messages", type=int, default=1000, help="messages of 100 events for the batching worker")
+    parser.add_argument("--one-per-insert", type=int, default=200, help="messages for one message per insert")
+    parser.add_argument("--broker", default=os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/0")
+    parser.add_argument("--no-process", action="store_true", help="skip the `celery worker` process case")
     args = parser.parse_args()
     var_dir = Path(tempfile.mkdtemp(prefix="bench-celery-"))
-    os.environ.update(VAR_DIR=str(var_dir), SECRET_KEY="bench", DJANGO_SETTINGS_MODULE="posthog_clone.settings",
-                      LOG_LEVEL="WARNING", INGEST_WORKER_IN_PROCESS="false")  # fmt: skip
-    for name in ("DATABASE_URL", "CLICKHOUSE_URL", "CELERY_BROKER_URL"):
-        os.environ.pop(name, None)
+    load = os.getloadavg()
     try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", "--noinput", verbosity=0)
+        _setup(var_dir, args.broker)
+        from ingestion import broker
+        from ingestion.batching import Limits, batch_token
+        from ingestion.consumer import IngestionConsumer, drain
         from ingestion.pipeline import ingest_batch, process_batch
         from ingestion.processing import EVENT_COLUMNS
-        from ingestion.tasks import batch_token
         from posthog_clone.accounts.models import Team
+        from posthog_clone.celery import app
         from posthog_clone.clickhouse import get_client, table
-        from posthog_clone.clickhouse.migrations import migrate
+        from posthog_clone.server.startup import tune_gc
 
-        migrate()
-        call_command("bootstrap", "--json", stdout=open(os.devnull, "w"))  # noqa: SIM115
         team = Team.objects.get()
         client = get_client()
-        n_events = args.messages * 100
+        limits = Limits.from_settings()
 
-        def warm() -> None:  # persons and definitions caches in the state a running worker has them
-            for msg in _messages(team.api_token, team.pk, 20):
-                ingest_batch(msg, token=batch_token(msg))
-
-        def timed(label: str, run) -> float:
-            msgs = _messages(team.api_token, team.pk, args.messages)
+        def publish(n: int) -> int:
+            msgs = _messages(team.api_token, team.pk, n)
             started = time.perf_counter()
-            run(msgs)
-            rate = n_events / (time.perf_counter() - started)
-            print(f"  {label:<16} {rate:>10,.0f} events/s", flush=True)
+            for msg in msgs:
+                broker.publish(msg)
+            rate = n / (time.perf_counter() - started)
+            assert broker.depth() == n, broker.depth()
             return rate
 
-        def per_message(msgs: list[list]) -> None:
-            for msg in msgs:
-                ingest_batch(msg, token=batch_token(msg))
+        publish(20)
+        drain()  # warm: persons and definitions caches in the state a running worker has them
+        tune_gc()
+        bounds = f"{limits.events} events / {limits.messages} messages / {limits.interval * 1000:.0f} ms"
+        print(f"broker {args.broker.split('@')[-1]}, queue {broker.queue_name()}; SQLite + chDB here; limits {bounds}")
 
-        def async_insert(msgs: list[list]) -> None:
-            for msg in msgs:
-                body = process_batch(msg).body
-                client._client.raw_insert(table("events"), column_names=list(EVENT_COLUMNS), insert_block=body,
-                                          fmt="JSONCompactEachRow", settings={
-                    "input_format_skip_unknown_fields": 1, "async_insert": 1, "wait_for_async_insert": 1})  # fmt: skip
+        rates, target = {}, args.messages * 100
+        if args.broker.startswith(("redis://", "rediss://")) and not args.no_process:
+            from bench.celery_batching import worker_process
 
-        def grouped(k: int):
-            def run(msgs: list[list]) -> None:
-                for i in range(0, len(msgs), k):
-                    envs = [e for msg in msgs[i : i + k] for e in msg]
-                    ingest_batch(envs, token=batch_token(envs))
+            rate, cpu = worker_process.run(args.broker, args.messages, _messages, var_dir / "worker")
+            rates["celery worker"] = rate
+            print(f"  {'celery worker':<16} {rate:>10,.0f} events/s  ({args.messages} messages; "
+                  f"CPU {cpu / target * 1e6:.1f} µs an event)")  # fmt: skip
 
-            return run
+        published = publish(args.messages)
+        worker = IngestionConsumer(broker.queue_name(), limits)
+        started, cpu = time.perf_counter(), time.process_time()
+        worker.start()
+        while worker.events < target:
+            time.sleep(0.002)
+        rates["batching thread"] = target / (time.perf_counter() - started)
+        cpu = time.process_time() - cpu
+        worker.stop()
+        print(f"  {'batching thread':<16} {rates['batching thread']:>10,.0f} events/s  ({args.messages} messages; "
+              f"CPU {cpu / target * 1e6:.1f} µs an event; published at {published:,.0f} messages/s)")  # fmt: skip
 
-        warm()
-        print(f"{args.messages} messages x 100 events, one process (SQLite + chDB):")
-        results = {"per-message": timed("per-message", per_message)}
-        results["async-insert"] = timed("async-insert", async_insert)
-        for k in (int(x) for x in args.group.split(",")):
-            results[f"group of {k}"] = timed(f"group of {k}", grouped(k))
-        envs = [e for msg in _messages(team.api_token, team.pk, args.messages) for e in msg]
-        bodies = [process_batch(envs[i : i + 10_000]).body for i in range(0, len(envs), 10_000)]
+        publish(args.one_per_insert)
         started = time.perf_counter()
+        for message in broker.queued_messages():
+            envelopes = broker.message_events(message.body)
+            ingest_batch(envelopes, token=batch_token(envelopes))
+            message.ack()
+        rates["one per insert"] = single = args.one_per_insert * 100 / (time.perf_counter() - started)
+        print(f"  {'one per insert':<16} {single:>10,.0f} events/s  ({args.one_per_insert} messages)")
+
+        envs = [e for msg in _messages(team.api_token, team.pk, args.messages) for e in msg]
+        bodies = [process_batch(envs[i : i + limits.events]).body for i in range(0, len(envs), limits.events)]
+        started, cpu = time.perf_counter(), time.process_time()
         for i, body in enumerate(bodies):
             client.insert_json_rows(table("events"), body, dedup_token=f"raw-{i}", columns=EVENT_COLUMNS)
-        raw = n_events / (time.perf_counter() - started)
-        print(f"  {'raw insert':<16} {raw:>10,.0f} events/s (rows prebuilt, 10k per insert)")
-        count = client.query(f"SELECT count() FROM {table('events')}").rows[0][0]
-        assert count == n_events * (len(results) + 1) + 2000, count
-        print("ratio to raw:  " + "  ".join(f"{k} {v / raw:.3f}" for k, v in results.items()))
-        best = max(results, key=results.get)
-        print(f"best: {best}, {results[best] / results['per-message']:.1f}x per-message")
+        raw = len(envs) / (time.perf_counter() - started)
+        cpu = time.process_time() - cpu
+        print(f"  {'raw insert':<16} {raw:>10,.0f} events/s  (rows prebuilt, {limits.events} per insert; "
+              f"CPU {cpu / len(envs) * 1e6:.1f} µs an event)")  # fmt: skip
+
+        [[count, unique]] = client.query(f"SELECT count(), uniqExact(uuid) FROM {table('events')}").rows
+        assert count == unique == 2000 + (2 * args.messages + args.one_per_insert) * 100, (count, unique)
+        print("ratio to raw:  " + "  ".join(f"{name} {rate / raw:.3f}" for name, rate in rates.items()))
+        best = max(rate for name, rate in rates.items() if name != "one per insert")
+        print(f"batching = {best / single:.1f}x one per insert")
+        print(f"load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after; cores {os.cpu_count()}")
+        _remove_queue(app, broker.queue_name())
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
 

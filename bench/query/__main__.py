@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 from bench.query import funnels, paths, retention, trends
@@ -166,9 +167,23 @@ def main() -> None:
     parser.add_argument(
         "--show-sql", action="store_true", help="print the TrendsQuery's compiled ClickHouse SQL and the hand SQL"
     )
+    parser.add_argument(
+        "--server",
+        action="store_true",
+        help="also time the HogQL queries through the real server (manage.py serve) on the same data",
+    )
+    parser.add_argument("--json", default="", help=argparse.SUPPRESS)  # the in-process run's numbers, for --server
     args = parser.parse_args()
 
     var_dir = args.var_dir or tempfile.mkdtemp(prefix="bench_query_")
+    if args.server:
+        from bench.query import server
+
+        argv = sys.argv[1:] if args.var_dir else [*sys.argv[1:], "--var-dir", var_dir]
+        code = server.run(argv, var_dir, args.repeat)
+        if not args.var_dir:
+            shutil.rmtree(var_dir, ignore_errors=True)
+        sys.exit(code)
     _setup_django(var_dir)
 
     from rest_framework.test import APIClient
@@ -207,6 +222,11 @@ def main() -> None:
     for name, sql in QUERIES.items():
         if args.only in name and not bench.hogql_case(name, sql):
             missed.append(name)
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps({"team": team.pk, "key": key, "events": args.events, "hogql": bench.hogql_results})
+        )
+        return
     if args.only in TRENDS_NAME and not bench.trends_case():
         missed.append(TRENDS_NAME)
     if args.only in FUNNELS_NAME and not bench.funnels_case():
@@ -236,6 +256,7 @@ class _Bench:
         self.team, self.api, self.args = team, api, args
         self.url = f"/api/projects/{team.pk}/query/"
         self.client = get_client()
+        self.hogql_results: dict[str, dict[str, Any]] = {}
 
     def _post(self, query: dict[str, Any]) -> tuple[float, dict[str, Any]]:
         started = time.perf_counter()
@@ -262,6 +283,7 @@ class _Bench:
         api_ms, raw_ms = _median_ms(api_times), _median_ms(raw_times)
         ok = api_ms <= 1.2 * raw_ms + 5 and (name != "top events 7d" or self.args.events < 10_000_000 or api_ms <= 150)
         _row(name, api_ms, raw_ms, cold_compile * 1000, ok)
+        self.hogql_results[name] = {"sql": sql, "api_ms": api_ms, "raw_ms": raw_ms}
         return ok
 
     def trends_case(self) -> bool:

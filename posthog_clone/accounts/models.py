@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -31,6 +33,12 @@ class Organization(models.Model):
         return self.name
 
 
+# Replay retention choices (PostHog's); "legacy" is the plan default of older projects, 30 days here.
+RETENTION_PERIOD_DAYS = {"legacy": 30, "30d": 30, "90d": 90, "1y": 365, "5y": 1825}
+RETENTION_PERIOD_CHOICES = [(value, value) for value in RETENTION_PERIOD_DAYS]
+MAX_MINIMUM_DURATION_MS = 30_000
+
+
 class Team(models.Model):
     """A project. ``api_token`` (phc_) selects it at ingestion; it never authenticates the private API."""
 
@@ -48,8 +56,40 @@ class Team(models.Model):
     test_account_filters = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Session replay: PostHog's project settings, which remote config (/flags, /decide, /array/<token>/config)
+    # turns into posthog-js's `sessionRecording` object (replay_surveys_experiments.md §1.1).
+    session_recording_opt_in = models.BooleanField(default=False)
+    session_recording_sample_rate = models.DecimalField(
+        null=True,
+        blank=True,
+        max_digits=3,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))],
+    )
+    session_recording_minimum_duration_milliseconds = models.IntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(MAX_MINIMUM_DURATION_MS)]
+    )
+    session_recording_linked_flag = models.JSONField(null=True, blank=True)  # {id, key[, variant]}
+    session_recording_network_payload_capture_config = models.JSONField(null=True, blank=True)
+    session_recording_masking_config = models.JSONField(null=True, blank=True)
+    session_recording_url_trigger_config = models.JSONField(default=list, blank=True)  # [{url, matching}]
+    session_recording_url_blocklist_config = models.JSONField(default=list, blank=True)
+    session_recording_event_trigger_config = models.JSONField(default=list, blank=True)  # [event name]
+    session_recording_trigger_match_type_config = models.CharField(
+        null=True, blank=True, max_length=24, choices=[("any", "any"), ("all", "all")]
+    )
+    session_recording_retention_period = models.CharField(max_length=6, choices=RETENTION_PERIOD_CHOICES, default="30d")
+    session_replay_config = models.JSONField(null=True, blank=True)  # {record_canvas}
+    recording_domains = models.JSONField(default=list, blank=True)  # origins allowed to record; [] = any
+    capture_console_log_opt_in = models.BooleanField(null=True, blank=True, default=True)
+    capture_performance_opt_in = models.BooleanField(null=True, blank=True, default=True)
+
     class Meta:
         verbose_name = "project"
+
+    @property
+    def session_recording_retention_days(self) -> int:
+        return RETENTION_PERIOD_DAYS.get(self.session_recording_retention_period, 30)
 
     @property
     def project_id(self) -> int:

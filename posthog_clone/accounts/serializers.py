@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from posthog_clone.accounts.models import Organization, OrganizationMembership, Team, User
+from posthog_clone.accounts.replay_settings import REPLAY_FIELDS, ReplaySettingsFields
 from posthog_clone.properties import QUERY_PROPERTY_OPERATORS
 
 
@@ -37,7 +38,7 @@ class TeamBasicSerializer(serializers.ModelSerializer):
         return False
 
 
-class TeamSerializer(TeamBasicSerializer):
+class TeamSerializer(ReplaySettingsFields, TeamBasicSerializer):
     created_at = serializers.DateTimeField(read_only=True)
 
     class Meta(TeamBasicSerializer.Meta):
@@ -47,6 +48,7 @@ class TeamSerializer(TeamBasicSerializer):
             "anonymize_ips",
             "week_start_day",
             "test_account_filters",
+            *REPLAY_FIELDS,
         ]
         read_only_fields = fields
 
@@ -62,7 +64,7 @@ def _zone_name(value: str) -> str:
     return value
 
 
-class TeamUpdateSerializer(serializers.ModelSerializer):
+class TeamUpdateSerializer(ReplaySettingsFields, serializers.ModelSerializer):
     """The project settings `PATCH /api/projects/:id/` changes; the rest of the project is read-only here."""
 
     timezone = serializers.CharField(required=False, max_length=240, help_text="IANA timezone, e.g. Europe/Paris.")
@@ -78,7 +80,7 @@ class TeamUpdateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Team
-        fields = ["name", "timezone", "week_start_day", "test_account_filters", "anonymize_ips"]
+        fields = ["name", "timezone", "week_start_day", "test_account_filters", "anonymize_ips", *REPLAY_FIELDS]
         extra_kwargs = {"name": {"required": False}, "anonymize_ips": {"required": False}}
 
     def validate_timezone(self, value: str) -> str:

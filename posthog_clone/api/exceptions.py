@@ -9,12 +9,13 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from posthog_clone.api.validation import ResponseSchemaError
+from posthog_clone.transport import BODY_UNREADABLE_DETAIL
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         exc = RequestTooLarge()
+    elif isinstance(exc, UnreadablePostError):  # the server could not deliver the body (posthog_clone.transport)
+        exc = exceptions.ParseError(str(exc) or BODY_UNREADABLE_DETAIL)
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.messages[0] if exc.messages else "Invalid input.")
 

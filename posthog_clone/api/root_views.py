@@ -75,7 +75,8 @@ class ProjectViewSet(TeamScopedViewSet):
         request=TeamUpdateSerializer,
         responses={200: TeamSerializer},
         summary="Update a project's settings",
-        description="Name, timezone, week start and test-account filters (what insights read).",
+        description="Name, timezone, week start and test-account filters (what insights read), and the session "
+        "replay settings remote config hands to posthog-js.",
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         team = update_team_settings(team=self.team, changes=request.validated_data)

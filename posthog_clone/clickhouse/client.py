@@ -11,11 +11,13 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import clickhouse_connect
 from clickhouse_connect.driver.exceptions import Error as DriverError
 
+from posthog_clone.clickhouse.chdb_config import ChdbServerConfig
 from posthog_clone.clickhouse.errors import ClickHouseError
 from posthog_clone.env import ClickHouseBackend, ClickHouseConfig
 
@@ -30,9 +32,19 @@ class Result:
 
 
 class ClickHouseClient:
-    def __init__(self, config: ClickHouseConfig, database: str):
+    def __init__(
+        self,
+        config: ClickHouseConfig,
+        database: str,
+        *,
+        server_config: ChdbServerConfig | None = None,
+        server_config_path: Path | None = None,
+    ):
+        """``server_config`` (chDB only) is written to ``server_config_path`` and chDB started with it."""
         self.config = config
         self.database = database
+        self.server_config = server_config
+        self.server_config_path = server_config_path
         self.embedded = config.backend is ClickHouseBackend.EMBEDDED
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -41,7 +53,8 @@ class ClickHouseClient:
     def _connect(self) -> Any:
         try:
             if self.embedded:
-                return clickhouse_connect.get_client(dsn=f"chdb://{self.config.path}")
+                options = self._chdb_options()
+                return clickhouse_connect.get_client(dsn=f"chdb://{self.config.path}", chdb_options=options)
             return clickhouse_connect.get_client(
                 host=self.config.host,
                 port=self.config.port,
@@ -53,6 +66,15 @@ class ClickHouseClient:
             )
         except Exception as exc:
             raise ClickHouseError.from_exception(exc) from exc
+
+    def _chdb_options(self) -> dict[str, str] | None:
+        if self.server_config is None or self.server_config_path is None:
+            return None
+        if not self.server_config.apply_jemalloc() and self.server_config.jemalloc_conf:
+            logger.warning("chDB was loaded before its jemalloc options were set; they do not apply")
+        path = self.server_config.write(self.server_config_path)
+        logger.info("chDB server config", extra={"path": str(path), **self.server_config.settings()})
+        return {"config-file": str(path)}
 
     @property
     def _client(self) -> Any:

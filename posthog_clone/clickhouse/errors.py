@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-# ClickHouse error codes worth retrying: timeouts, too many parts/queries, network and memory pressure.
-RETRYABLE_CODES = frozenset({3, 159, 160, 202, 209, 210, 241, 252, 285, 319, 425, 999, 1000})
+# ClickHouse error codes worth retrying: timeouts, too many parts/queries, network and memory pressure, and a
+# full disk (75 CANNOT_WRITE_TO_FILE_DESCRIPTOR, 243 NOT_ENOUGH_SPACE: the batch waits for space, it is not
+# dead-lettered row by row).
+RETRYABLE_CODES = frozenset({3, 75, 159, 160, 202, 209, 210, 241, 243, 252, 285, 319, 425, 999, 1000})
 _CODE = re.compile(r"Code:\s*(\d+)")
 _NAME = re.compile(r"\(([A-Z_]+)\)")
 

@@ -40,6 +40,7 @@ MIGRATIONS: list[Migration] = [
     Migration(2, "persons", _tables("person", "person_distinct_id2")),
     Migration(3, "groups", _tables("groups")),
     Migration(4, "cohort members", _tables("cohortpeople", "person_static_cohort")),
+    Migration(5, "session replay", _tables("session_replay_events")),
 ]
 
 

@@ -83,6 +83,40 @@ PERSON_STATIC_COHORT_COLUMNS = """
     _timestamp DateTime64(6, 'UTC')
 """
 
+# Session replay (replay reference §1.5): one row per stored block (the snapshot items of one session window
+# from one queued message), keyed by `block_id` (the message's uuid), so a replayed batch replaces its rows
+# instead of adding to them; readers take `FINAL` and aggregate per session (`replay.selectors`). PostHog's
+# table is an AggregatingMergeTree of per-block states; per-block rows give the same sums and let a block
+# say where its lines are stored (`blob_key`, byte range `blob_start`..`blob_end`, exclusive end).
+SESSION_REPLAY_EVENTS_COLUMNS = """
+    session_id String,
+    team_id Int64,
+    distinct_id String,
+    block_id String,
+    window_id String,
+    min_first_timestamp DateTime64(6, 'UTC'),
+    max_last_timestamp DateTime64(6, 'UTC'),
+    first_url Nullable(String),
+    all_urls Array(String),
+    click_count Int64,
+    keypress_count Int64,
+    mouse_activity_count Int64,
+    active_milliseconds Int64,
+    console_log_count Int64,
+    console_warn_count Int64,
+    console_error_count Int64,
+    size Int64,
+    message_count Int64,
+    event_count Int64,
+    snapshot_source LowCardinality(String),
+    snapshot_library String,
+    retention_period_days Nullable(Int64),
+    blob_key String,
+    blob_start UInt64,
+    blob_end UInt64,
+    _timestamp DateTime
+"""
+
 
 @dataclass(frozen=True)
 class TableSpec:
@@ -143,6 +177,15 @@ TABLES = {
         version_column="_timestamp",
         order_by="(team_id, cohort_id, person_id)",
         sharding_key="cityHash64(person_id)",
+    ),
+    "session_replay_events": TableSpec(
+        name="session_replay_events",
+        columns=SESSION_REPLAY_EVENTS_COLUMNS,
+        version_column="_timestamp",
+        order_by="(team_id, toDate(min_first_timestamp), session_id, block_id)",
+        partition_by="toYYYYMM(min_first_timestamp)",
+        sharding_key="sipHash64(session_id)",
+        extra_settings="non_replicated_deduplication_window = 10000",
     ),
 }
 

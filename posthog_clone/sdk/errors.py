@@ -15,12 +15,13 @@ INVALID_TOKEN_DETAIL = "Project API key invalid. You can find your project API k
 class SDKError(Exception):
     """A request a public endpoint refuses as a whole (nothing from it is kept)."""
 
-    def __init__(self, status: int, type: str, code: str, detail: str):
+    def __init__(self, status: int, type: str, code: str, detail: str, *, retry_after: int | None = None):
         super().__init__(detail)
         self.status = status
         self.type = type
         self.code = code
         self.detail = detail
+        self.retry_after = retry_after  # seconds, sent as `Retry-After` (a 503 the client should retry)
 
     def body(self) -> dict[str, Any]:
         return {"type": self.type, "code": self.code, "detail": self.detail, "attr": None}
@@ -31,6 +32,11 @@ class SDKError(Exception):
 
 def malformed(why: str) -> SDKError:
     return SDKError(400, "validation_error", "invalid_payload", f"Malformed request data: {why}")
+
+
+def unreadable_body() -> SDKError:
+    """The server could not deliver the body (a bad chunk size, a body cut short): capture's malformed 400."""
+    return malformed("the request body could not be read (it ended early or its chunked encoding is invalid)")
 
 
 def invalid_payload(why: str) -> SDKError:
@@ -62,5 +68,17 @@ def method_not_allowed(method: str) -> SDKError:
     return SDKError(405, "invalid_request", "method_not_allowed", f'Method "{method}" not allowed.')
 
 
+# A 503's `Retry-After`: a full disk or a broker restart lasts seconds to minutes; SDKs retry 5xx on their own
+# schedule (posthog-js: 3 s doubling), a client that reads the header waits this long.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
+
+
 def unavailable() -> SDKError:
-    return SDKError(503, "server_error", "server_error", "Unable to store event. Please try again.")
+    """Nothing of the request was stored (the queue refused it): retry later."""
+    return SDKError(
+        503,
+        "server_error",
+        "server_error",
+        "Unable to store event. Please try again.",
+        retry_after=UNAVAILABLE_RETRY_AFTER_SECONDS,
+    )

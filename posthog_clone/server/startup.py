@@ -49,7 +49,7 @@ def on_engine_stop(timeout: float = 30) -> None:
 
 
 def on_server_start() -> None:
-    """A gunicorn web process."""
+    """A web process (granian or gunicorn)."""
     if settings.CLICKHOUSE_ENGINE_ADDRESS:  # the engine process migrates and runs the workers
         tune_gc()
         return

@@ -193,7 +193,9 @@ def _syntax_error(exc: Exception, source: str) -> HogQLSyntaxError:
         lines = source.splitlines() or [""]
         start = sum(len(x) + 1 for x in lines[: max(line - 1, 0)]) + max(col - len(highlight), 0)
         message = _describe(first.get("description") or "", highlight)
-        return HogQLSyntaxError(f"Syntax error at line {line}, column {col}: {message}", start=start)
+        return HogQLSyntaxError(
+            f"Syntax error at line {line}, column {col}: {message}", start=start, end=start + len(highlight)
+        )
     if isinstance(exc, TokenError):
         return HogQLSyntaxError("Syntax error: unterminated string, identifier or comment")
     return HogQLSyntaxError("Syntax error: invalid syntax")

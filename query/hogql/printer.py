@@ -11,6 +11,7 @@ from sqlglot import exp
 from query.hogql.parser import HogQLDialect
 
 _SETTING_NAME = re.compile(r"^[a-zA-Z0-9_]+$")
+_SETTING_WORDS = re.compile(r"^[a-zA-Z0-9_]+(,[a-zA-Z0-9_]+)*$")  # a string setting: names, quoted as they are
 
 
 def _bind_strings(root: exp.Expression) -> dict[str, Any]:
@@ -31,8 +32,10 @@ def settings_clause(settings: dict[str, Any]) -> str:
             raise ValueError(f"bad setting name {key!r}")
         if isinstance(value, bool):
             value = int(value)
-        if not isinstance(value, int):
-            raise ValueError(f"setting {key} must be an integer")
+        if isinstance(value, str) and _SETTING_WORDS.match(value):  # e.g. join_algorithm='prefer_partial_merge'
+            value = f"'{value}'"
+        elif not isinstance(value, int):
+            raise ValueError(f"setting {key} must be an integer or comma-separated names")
         parts.append(f"{key}={value}")
     return f" SETTINGS {', '.join(parts)}" if parts else ""
 

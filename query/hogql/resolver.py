@@ -15,7 +15,7 @@ from sqlglot import exp, parse_one
 
 from query.hogql import schema
 from query.hogql.ast import ALIASABLE, HogQLContext, call, column, equals, ident, json_extract, mark, marked, tz_wrap
-from query.hogql.errors import HogQLQueryError, ResolutionError
+from query.hogql.errors import BaseHogQLError, HogQLQueryError, ResolutionError
 from query.hogql.parser import HogQLDialect, to_hogql
 
 RESERVED_NAMES = {"team_id", "true", "false", "null"}
@@ -68,6 +68,16 @@ class Source:
                 raise HogQLQueryError(f"Can't select a table when a column is expected: {name}")
             return scope.lazy_join(self, name).resolve(rest[1:], scope)
         raise ResolutionError(f"Field not found: {name}")
+
+
+def _located(error: BaseHogQLError, node: exp.Expression) -> BaseHogQLError:
+    """`error` with the span of `node` in the query text (the parser's token offsets), unless it has one."""
+    if error.start is None:
+        spans = [i.meta for i in node.find_all(exp.Identifier) if "start" in i.meta and "end" in i.meta]
+        if spans:
+            error.start = min(m["start"] for m in spans)
+            error.end = max(m["end"] for m in spans) + 1  # sqlglot's end is inclusive
+    return error
 
 
 @dataclass
@@ -125,7 +135,10 @@ class Scope:
     def resolve_chain(
         self, chain: list[str], node: exp.Expression, params: frozenset[str], own: str | None
     ) -> exp.Expression:
-        resolved = self._resolve_chain(chain, node, params, own)
+        try:
+            resolved = self._resolve_chain(chain, node, params, own)
+        except BaseHogQLError as error:
+            raise _located(error, node) from None
         return mark(resolved, resolved=True) if resolved is not node else node
 
     def _resolve_chain(
@@ -248,7 +261,7 @@ def _add_source(scope: Scope, node: exp.Expression) -> exp.Expression:
             scope.sources[alias or name] = Source(alias or name, columns=scope.ctes[name])
             return exp.Table(this=ident(CTE_PREFIX + name), alias=exp.TableAlias(this=ident(alias or name)))
         if name not in schema.TABLES:
-            raise HogQLQueryError(f"Unknown table `{name}`.")
+            raise _located(HogQLQueryError(f"Unknown table `{name}`."), node)
         table = schema.TABLES[name]
         replacement = table_node(table, alias or name, ctx)
         if node.args.get("sample") is not None and isinstance(replacement, exp.Table):

@@ -35,6 +35,7 @@ from rest_framework import serializers
 from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
+from query import clock
 from query.hogql.ast import call
 from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import to_hogql
@@ -341,7 +342,7 @@ def run_actors_query(team: Team, query: dict[str, Any], limit_context: str) -> d
         query,
         timezone=timezone,
         property_types=property_types_for_team(team=team),
-        now=dt.datetime.now(dt.UTC),
+        now=clock.now(),
         source=source,
     )
     result = hogql_execute(

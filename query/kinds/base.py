@@ -60,6 +60,11 @@ class QueryKind:
     """Insight kinds: the data points a client may ask `actors` about (what `InsightActorsQueryOptions` asks)."""
 
 
+def no_overrides(query: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """`apply_overrides` of a kind that a dashboard's dates and filters do not apply to: the node as is."""
+    return query
+
+
 KINDS: dict[str, QueryKind] = {}
 """Every kind by name; the package (`query.kinds`) fills it. Here so that kinds which run other kinds (ActorsQuery
 with an insight source) can look them up without importing the package that imports them."""

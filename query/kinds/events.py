@@ -29,6 +29,7 @@ from rest_framework import serializers
 from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
+from query import clock
 from query.actions_expr import action_to_expr
 from query.dates import DateRangeError, parse_date
 from query.hogql.ast import call
@@ -469,7 +470,7 @@ def _shape(value: Any, kind: str | None, persons: dict[str, dict[str, Any]]) -> 
 def run_events_query(team: Team, query: dict[str, Any], limit_context: str) -> dict[str, Any]:
     timezone = team.timezone or "UTC"
     select, specials = build_events_select(
-        query, timezone=timezone, property_types=property_types_for_team(team=team), now=dt.datetime.now(dt.UTC)
+        query, timezone=timezone, property_types=property_types_for_team(team=team), now=clock.now()
     )
     result = hogql_execute(
         team=team,

@@ -16,12 +16,12 @@ The `actors` hook (`query.kinds.funnels_actors`) answers `FunnelsActorsQuery`.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
+from query import clock
 from query.dates import QueryDateRange, moment_expr
 from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import to_hogql
@@ -49,7 +49,7 @@ class FunnelContext:
         self.query = query
         self.limit_context = limit_context
         self.timezone = team.timezone or "UTC"
-        self.now = dt.datetime.now(dt.UTC)
+        self.now = clock.now()
         self.property_types = property_types_for_team(team=team)
         self.funnels = query.get("funnelsFilter") or {}
         self.order = self.funnels.get("funnelOrderType") or "ordered"

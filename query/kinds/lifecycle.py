@@ -26,6 +26,7 @@ from rest_framework import serializers
 from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
+from query import clock
 from query.dates import DateRangeError, QueryDateRange, moment_expr
 from query.hogql.ast import call
 from query.hogql.errors import HogQLQueryError
@@ -235,7 +236,7 @@ def _item(series: dict[str, Any], status: str, data: list[float], date_range: Qu
 
 
 def run_lifecycle_query(team: Team, query: dict[str, Any], limit_context: str) -> dict[str, Any]:
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     date_range = _date_range(team, query, now, limit_context)
     pairs = _pairs_select(team, query, date_range, now)
     counts = exp.select(exp.column("period"), exp.column("status"), exp.alias_(call("count"), "total"))
@@ -279,7 +280,7 @@ def lifecycle_actors(team: Team, query: dict[str, Any], params: dict[str, Any], 
     status = params.get("status")
     if status not in STATUSES:
         raise HogQLQueryError(f"status must be one of {', '.join(STATUSES)}, not '{status}'")
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     date_range = _date_range(team, query, now, limit_context)
     period = _period_constant(date_range, params.get("day"))
     pairs = _pairs_select(team, query, date_range, now)

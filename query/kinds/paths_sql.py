@@ -34,6 +34,7 @@ from typing import Any
 from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
+from query import clock
 from query.dates import QueryDateRange
 from query.hogql.parser import to_hogql
 from query.kinds.hogql_expr import parse_expression
@@ -128,7 +129,7 @@ class PathsSql:
     def __init__(self, team: Team, query: dict[str, Any], limit_context: str, now: dt.datetime | None = None):
         self.team, self.query = team, query
         self.filter: dict[str, Any] = query.get("pathsFilter") or {}
-        self.now = now or dt.datetime.now(dt.UTC)
+        self.now = now or clock.now()
         self.timezone = team.timezone or "UTC"
         self.date_range = QueryDateRange.for_team(
             team,

@@ -27,6 +27,7 @@ from typing import Any
 from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
+from query import clock
 from query.dates import QueryDateRange, moment_expr, shift
 from query.hogql.ast import call, const
 from query.hogql.parser import parse_select
@@ -132,7 +133,7 @@ class RetentionSql:
         self.target = retention.get("targetEntity") or {"kind": "EventsNode", "event": "$pageview"}
         self.returning = retention.get("returningEntity") or {"kind": "EventsNode", "event": "$pageview"}
         self.timezone = team.timezone or "UTC"
-        self.now = dt.datetime.now(dt.UTC)
+        self.now = clock.now()
         self.property_types = property_types_for_team(team=team)
         group = query.get("aggregation_group_type_index")
         self.actor: exp.Expression = (

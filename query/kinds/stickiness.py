@@ -18,7 +18,6 @@ returns who was counted in one point (`day` intervals active, `operator`, `serie
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from typing import Any
 
@@ -26,6 +25,7 @@ from rest_framework import serializers
 from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
+from query import clock
 from query.dates import DateRangeError, QueryDateRange, moment_expr
 from query.hogql.ast import call
 from query.hogql.errors import HogQLQueryError
@@ -181,7 +181,7 @@ class _Builder:
         self.team = team
         self.query = query
         self.timezone = team.timezone or "UTC"
-        self.now = dt.datetime.now(dt.UTC)
+        self.now = clock.now()
         self.property_types = property_types_for_team(team=team)
         stickiness = query.get("stickinessFilter") or {}
         self.cumulative = stickiness.get("computedAs") == CUMULATIVE

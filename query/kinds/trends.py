@@ -34,6 +34,7 @@ from rest_framework import serializers
 from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
+from query import clock
 from query.dates import DateRangeError, QueryDateRange, moment_expr
 from query.hogql.ast import call
 from query.hogql.errors import HogQLQueryError
@@ -176,7 +177,7 @@ class _Runner:
         self.query = query
         self.limit_context = limit_context
         self.timezone = team.timezone or "UTC"
-        self.now = dt.datetime.now(dt.UTC)
+        self.now = clock.now()
         self.property_types = property_types_for_team(team=team)
         self.display = (query.get("trendsFilter") or {}).get("display") or "ActionsLineGraph"
         self.total_value = self.display in TOTAL_VALUE_DISPLAYS

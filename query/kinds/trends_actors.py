@@ -30,6 +30,7 @@ from typing import Any
 from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
+from query import clock
 from query.dates import DateRangeError, QueryDateRange, moment_expr
 from query.hogql.ast import call, in_cohort
 from query.hogql.errors import HogQLQueryError
@@ -173,7 +174,7 @@ def _columns() -> list[exp.Expression]:
 
 def trends_actors(team: Team, query: dict[str, Any], params: dict[str, Any], limit_context: str) -> exp.Select:
     """SELECT actor_id, event_count, event_distinct_ids, matching_events: the persons behind one data point."""
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     series = _series(query, params.get("series"))
     date_range = _period(_date_range(team, query, now, limit_context), query, params.get("compare"))
     math = series_math(series, date_range.interval)

@@ -3,24 +3,21 @@ gzip-compressed posts to /e/ are answered 200 and every event is queued with its
 
 from __future__ import annotations
 
-import functools
 import json
 import shutil
-import subprocess
-import threading
 from collections.abc import Iterator
 from datetime import datetime
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from tests.browser import run_node, website
+
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE_DIR = ROOT / "tests" / "js" / "node_modules" / "posthog-js" / "dist"
 SCRIPT = Path(__file__).parent / "js" / "browser_capture.mjs"
-JS_PACKAGE_JSON = ROOT / "tests" / "js" / "package.json"
 
 pytestmark = [
     pytest.mark.node,
@@ -50,33 +47,17 @@ posthog.init(%(token)s, {
 
 @pytest.fixture
 def page_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A static server on another origin (so CORS is exercised): the page and posthog-js's bundle."""
+    """The website on another origin (tests/browser), with posthog-js's bundle from node_modules beside the page."""
     shutil.copy(BUNDLE_DIR / "array.full.js", tmp_path / "array.full.js")
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", tmp_path
-    finally:
-        server.shutdown()
-        server.server_close()
+    with website(tmp_path) as url:
+        yield url, tmp_path
 
 
 def test_posthog_js_batched_events_are_queued(live_server: Any, queue, team, page_server) -> None:
     base_url, directory = page_server
     page = PAGE % {"token": json.dumps(team.api_token), "api_host": json.dumps(live_server.url)}
     (directory / "index.html").write_text(page)
-    run = subprocess.run(
-        ["node", str(SCRIPT), json.dumps({"pageUrl": f"{base_url}/index.html", "apiHost": live_server.url})],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env={"SDK_PACKAGE_JSON": str(JS_PACKAGE_JSON), "PATH": "/usr/bin:/bin", "HOME": str(directory)},
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    report = json.loads(run.stdout.strip().splitlines()[-1])
+    report = run_node(SCRIPT, {"pageUrl": f"{base_url}/index.html", "apiHost": live_server.url}, directory, timeout=90)
     assert report["failures"] == [], report
 
     capture_posts = [r for r in report["requests"] if r["method"] == "POST" and r["path"].startswith("/e/")]

@@ -1,4 +1,5 @@
-"""When the queue cannot take a request's events: 503 with PostHog's body, and nothing queued (vector 22)."""
+"""When the queue cannot take a request's events: 503 with PostHog's body and `Retry-After`, and nothing
+queued (vector 22)."""
 
 from __future__ import annotations
 
@@ -29,10 +30,25 @@ def test_spool_refusing_writes_gives_503_and_nothing_queued(capture_client, spoo
     response = capture_client.generic("POST", "/batch/", _batch(team), content_type="application/json")
     assert response.status_code == 503
     assert response.json() == UNAVAILABLE
+    assert response["Retry-After"] == "5"
     assert response["Access-Control-Allow-Origin"] == "*"
     assert spool.all_events() == []
     with sqlite3.connect(spool.path) as conn:
         conn.execute("DROP TRIGGER refuse")
+    assert capture_client.generic("POST", "/batch/", _batch(team), content_type="application/json").status_code == 200
+    assert len(spool.all_events()) == 3
+
+
+def test_a_disk_below_the_free_space_floor_gives_503_and_capture_resumes_above_it(
+    capture_client, settings, spool, team, tmp_path
+):
+    import os
+
+    stat = os.statvfs(tmp_path)
+    settings.SPOOL_MIN_FREE_MB = (stat.f_bavail * stat.f_frsize) // 2**20 + 2**20  # a TiB more than is free
+    response = capture_client.generic("POST", "/batch/", _batch(team), content_type="application/json")
+    assert (response.status_code, response.json(), response["Retry-After"]) == (503, UNAVAILABLE, "5")
+    settings.SPOOL_MIN_FREE_MB = 1  # space came back
     assert capture_client.generic("POST", "/batch/", _batch(team), content_type="application/json").status_code == 200
     assert len(spool.all_events()) == 3
 

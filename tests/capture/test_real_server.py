@@ -1,8 +1,9 @@
-"""The capture edge under the production server (gunicorn via `manage.py serve`): what only a real HTTP
+"""The capture edge under the production server (`manage.py serve`: granian by default): what only a real HTTP
 server shows — chunked bodies, a 413 answered (not a reset) for an oversized body, keep-alive after it."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -45,8 +46,10 @@ def test_chunked_body_is_read(server):
 def test_oversized_body_gets_a_413_answer_and_the_connection_stays_usable(server):
     port, token, _ = server
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("POST", "/e/", body=b" " * (3 * 1024 * 1024), headers={"Content-Type": "text/plain"})
-    response = conn.getresponse()
+    # the server may answer and close before the refused body is all sent (granian: ~1 in 4 here)
+    with contextlib.suppress(BrokenPipeError):
+        conn.request("POST", "/e/", body=b" " * (3 * 1024 * 1024), headers={"Content-Type": "text/plain"})
+    response = conn.getresponse()  # the 413 is readable either way: closed, not reset
     assert response.status == 413
     assert json.loads(response.read())["code"] == "request_too_large"
     ok = json.dumps({"api_key": token, "event": "after", "distinct_id": "d"}).encode()

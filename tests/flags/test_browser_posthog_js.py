@@ -3,13 +3,9 @@ evaluates flags to the server's values, its events reach the queue, and it never
 
 from __future__ import annotations
 
-import functools
 import json
 import shutil
-import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +14,12 @@ from django.urls import Resolver404, resolve
 
 from flags.evaluation import in_rollout
 from flags.models import FeatureFlag
+from tests.browser import run_node, website
 from tests.queues import QueueProbe
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE_DIR = ROOT / "tests" / "js" / "node_modules" / "posthog-js" / "dist"
 SCRIPT = Path(__file__).parent / "js" / "browser_flags.mjs"
-JS_PACKAGE_JSON = ROOT / "tests" / "js" / "package.json"
 
 pytestmark = pytest.mark.skipif(
     shutil.which("node") is None or not Path("/usr/bin/chromium").exists() or not BUNDLE_DIR.exists(),
@@ -50,18 +46,10 @@ posthog.init(%(token)s, {
 
 @pytest.fixture
 def page_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A tiny static server on another origin: the page plus posthog-js's bundle from node_modules."""
+    """The website on another origin (tests/browser), with posthog-js's bundle from node_modules beside the page."""
     shutil.copy(BUNDLE_DIR / "array.full.js", tmp_path / "array.full.js")
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
-    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", tmp_path
-    finally:
-        server.shutdown()
-        server.server_close()
+    with website(tmp_path) as url:
+        yield url, tmp_path
 
 
 def capture_is_mounted() -> bool:
@@ -88,16 +76,7 @@ def test_posthog_js_in_chromium(live_server: Any, project: Any, page_server: tup
     (directory / "index.html").write_text(PAGE % {"token": json.dumps(token), "api_host": json.dumps(live_server.url)})
     config = {"pageUrl": f"{base_url}/index.html", "apiHost": live_server.url, "token": token}
     config["flags"] = ["js-on", "js-off", "js-half", "js-mv"]
-    run = subprocess.run(
-        ["node", str(SCRIPT), json.dumps(config)],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env={"SDK_PACKAGE_JSON": str(JS_PACKAGE_JSON), "PATH": "/usr/bin:/bin", "HOME": str(directory)},
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    report = json.loads(run.stdout.strip().splitlines()[-1])
+    report = run_node(SCRIPT, config, directory, timeout=90)
 
     assert report["failures"] == [], report
     paths = [r.split(" ")[1].split("?")[0] for r in report["requests"]]

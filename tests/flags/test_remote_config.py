@@ -24,8 +24,14 @@ def test_config_json(project: Any) -> None:
     assert config["supportedCompression"] == ["gzip", "gzip-js"]
     assert config["token"] == project.team.api_token
     assert config["hasFeatureFlags"] is False
-    for product in ("sessionRecording", "surveys", "heatmaps", "capturePerformance", "autocaptureExceptions"):
+    for product in ("sessionRecording", "surveys", "heatmaps", "autocaptureExceptions"):
         assert config[product] is False, product
+    # a new project has PostHog's default capture_performance_opt_in = true (network timing, no web vitals)
+    assert config["capturePerformance"] == {
+        "network_timing": True,
+        "web_vitals": False,
+        "web_vitals_allowed_metrics": None,
+    }
 
 
 def test_has_feature_flags_follows_active_flags(project: Any) -> None:

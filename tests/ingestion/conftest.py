@@ -12,6 +12,7 @@ import pytest
 from definitions.ingestion import cache_clear
 from ingestion import pipeline
 from ingestion.envelope import CapturedEvent
+from posthog_clone.clickhouse import get_client, table
 from posthog_clone.sdk.tokens import token_cache_clear
 from posthog_clone.utils import uuid7
 
@@ -24,6 +25,14 @@ def _fresh_caches() -> Iterator[None]:
     yield
     token_cache_clear()
     cache_clear()
+
+
+@pytest.fixture
+def merges_stopped() -> Iterator[None]:
+    """Duplicates stay visible: a background merge of the ReplacingMergeTree would hide a failed dedup."""
+    get_client().command(f"SYSTEM STOP MERGES {table('events')}")
+    yield
+    get_client().command(f"SYSTEM START MERGES {table('events')}")
 
 
 def envelope(

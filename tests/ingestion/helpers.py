@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
+import pytest
 
 from posthog_clone.clickhouse import get_client, table
+from posthog_clone.clickhouse.client import ClickHouseClient
+from posthog_clone.clickhouse.errors import ClickHouseError
+
+
+@contextmanager
+def events_insert_answer_lost(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Inside: every insert into `events` lands, then fails as a timeout would (ClickHouse is the edge), and
+    the pipeline's retries do not sleep."""
+    real = ClickHouseClient.insert_json_rows
+
+    def lands_but_the_answer_is_lost(self, target, body, **kwargs):  # type: ignore[no-untyped-def]
+        result = real(self, target, body, **kwargs)
+        if target == table("events"):
+            raise ClickHouseError("Timeout exceeded", code=159, retryable=True)
+        return result
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ClickHouseClient, "insert_json_rows", lands_but_the_answer_is_lost)
+        patch.setattr("ingestion.pipeline.time.sleep", lambda s: None)
+        yield
 
 
 def events_rows(team_id: int) -> list[dict[str, Any]]:

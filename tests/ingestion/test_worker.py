@@ -22,14 +22,6 @@ def _on_the_spool(settings, tmp_path):
     settings.INGEST_BATCH_SIZE = 4
 
 
-@pytest.fixture
-def merges_stopped():
-    """Duplicates stay visible: a background merge of the ReplacingMergeTree would hide a failed dedup."""
-    get_client().command(f"SYSTEM STOP MERGES {table('events')}")
-    yield
-    get_client().command(f"SYSTEM START MERGES {table('events')}")
-
-
 def _counts(team_id: int) -> tuple[int, int]:
     sql = f"SELECT count(), uniqExact(uuid) FROM {table('events')} WHERE team_id = {{t:Int64}}"
     return get_client().query(sql, {"t": team_id}).rows[0]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from query import cache as results_cache
+from query import clock as query_clock
 from tests.query.conftest import insert_events, insert_person
 
 UTC = dt.UTC
@@ -72,7 +72,8 @@ def create_insight(project: Any, query: dict[str, Any] | None = None, **extra: A
 
 
 class Clock:
-    """The result cache's clock, moved by tests (query.cache.now is the edge)."""
+    """The query layer's clock (query.clock.now, the edge), moved by tests: the result cache ages results by it
+    and relative dates resolve against it (so a result computed "7 h later" covers a range ending then)."""
 
     def __init__(self, start: dt.datetime) -> None:
         self.moment = start
@@ -88,5 +89,5 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     frozen = Clock(dt.datetime.now(UTC).replace(microsecond=0))
-    monkeypatch.setattr(results_cache, "now", frozen)
+    monkeypatch.setattr(query_clock, "now", frozen)
     return frozen

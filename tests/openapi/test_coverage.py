@@ -12,7 +12,7 @@ from rest_framework.authentication import SessionAuthentication
 from openapi.management.commands.generate_api_docs import build_spec
 
 # Infrastructure and UI routes that are not API operations.
-UNDOCUMENTED = ("admin/", "api/schema/", "_health", "_readyz", "_metrics", "static/")
+UNDOCUMENTED = ("admin/", "api/schema/", "_health", "_readyz", "_metrics", "static/", "console/")  # console: pages
 
 
 def walk(patterns, prefix: str = "") -> list[str]:

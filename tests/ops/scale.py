@@ -95,7 +95,7 @@ def start_celery_worker(env: dict[str, str]) -> subprocess.Popen:
             "posthog_clone",
             "worker",
             "-Q",
-            "ingestion,exports,cohorts",
+            "ingestion,exports,cohorts,surveys,replay",
             "--pool",
             "solo",
             "-l",

@@ -8,24 +8,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.conf import settings
 
 from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = [
-    "posthog_clone",
-    "capture",
-    "ingestion",
-    "definitions",
-    "exports",
-    "file_system",
-    "query",
-    "flags",
-    "persons",
-    "openapi",
-]
+SOURCES = ["posthog_clone", *settings.PROJECT_APPS]
 ENV_READ = re.compile(
-    r"""(?:env_(?:str|bool|int|list|rate|secret)\(\s*|os\.environ\.get\(\s*|os\.environ\[\s*)["']([A-Z][A-Z0-9_]+)["']"""
+    r"""(?:env_(?:str|bool|int|list|rate|secret|server_settings|jemalloc_conf)\(\s*|os\.environ\.get\(\s*|os\.environ\[\s*)["']([A-Z][A-Z0-9_]+)["']"""
 )
 
 
@@ -85,3 +75,9 @@ def test_dockerfile_runs_as_non_root_without_build_tools():
     assert final.startswith("python:3.11-slim")
     assert "USER app" in final
     assert not re.search(r"apt-get install.*(gcc|build-essential)", final)
+
+
+def test_the_image_holds_every_app():
+    """The build stage copies each app the settings install (a missing one builds, then fails at start)."""
+    copied = set(re.findall(r"^COPY (\w+) \1$", (ROOT / "Dockerfile").read_text(), re.M))
+    assert copied >= set(SOURCES), f"not copied into the image: {sorted(set(SOURCES) - copied)}"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 from kombu import Connection, Consumer, Exchange, Producer, Queue
+from kombu.utils.json import loads
 
 import posthog_clone.celery  # noqa: F401  (registers the transport for redis://)
 from posthog_clone.redis_transport import Transport, inflight_key
@@ -151,3 +152,58 @@ def test_a_consumer_of_two_queues_never_waits_on_the_empty_one_while_the_other_h
     assert sorted(m["n"] for m in received) == list(range(20))
     assert takes[:20] == ["EVAL"] * 20  # each message came from the non-blocking pass, no 0.2 s wait on "idle"
     assert broker.counts("busy") == (0, 0, 0)
+
+
+def _taken(items: list[bytes]) -> list[tuple[str, dict]]:
+    """(delivery tag, body) of raw items taken from a queue."""
+    import base64
+
+    out = []
+    for item in items:
+        message = loads(item)
+        out.append((message["properties"]["delivery_tag"], loads(base64.b64decode(message["body"]))))
+    return out
+
+
+def test_take_many_records_each_message_as_unacknowledged_in_the_same_step_and_ack_many_forgets_them(broker):
+    q = broker.q("q")
+    with broker.connection() as conn:
+        for n in range(3):
+            _publish(conn, q, {"n": n})
+        channel = conn.default_channel
+        taken = _taken(channel.take_many(q, 2))
+        assert [body["n"] for _, body in taken] == [0, 1]  # the oldest first
+        assert broker.counts("q") == (1, 0, 2)  # never in an in-flight list: recorded at once
+        channel.ack_many([tag for tag, _ in taken])
+    assert broker.counts("q") == (1, 0, 0)
+
+
+def test_requeue_many_puts_messages_back_at_the_head_in_taking_order_except_those_a_sweep_restored(broker):
+    q = broker.q("q")
+    with broker.connection() as conn:
+        for n in range(4):
+            _publish(conn, q, {"n": n})
+        channel = conn.default_channel
+        items = channel.take_many(q, 3)
+        tags = [tag for tag, _ in _taken(items)]
+        channel.qos.restore_by_tag(tags[1])  # the visibility-timeout sweep got there first
+        assert channel.requeue_many(q, list(zip(tags, items, strict=True))) == 2
+        again = _taken(channel.take_many(q, 10))
+    assert [body["n"] for _, body in again] == [0, 2, 1, 3]  # each message once
+    assert broker.counts("q") == (0, 0, 4)
+
+
+def test_messages_a_bulk_taker_held_when_it_died_come_back_after_the_visibility_timeout(broker):
+    q = broker.q("q")
+    with broker.connection() as dying:
+        for n in range(2):
+            _publish(dying, q, {"n": n})
+        assert len(dying.default_channel.take_many(q, 5)) == 2  # the process dies holding both
+    assert broker.counts("q") == (0, 0, 2)
+
+    time.sleep(1.1)  # the visibility timeout
+    with broker.connection() as survivor:
+        survivor.default_channel.qos.restore_visible(interval=1)
+        assert broker.counts("q") == (2, 0, 0)
+        again = [loads(item) for item in survivor.default_channel.take_many(q, 5)]
+    assert [m["headers"]["redelivered"] for m in again] == [True, True]

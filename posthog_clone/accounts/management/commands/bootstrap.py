@@ -1,5 +1,7 @@
 """Create a demo organization, project, user and all-scopes personal API key if none exist (idempotent).
 
+The demo user's web console password is set and printed once (then `manage.py console_set_password`).
+
 The key's secret is printed when it is created and kept in var/demo_keys.json (mode 600) so later runs
 can print it again; the database only ever holds its hash.
 """
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +45,11 @@ def bootstrap() -> dict[str, Any]:
         org = organization_create(name="Demo organization", owner=user)
         team_create(organization=org, name="Demo project")
         user.refresh_from_db()
+    console_password = None
+    if not user.has_usable_password():  # once: the web console's sign-in (reset: manage.py console_set_password)
+        console_password = secrets.token_urlsafe(12)
+        user.set_password(console_password)
+        user.save(update_fields=["password"])
     team = user.current_team or Team.objects.filter(organization__memberships__user=user).order_by("id").first()
     value = _stored_key()
     created = False
@@ -57,6 +65,8 @@ def bootstrap() -> dict[str, Any]:
         "personal_api_key": value,
         "host": os.environ.get("SITE_URL", settings.SITE_URL),
         "created": created,
+        "email": user.email,
+        "console_password": console_password,
     }
 
 
@@ -69,6 +79,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         info = bootstrap()
         created = info.pop("created")
+        password = info.pop("console_password")
+        email = info.pop("email")
         if options["json"]:
             self.stdout.write(json.dumps(info))
             return
@@ -78,6 +90,11 @@ class Command(BaseCommand):
             f"Personal API key:  {info['personal_api_key']}   ({'new' if created else 'from var/demo_keys.json'})"
         )
         self.stdout.write(f"Host:              {info['host']}")
+        console = f"Console:           {info['host']}/console/  sign in as {email}"
+        if password:
+            self.stdout.write(f"{console} / {password}  (shown once)")
+        else:
+            self.stdout.write(f"{console}  (password: manage.py console_set_password {email})")
         self.stdout.write(
             f'Try: curl -H "Authorization: Bearer {info["personal_api_key"]}" {info["host"]}/api/users/@me/'
         )

@@ -1,5 +1,5 @@
-"""Run the production server: gunicorn (WEB_CONCURRENCY processes of WEB_THREADS threads) and, when chDB
-is the store, the engine process that owns it.
+"""Run the production server: granian or gunicorn (WEB_SERVER; WEB_CONCURRENCY processes of WEB_THREADS
+threads) and, when chDB is the store, the engine process that owns it.
 
 Embedded default: `manage.py clickhouse_engine` owns the chDB directory (chDB allows one process per
 directory) and runs the migrations, the ingestion worker and the export scheduler; the web processes
@@ -24,11 +24,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from gunicorn.app.base import BaseApplication
 
 from posthog_clone.clickhouse.engine import engine_address
-from posthog_clone.env import env_int
-from posthog_clone.server.startup import on_server_start, on_web_process_exit, use_multiprocess_metrics
+from posthog_clone.env import env_choice, env_int
+from posthog_clone.server import http
+from posthog_clone.server.startup import use_multiprocess_metrics
 
 logger = logging.getLogger("serve")
 PR_SET_PDEATHSIG = 1
@@ -100,31 +100,8 @@ class EngineSupervisor:
             self._thread.join()
 
 
-class _Gunicorn(BaseApplication):
-    def __init__(self, options: dict[str, Any]):
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Any:
-        from posthog_clone.wsgi import application
-
-        return application
-
-
-def _post_worker_init(worker: Any) -> None:
-    on_server_start()
-
-
-def _child_exit(arbiter: Any, worker: Any) -> None:
-    on_web_process_exit(worker.pid)
-
-
 class Command(BaseCommand):
-    help = "Serve HTTP with gunicorn on HOST:PORT (default 127.0.0.1:8000)."
+    help = "Serve HTTP (WEB_SERVER: granian or gunicorn) on HOST:PORT (default 127.0.0.1:8000)."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -151,26 +128,17 @@ class Command(BaseCommand):
         else:
             workers = env_int("WEB_CONCURRENCY", 2, minimum=1)
         try:
-            self._gunicorn(options, workers)
+            self._serve(options, workers)
         finally:
             if engine is not None:
                 engine.stop()
 
-    def _gunicorn(self, options: dict[str, Any], workers: int) -> None:
-        _Gunicorn(
-            {
-                "bind": f"{options['host']}:{options['port']}",
-                "workers": workers,
-                "worker_class": "gthread",
-                "threads": env_int("WEB_THREADS", 8, minimum=1),
-                "timeout": 120,
-                "graceful_timeout": 10,
-                "keepalive": 5,
-                "accesslog": "-" if os.environ.get("ACCESS_LOG") == "true" else None,
-                "post_worker_init": _post_worker_init,
-                "child_exit": _child_exit,
-                # gunicorn's runtime control socket is one path per user (~/.gunicorn/gunicorn.ctl) that
-                # every server on the host would share; nothing here uses it.
-                "control_socket_disable": True,
-            }
-        ).run()
+    def _serve(self, options: dict[str, Any], workers: int) -> None:
+        http.run(
+            env_choice("WEB_SERVER", http.SERVERS, default="granian"),
+            host=options["host"],
+            port=options["port"],
+            workers=workers,
+            threads=env_int("WEB_THREADS", 8, minimum=1),
+            access_log=os.environ.get("ACCESS_LOG") == "true",
+        )
