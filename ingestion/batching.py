@@ -10,7 +10,9 @@ that insert succeeded:
   it was is a no-op in ClickHouse;
 - a message delivered again (its worker died before acknowledging it, or an insert failed) may be in
   ClickHouse already, perhaps in a batch made of other messages: for a batch holding such messages, the
-  events whose uuid ``events`` already has are dropped first (one query, only then), persons included;
+  events whose uuid ``events`` already has are dropped first (one query, only then), persons included, and
+  the rest is written under a token of its own (``pipeline.replay_token``: a chDB attempt killed mid-insert
+  can leave its token logged without its rows);
 - ClickHouse refusing a batch for good: row by row, with dead letters for the rows it never takes (the
   pipeline's rule, as in the embedded worker); a retryable failure puts the batch's messages back on the
   queue, marked as delivered again, and propagates;
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -39,10 +40,8 @@ import orjson
 
 from ingestion.broker import INGEST_TASK, message_events
 from ingestion.envelope import CapturedEvent
-from ingestion.pipeline import Insert, Processed, process_batch
-from ingestion.processing import event_time
+from ingestion.pipeline import Insert, Processed, process_batch, replay_token, written_uuids
 from posthog_clone.celery import app
-from posthog_clone.clickhouse import get_client, table
 
 logger = logging.getLogger("ingestion")
 TAKE_CHUNK = 100  # messages per take: one Redis script call holds the server for about a millisecond
@@ -50,8 +49,6 @@ FIRST_TAKE = 1  # … and the first of a batch, before the size of a message is 
 IDLE_POLL = 0.05  # seconds between looks at an empty queue before a batch has started
 FILL_POLL = 0.01  # … once a batch has started and waits for more within its interval
 IDLE_RETURN = 1.0  # an empty ``collect`` returns after this long, so its caller can do its periodic work
-UUIDS_A_QUERY = 5000  # ~200 KB of parameters
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass(slots=True)
@@ -155,26 +152,6 @@ def batch_token(envelopes: list[CapturedEvent]) -> str:
     return f"celery-{digest}"
 
 
-def written_uuids(envelopes: list[CapturedEvent]) -> set[str]:
-    """Which of these events ``events`` holds already (by uuid; the team and day narrow the read), asked
-    ``UUIDS_A_QUERY`` at a time (a server takes query parameters in the URL, at most 1 MB of it)."""
-    candidates = [e for e in envelopes if _UUID.fullmatch(e.uuid)]  # others were never written
-    sql = (
-        f"SELECT DISTINCT toString(uuid) FROM {table('events')} WHERE team_id IN {{teams:Array(Int64)}} "
-        f"AND toDate(timestamp) IN {{days:Array(Date)}} AND uuid IN {{uuids:Array(UUID)}}"
-    )
-    written: set[str] = set()
-    for i in range(0, len(candidates), UUIDS_A_QUERY):
-        chunk = candidates[i : i + UUIDS_A_QUERY]
-        params = {
-            "teams": sorted({e.team_id for e in chunk}),
-            "days": sorted({event_time(e).date() for e in chunk}),
-            "uuids": [e.uuid for e in chunk],
-        }
-        written.update(row[0] for row in get_client().query(sql, params).rows)
-    return written
-
-
 @dataclass(slots=True)
 class _Writing:
     deliveries: list[Delivery]
@@ -222,7 +199,10 @@ class BatchWriter:
         if processed is None:  # every event was written before: nothing to insert
             self._acked(batch, events)
             return
-        self._start(batch, events, processed, batch_token(envelopes))
+        token = batch_token(envelopes)
+        if any(d.redelivered for d in batch):  # an earlier attempt may have left this token without its rows
+            token = replay_token(token)
+        self._start(batch, events, processed, token)
 
     def _start(self, batch: list[Delivery], events: int, processed: Processed, token: str) -> None:
         try:

@@ -10,7 +10,9 @@ ClickHouse refuses the batch for good, row by row with dead letters for the rows
 from __future__ import annotations
 
 import logging
+import re
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from definitions.ingestion import definitions_ingest
 from ingestion.envelope import CapturedEvent
 from ingestion.metrics import EVENTS_DROPPED, EVENTS_WRITTEN, INSERT_LATENCY
 from ingestion.models import DeadLetter, IngestionWarning
-from ingestion.processing import EVENT_COLUMNS, NormalizedEvent, body_rows, normalize, rows_build
+from ingestion.processing import EVENT_COLUMNS, NormalizedEvent, body_rows, event_time, normalize, rows_build
 from persons.ingestion import PersonWarning, persons_process
 from posthog_clone import registry
 from posthog_clone.accounts.models import Team
@@ -33,6 +35,8 @@ from posthog_clone.clickhouse.errors import ClickHouseError
 
 logger = logging.getLogger("ingestion")
 _seen_teams: set[int] = set()
+UUIDS_A_QUERY = 5000  # ~200 KB of parameters
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def enforce_schemas(events: list[NormalizedEvent]) -> list[NormalizedEvent]:
@@ -200,3 +204,31 @@ def insert_one_by_one(envelopes: list[CapturedEvent], body: bytes, *, token: str
                 raise
             uuid = orjson.loads(line)[0]  # EVENT_COLUMNS starts with uuid
             dead_letter([by_uuid[uuid]] if uuid in by_uuid else [], str(row_exc))
+
+
+def written_uuids(envelopes: list[CapturedEvent]) -> set[str]:
+    """Which of these events ``events`` holds already (by uuid; the team and day narrow the read), asked
+    ``UUIDS_A_QUERY`` at a time (a server takes query parameters in the URL, at most 1 MB of it)."""
+    candidates = [e for e in envelopes if _UUID.fullmatch(e.uuid)]  # others were never written
+    sql = (
+        f"SELECT DISTINCT toString(uuid) FROM {table('events')} WHERE team_id IN {{teams:Array(Int64)}} "
+        f"AND toDate(timestamp) IN {{days:Array(Date)}} AND uuid IN {{uuids:Array(UUID)}}"
+    )
+    written: set[str] = set()
+    for i in range(0, len(candidates), UUIDS_A_QUERY):
+        chunk = candidates[i : i + UUIDS_A_QUERY]
+        params = {
+            "teams": sorted({e.team_id for e in chunk}),
+            "days": sorted({event_time(e).date() for e in chunk}),
+            "uuids": [e.uuid for e in chunk],
+        }
+        written.update(row[0] for row in get_client().query(sql, params).rows)
+    return written
+
+
+def replay_token(token: str) -> str:
+    """The token of a batch written again after an attempt that may have landed, once ``written_uuids``'
+    events are dropped from it: never the earlier attempt's. An attempt cut short by a crash can leave its
+    token in the table's deduplication log without its part (ClickHouse logs the block before it renames the
+    part into place), and the same token would then drop the rows that never landed."""
+    return f"{token}-again-{uuid.uuid4().hex[:12]}"

@@ -74,6 +74,7 @@ class Batch:
     last_id: int
     events: list[CapturedEvent]
     spool_id: str = ""
+    replayed: bool = False  # taken before and not completed (a crash, a failed insert): it may have landed
 
     @property
     def token(self) -> str:
@@ -236,7 +237,7 @@ class Spool:
             ).fetchall()
             events = self._decoded(rows)
             if events:
-                return Batch(first_id, last_id, events, self.spool_id)
+                return Batch(first_id, last_id, events, self.spool_id, replayed=True)
             conn.execute("DELETE FROM inflight_batches WHERE first_id = ?", (first_id,))
         if self.paused():
             return None

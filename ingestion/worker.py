@@ -5,9 +5,10 @@ While a backlog lasts, the ClickHouse insert of one batch runs on a second threa
 (persons, definitions, rows) of the next: the insert holds no GIL, so the two overlap (the persons mirror's
 own chDB inserts wait for it: one chDB handle takes one call at a time). A batch is completed in the spool
 only after its insert returned, in order; both are recorded as in flight until then, so a crash replays
-each with its own deduplication token. The next batch's persons are applied before the insert of the one
-before is known to have landed: if that insert fails, both batches replay and their person updates are
-applied again in order (as after a crash), converging on the same persons.
+each: its events ClickHouse holds already are dropped, the rest is written under a new token. The next
+batch's persons are applied before the insert of the one before is known to have landed: if that insert
+fails, both batches replay and their person updates are applied again in order (as after a crash),
+converging on the same persons.
 
 The steps of a batch and its insert are the pipeline's (``process_batch``, ``Insert``), as for Celery and
 the broker drain; this module only schedules them and keeps the spool's books.
@@ -25,7 +26,8 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from ingestion import tasks
-from ingestion.pipeline import Insert, Processed, process_batch
+from ingestion.envelope import CapturedEvent
+from ingestion.pipeline import Insert, Processed, process_batch, replay_token, written_uuids
 from ingestion.queue import get_spool
 from ingestion.spool import Batch, Spool
 from posthog_clone.clickhouse.errors import ClickHouseError
@@ -49,21 +51,35 @@ def _inserter() -> ThreadPoolExecutor:
 class _Writing:
     """A batch whose events insert is under way on the insert thread."""
 
-    def __init__(self, batch: Batch, processed: Processed):
+    def __init__(self, batch: Batch, processed: Processed | None, token: str):
         self.batch = batch
-        self.insert = Insert(processed, token=batch.token, executor=_inserter())
+        self.insert = None if processed is None else Insert(processed, token=token, executor=_inserter())
 
     def finish(self, spool: Spool) -> int:
         """Wait for the insert (a batch ClickHouse refuses for good goes row by row here, on the caller's
         thread and database connection), then forget the batch; the number of events handled."""
-        self.insert.wait()
+        if self.insert is not None:
+            self.insert.wait()
         spool.complete(self.batch)
         return len(self.batch.events)
 
 
+def _unwritten(batch: Batch) -> tuple[list[CapturedEvent], str]:
+    """The events of ``batch`` to write, and the token to write them under. A batch taken before and never
+    completed may have landed, in whole or not at all: the events ``events`` holds are dropped (one query,
+    only for such a batch) and the rest goes under a new token, never the earlier attempt's (a crash in the
+    middle of that insert can leave its token in the deduplication log without its rows)."""
+    if not batch.replayed:
+        return batch.events, batch.token
+    written = written_uuids(batch.events)
+    if written:
+        logger.info("replayed events already written, skipped", extra={"events": len(written)})
+    return [e for e in batch.events if e.uuid not in written], replay_token(batch.token)
+
+
 def drain(max_events: int | None = None, *, max_batches: int | None = None, whole: bool = False) -> int:
-    """Write the batches queued now (crash-left in-flight batches first, each replayed as it was), the insert
-    of each beside the processing of the next; stops early once the worker is stopping. ``whole``: after the
+    """Write the batches queued now (crash-left in-flight batches first, without the events ClickHouse holds),
+    the insert of each beside the processing of the next; stops early once the worker is stopping. ``whole``: after the
     first batch, only whole ones (a batch's cost per event grows as it shrinks: the rest waits for more).
     Events handled."""
     spool, size, total, taken = get_spool(), max_events or settings.INGEST_BATCH_SIZE, 0, 0
@@ -78,11 +94,12 @@ def drain(max_events: int | None = None, *, max_batches: int | None = None, whol
                 if batch is None:
                     break
                 taken += 1
-                processed = process_batch(batch.events)
+                events, token = _unwritten(batch)
+                processed = process_batch(events) if events else None
                 if writing is not None:
                     done, writing = writing, None
                     total += done.finish(spool)
-                writing = _Writing(batch, processed)
+                writing = _Writing(batch, processed, token)
         except BaseException:
             if writing is not None:  # a batch ClickHouse took is forgotten all the same; the first error wins
                 try:

@@ -172,7 +172,7 @@ def test_a_batch_failing_to_process_while_one_is_inserted_lets_that_one_be_ackno
     assert _counts(team.pk) == (3, 3)  # the first message was written and acknowledged
     assert len(queue.waiting()) == 2 and queue.unacked() == 0  # the second is back, the third never taken
 
-    assert drain(LIMITS) == 6
+    assert drain(LIMITS) == 6, inserts
     assert _counts(team.pk) == (9, 9)
 
 
@@ -192,7 +192,7 @@ def test_a_poison_row_is_a_dead_letter_while_the_rest_of_the_batch_lands(team, q
 def test_messages_a_dead_worker_wrote_come_back_and_are_not_written_again_in_other_batches(
     team, queue, inserts, merges_stopped, monkeypatch
 ):
-    monkeypatch.setattr("ingestion.batching.UUIDS_A_QUERY", 5)  # their uuids looked for in several queries
+    monkeypatch.setattr("ingestion.pipeline.UUIDS_A_QUERY", 5)  # their uuids looked for in several queries
     sent = _publish(team, 4)
     with app.connection_for_read() as conn:
         source = open_source(conn, queue.name)
@@ -207,6 +207,31 @@ def test_messages_a_dead_worker_wrote_come_back_and_are_not_written_again_in_oth
     assert drain(dataclasses.replace(LIMITS, messages=3)) == 12  # other batches, other tokens
     assert _counts(team.pk) == (12, 12)
     assert len(inserts) == 1  # the dead worker's: the redelivered events were found written
+    assert queue.waiting() == [] and queue.unacked() == 0
+    assert sorted(r["uuid"] for r in events_rows(team.pk)) == _uuids(sent)
+
+
+def test_a_message_whose_token_a_dead_worker_left_without_rows_is_written_when_it_comes_back(team, queue, inserts):
+    """A chDB worker killed inside an insert, after the table logged the token and before the part was in
+    place: the token is spent and the rows are nowhere (built here by deleting the rows the insert wrote).
+    The redelivered message, unwritten, must not go under that token again."""
+    sent = _publish(team, 1)  # one message: it comes back as the same batch
+    with app.connection_for_read() as conn:
+        source = open_source(conn, queue.name)
+        taken = collect(source, LIMITS, wait=False)
+        envelopes = [e for d in taken for e in d.events]
+        ingest_batch(envelopes, token=batch_token(envelopes))
+        get_client().command(
+            f"ALTER TABLE {table('events')} DELETE WHERE team_id = {team.pk} SETTINGS mutations_sync = 2"
+        )
+        for d in taken:
+            source.channel.qos.restore_by_tag(d.handle[0])
+    assert _counts(team.pk) == (0, 0)
+
+    assert drain(LIMITS) == 3
+
+    assert _counts(team.pk) == (3, 3)
+    assert inserts[-1]["token"] != batch_token(envelopes)
     assert queue.waiting() == [] and queue.unacked() == 0
     assert sorted(r["uuid"] for r in events_rows(team.pk)) == _uuids(sent)
 
@@ -265,7 +290,7 @@ def test_an_unreadable_message_is_rejected_and_the_others_are_written(team, queu
     app.send_task(INGEST_TASK, args=["not a packed batch"], queue=queue.name)
     sent = _publish(team, 2)
 
-    assert drain(LIMITS) == 6
+    assert drain(LIMITS) == 6, inserts
     assert sorted(r["uuid"] for r in events_rows(team.pk)) == _uuids(sent)
     assert queue.waiting() == [] and queue.unacked() == 0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ingestion import worker
+from ingestion.pipeline import Insert, process_batch
 from ingestion.queue import enqueue, get_spool
 from posthog_clone.clickhouse import get_client, table
 from posthog_clone.clickhouse.client import ClickHouseClient
@@ -135,3 +136,36 @@ def test_a_stopping_worker_takes_no_further_batch(team):
     finally:
         worker._stopping.clear()
     assert get_spool().depth() == 12
+
+
+def test_a_batch_replayed_after_a_crash_is_written_even_when_its_token_was_logged_without_its_rows(team):
+    """A crash inside a chDB insert, after the table logged the block's token and before the part was renamed
+    into place, leaves the token in the deduplication log and the rows nowhere. Built here without a crash:
+    the batch is taken (recorded in flight, as a crash leaves it), inserted under its token, and its rows
+    deleted; the log still holds the token, so the same token drops the same rows again."""
+    sent = [envelope(team, "e", f"u{i}") for i in range(4)]
+    enqueue(sent)
+    batch = get_spool().next_batch(4)
+    processed = process_batch(batch.events)
+    Insert(processed, token=batch.token).wait()
+    where = f"team_id = {team.pk}"
+    get_client().command(f"ALTER TABLE {table('events')} DELETE WHERE {where} SETTINGS mutations_sync = 2")
+    Insert(processed, token=batch.token).wait()
+    assert _counts(team.pk) == (0, 0)  # the premise: this token is spent, its rows are not there
+
+    assert worker.drain() == 4  # the replay: the batch recorded in flight
+
+    assert _counts(team.pk) == (4, 4)
+    assert get_spool().depth() == 0 and _inflight() == 0
+
+
+def test_a_batch_replayed_after_a_crash_writes_only_the_events_not_written_yet(team, merges_stopped):
+    sent = [envelope(team, "e", f"u{i}") for i in range(4)]
+    enqueue(sent)
+    batch = get_spool().next_batch(4)
+    Insert(process_batch(batch.events[:3]), token="an-attempt-cut-short").wait()  # three of four landed
+
+    assert worker.drain() == 4
+
+    assert _counts(team.pk) == (4, 4)  # the three once, the fourth written now
+    assert get_spool().depth() == 0 and _inflight() == 0
