@@ -1,10 +1,12 @@
 """Soak: every process's RSS and the p95 latencies of a steady mixed load against the real server, per minute.
 
     .venv/bin/python -m bench.soak [--minutes 30] [--rate 2000] [--new-users 100] [--queries 1] [--flags 20]
-                                   [--chdb-defaults] [--env NAME=VALUE ...]
+                                   [--history-minutes 60] [--chdb-defaults] [--env NAME=VALUE ...]
 
 Sets up a throwaway VAR_DIR, migrates, creates the demo project (`manage.py bootstrap`) with five feature flags,
-and starts `manage.py serve` as the README does (the embedded default: granian web processes and the chDB
+loads --history-minutes of the same load's events and new users before now (so each query's window is full, and
+stays full, from the first minute: a steady load, not one whose queries read more every minute), and starts
+`manage.py serve` as the README does (the embedded default: granian web processes and the chDB
 engine process, which also runs the ingestion worker draining the spool). Then, open loop (each request
 starts on schedule, whatever the latency of the one before):
   - capture: --rate events a second as gzip /batch/ requests of 100 events, --new-users of them from
@@ -274,6 +276,52 @@ def _setup(var_dir: Path, env: dict[str, str]) -> dict:
     return keys
 
 
+HISTORY_CHUNK = 1_000_000
+
+
+def _history_code(team_id: int, minutes: int, rate: int, new_users: int) -> str:
+    """`manage.py shell` code loading the events and persons of ``minutes`` of the same load before now, as if
+    the soak had been running that long: the queries' window is full from the first minute and stays as
+    full (as many events leave it as arrive), so what the engine holds answers a steady load. Without it,
+    each query's input grows for its whole window (2,000 events/s fill a 60-minute window only at minute 60)."""
+    every = max(rate // max(new_users, 1), 1)  # one event in ``every`` is a new user's, as in ``Load.capture``
+    events, persons = rate * minutes * 60, (rate * minutes * 60) // every
+    person = "reinterpretAsUUID(cityHash64({}, 7))"
+    event_person = (
+        f"if(n % {every} = 0, {person.format(f'intDiv(n, {every})')}, toUUID('{'0' * 8}-0000-0000-0000-{'0' * 12}'))"
+    )
+    return f"""
+from posthog_clone.clickhouse import get_client, table
+from posthog_clone.clickhouse.migrations import migrate
+migrate()
+c = get_client()
+c.command(
+    f"INSERT INTO {{table('person')}} (id, created_at, team_id, properties, is_identified, is_deleted, version) "
+    "SELECT {person.format("number")}, now64(3), {team_id}, "
+    "concat('{{\\"plan\\": \\"', ['free', 'pro'][number % 2 + 1], '\\"}}'), 0, 0, 1 FROM numbers({persons})"
+)
+c.command(
+    f"INSERT INTO {{table('person_distinct_id2')}} (team_id, distinct_id, person_id, is_deleted, version) "
+    "SELECT {team_id}, concat('hist-', toString(number)), {person.format("number")}, 0, 1 FROM numbers({persons})"
+)
+for start in range(0, {events}, {HISTORY_CHUNK}):
+    size = min({HISTORY_CHUNK}, {events} - start)
+    c.command(
+        f"INSERT INTO {{table('events')}} (uuid, event, properties, timestamp, team_id, distinct_id, elements_chain, "
+        "created_at, person_id, person_properties, person_mode, _timestamp) "
+        "SELECT generateUUIDv4(), '$pageview', "
+        "concat('{{\\"$current_url\\": \\"https://example.com/p/', toString(n % 50), "
+        "'\\", \\"$browser\\": \\"', ['Chrome', 'Firefox'][n % 2 + 1], '\\"}}'), "
+        "now64(6) - toIntervalMicrosecond(intDiv(n * 1000000, {rate})), {team_id}, "
+        "if(n % {every} = 0, concat('hist-', toString(intDiv(n, {every}))), concat('user-', toString(n % 1000))), "
+        "'', now64(6), {event_person}, "
+        "'', 'full', now() "
+        f"FROM (SELECT number + {{start}} AS n FROM numbers({{size}}))"
+    )
+    print(f"history: {{start + size:,}}/{events:,} events", flush=True)
+"""
+
+
 def _count_events(port: int, keys: dict) -> int | None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     query = {"kind": "HogQLQuery", "query": "SELECT count() FROM events"}
@@ -297,6 +345,14 @@ def run(args: argparse.Namespace) -> bool:
         env = server_env(var_dir, port, **extra)
         print(f"setting up {var_dir} (migrate, bootstrap, {len(FLAG_FILTERS)} flags)…", flush=True)
         keys = _setup(var_dir, env)
+        if args.history_minutes:
+            print(
+                f"loading {args.history_minutes} min of history ({args.rate * args.history_minutes * 60:,} events, "
+                f"{args.new_users * args.history_minutes * 60:,} new users) before now…",
+                flush=True,
+            )
+            code = _history_code(keys["project_id"], args.history_minutes, args.rate, args.new_users)
+            manage(env, "shell", "-c", code, timeout=1800)
         print(f"starting manage.py serve on :{port}…", flush=True)
         proc = start_server(env)
         try:
@@ -349,7 +405,12 @@ def _soak(args: argparse.Namespace, proc, port: int, keys: dict) -> bool:  # typ
         printed += 1
     time.sleep(5)  # the last batches drain
     stored = _count_events(port, keys)
-    print(f"\nevents acknowledged {stats.events_acked:,}; in ClickHouse {stored:,}" if stored is not None else "")
+    history = args.rate * args.history_minutes * 60
+    if stored is not None:
+        print(
+            f"\nevents acknowledged {stats.events_acked:,}; in ClickHouse {stored - history:,} "
+            f"(besides {history:,} of history)"
+        )
     ok, text = _verdict(stats, args.minutes)
     print("\nacceptance 3 (issue 26): " + text, flush=True)
     return ok
@@ -363,6 +424,13 @@ def main() -> None:
     parser.add_argument("--queries", type=float, default=1.0, help="/query/ calls a second")
     parser.add_argument("--flags", type=float, default=20.0, help="/flags calls a second")
     parser.add_argument("--query-minutes", type=int, default=60, help="the window each query reads, minutes")
+    parser.add_argument(
+        "--history-minutes",
+        type=int,
+        default=60,
+        help="minutes of the same load loaded before the start (default 60, the query window: a steady load "
+        "from the first minute); 0: start empty",
+    )
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--chdb-defaults", action="store_true", help="the server without the memory bounds")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server (repeatable)")
