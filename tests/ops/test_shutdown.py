@@ -9,6 +9,7 @@ import gzip
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -18,6 +19,7 @@ import orjson
 import pytest
 
 from bench.server import (
+    ROOT,
     clickhouse_rows,
     free_port,
     kill,
@@ -191,3 +193,54 @@ def test_a_stop_during_ingestion_loses_and_duplicates_nothing(tmp_path):
     assert len(set(acknowledged)) == len(acknowledged)
     assert stored == set(acknowledged), f"{len(set(acknowledged) - stored)} acknowledged events lost ({left} left)"
     assert count == unique == len(acknowledged), f"{count - unique} duplicates"
+
+
+_ENGINE_WHOSE_EXIT_HANGS = """
+import threading
+import django
+django.setup()
+from django.core.management import call_command
+from posthog_clone.server.management.commands import clickhouse_engine
+
+stop = clickhouse_engine.on_engine_stop
+
+def stop_and_leave_a_thread_that_never_ends(timeout):
+    stop(timeout)
+    threading.Thread(target=threading.Event().wait, name="never-ends").start()  # joined at exit: forever
+
+clickhouse_engine.on_engine_stop = stop_and_leave_a_thread_that_never_ends
+call_command("clickhouse_engine")
+"""
+
+
+def test_an_engine_whose_exit_hangs_is_ended_by_its_exit_alarm(tmp_path):
+    """A real engine process whose way out hangs (here: a non-daemon thread that never ends, which Python
+    joins before exiting) is gone within EXIT_WITHIN_SECONDS of its stop, by SIGALRM: serve never waits on it."""
+    from posthog_clone.server.management.commands.clickhouse_engine import EXIT_WITHIN_SECONDS
+
+    env = server_env(tmp_path, free_port(), DJANGO_SETTINGS_MODULE="posthog_clone.settings")
+    manage(env, "migrate", "--noinput", "-v", "0")
+    log = tmp_path / "engine.log"
+    with log.open("ab") as out:
+        engine = subprocess.Popen(
+            [sys.executable, "-c", _ENGINE_WHOSE_EXIT_HANGS],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "clickhouse engine ready" not in log.read_text():
+            assert engine.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        engine.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        returncode = engine.wait(timeout=30)
+        elapsed = time.monotonic() - started
+    finally:
+        kill(engine)
+    assert "clickhouse engine stopped" in log.read_text()
+    assert returncode == -signal.SIGALRM, log.read_text()
+    assert elapsed <= EXIT_WITHIN_SECONDS + 2, f"{elapsed:.1f}s"

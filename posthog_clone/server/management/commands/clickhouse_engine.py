@@ -20,6 +20,7 @@ from posthog_clone.clickhouse.engine import engine_address, engine_authkey, run_
 from posthog_clone.server.startup import on_engine_start, on_engine_stop
 
 logger = logging.getLogger("engine")
+EXIT_WITHIN_SECONDS = 3
 
 
 class Command(BaseCommand):
@@ -42,4 +43,10 @@ class Command(BaseCommand):
                 break
         server.stop()
         on_engine_stop(timeout=30)
-        logger.info("clickhouse engine stopped")
+        logger.info("clickhouse engine stopped", extra={"exit_within_s": EXIT_WITHIN_SECONDS})
+        # Nothing is being written any more: leaving Python (non-daemon threads joined, chDB torn down by its
+        # destructors) must not keep serve waiting. In one CI run an idle engine logged the line above and was
+        # still there 30 s later. SIGALRM's default action ends the process wherever it hangs, C++ included;
+        # what chDB holds is as safe as after a kill -9 (parts are renamed into place whole).
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.alarm(EXIT_WITHIN_SECONDS)

@@ -32,7 +32,9 @@ from posthog_clone.server.startup import use_multiprocess_metrics
 
 logger = logging.getLogger("serve")
 PR_SET_PDEATHSIG = 1
-STOPPED = (0, -signal.SIGTERM, -signal.SIGINT)  # the engine's exit after a stop it was asked for
+# the engine's exit after a stop it was asked for (SIGALRM: its exit hung and its alarm ended it, see
+# clickhouse_engine.EXIT_WITHIN_SECONDS)
+STOPPED = (0, -signal.SIGTERM, -signal.SIGINT, -signal.SIGALRM)
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -71,6 +73,8 @@ class EngineSupervisor:
                     self._proc, code = None, str(exc)
             if self._proc is not None:
                 code = self._proc.wait()
+                if code == -signal.SIGALRM:
+                    logger.warning("clickhouse engine hung on its way out; its exit alarm ended it")
             if self._stopping.is_set():
                 return
             if code in STOPPED:  # told to stop by someone else (a service manager signals every process): so is serve
