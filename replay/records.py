@@ -12,6 +12,7 @@ from rest_framework import exceptions
 
 from persons.models import Person, PersonDistinctId
 from posthog_clone.accounts.models import Team
+from replay.matching import session_subqueries
 from replay.models import SessionRecordingViewed
 from replay.selectors import HAVING_KEYS, ONGOING_WINDOW, OPERATORS, ORDERS, RecordingFilters, parse_date
 
@@ -23,7 +24,7 @@ QUERY_KEYS = frozenset({
     "limit", "offset", "after", "user_modified_filters", "response", "modifiers", "tags",
 })  # fmt: skip
 DROPPED_KEYS = frozenset({"as_query", "version", "hogql_filtering", "format"})
-UNSUPPORTED_FILTERS = ("events", "actions", "properties", "console_log_filters")
+UNSUPPORTED_FILTERS = ("console_log_filters",)
 MAX_LIMIT = 1000
 
 
@@ -97,6 +98,7 @@ def list_filters(team: Team, query: Any, now: dt.datetime | None = None) -> Reco
     direction = params.get("order_direction", "DESC")
     if direction not in ("ASC", "DESC"):
         raise _invalid("Must be ASC or DESC.", "order_direction")
+    matching, operand = session_subqueries(team, params, dates["date_from"], dates["date_to"])
     return RecordingFilters(
         date_from=dates["date_from"],
         date_to=dates["date_to"],
@@ -104,6 +106,8 @@ def list_filters(team: Team, query: Any, now: dt.datetime | None = None) -> Reco
         session_ids=session_ids,
         having=tuple(having),
         snapshot_sources=sources,
+        matching=matching,
+        operand=operand,
         order=order,
         direction=direction,
         limit=_int(params.get("limit", 50), "limit", low=1, high=MAX_LIMIT),

@@ -71,6 +71,18 @@ RECORDING_COLUMNS = (
 
 
 @dataclass(frozen=True)
+class SessionSubquery:
+    """Compiled ClickHouse SQL (`{name:Type}` parameters, its own team guards) selecting one column: session ids
+    (`by="session_id"`) or distinct ids (`by="distinct_id"`, a session matching when one of its blocks has one);
+    `settings` to run the listing with."""
+
+    by: str
+    sql: str
+    params: dict[str, Any]
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class RecordingFilters:
     date_from: dt.datetime | None = None
     date_to: dt.datetime | None = None
@@ -78,6 +90,8 @@ class RecordingFilters:
     session_ids: list[str] | None = None
     having: tuple[tuple[str, str, Any], ...] = ()  # (column, SQL operator, value)
     snapshot_sources: list[str] | None = None
+    matching: tuple[SessionSubquery, ...] = ()  # the event/person filters' subqueries (replay.matching)
+    operand: str = "AND"  # how `matching` combine
     order: str = "start_time"
     direction: str = "DESC"
     limit: int = 50
@@ -114,6 +128,27 @@ def _ch(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+_HOGQL_PARAM = re.compile(r"\{(hogql_val_\d+):")
+
+
+def _matching_condition(filters: RecordingFilters, params: dict[str, Any]) -> str:
+    """`session_id IN (…)` for each subquery (its parameters renamed apart), joined by the operand."""
+    conditions = []
+    for i, sub in enumerate(filters.matching):
+        renamed = {f"m{i}_{name}": value for name, value in sub.params.items()}
+        if not set(renamed) <= {f"m{i}_{name}" for name in _HOGQL_PARAM.findall(sub.sql)}:
+            raise ValueError(f"unexpected parameters in a compiled subquery: {sorted(sub.params)}")
+        sql = _HOGQL_PARAM.sub(lambda match, i=i: f"{{m{i}_{match.group(1)}:", sub.sql)
+        params.update(renamed)
+        if sub.by == "distinct_id":
+            sql = (
+                f"SELECT session_id FROM {table('session_replay_events')} "
+                f"WHERE team_id = {{team_id:Int64}} AND distinct_id IN ({sql})"
+            )
+        conditions.append(f"session_id IN ({sql})")
+    return f" {'OR' if filters.operand == 'OR' else 'AND'} ".join(conditions)
+
+
 def recordings_list(team_id: int, filters: RecordingFilters) -> tuple[list[dict[str, Any]], bool]:
     """A page of the project's recordings and whether there is another."""
     where = ["team_id = {team_id:Int64}"]
@@ -138,6 +173,12 @@ def recordings_list(team_id: int, filters: RecordingFilters) -> tuple[list[dict[
     if filters.snapshot_sources is not None:
         having.append("snapshot_source IN {sources:Array(String)}")
         params["sources"] = filters.snapshot_sources
+    settings: dict[str, Any] = {}
+    matching = f"({_matching_condition(filters, params)})" if filters.matching else None
+    if matching is not None:
+        where.append(matching)
+        for sub in filters.matching:
+            settings.update(sub.settings)
     order = ORDERS[filters.order]
     direction = "ASC" if filters.direction == "ASC" else "DESC"
     if order == "start_time" and not filters.having and filters.snapshot_sources is None:
@@ -149,9 +190,10 @@ def recordings_list(team_id: int, filters: RecordingFilters) -> tuple[list[dict[
             f"WHERE {' AND '.join(where)} GROUP BY session_id HAVING {' AND '.join(having)} "
             f"ORDER BY start_time {direction}, session_id {direction} LIMIT {{limit:UInt32}} OFFSET {{offset:UInt32}}"
         )
-        page = get_client().query(ids_sql, params).rows
+        page = get_client().query(ids_sql, params, settings).rows
         if not page:
             return [], False
+        where = [w for w in where if w is not matching]  # the page's sessions matched already
         where += ["session_id IN {page_ids:Array(String)}", "min_first_timestamp >= {page_from:DateTime64(6, 'UTC')}"]
         params.update(page_ids=[row[0] for row in page], page_from=_ch(min(row[1] for row in page)), offset=0)
     sql = (
@@ -159,7 +201,7 @@ def recordings_list(team_id: int, filters: RecordingFilters) -> tuple[list[dict[
         f"WHERE {' AND '.join(where)}) GROUP BY session_id HAVING {' AND '.join(having)} "
         f"ORDER BY {order} {direction}, session_id {direction} LIMIT {{limit:UInt32}} OFFSET {{offset:UInt32}}"
     )
-    rows = [dict(zip(RECORDING_COLUMNS, row, strict=True)) for row in get_client().query(sql, params).rows]
+    rows = [dict(zip(RECORDING_COLUMNS, row, strict=True)) for row in get_client().query(sql, params, settings).rows]
     return rows[: filters.limit], len(rows) > filters.limit
 
 

@@ -64,6 +64,23 @@ class SessionRecordingListQuerySerializer(serializers.Serializer):
         required=False,
         help_text='JSON list, e.g. [{"type":"recording","key":"duration","operator":"gt","value":60}].',
     )
+    events = serializers.CharField(
+        required=False,
+        help_text='JSON list of event filters, e.g. [{"id":"$pageview","type":"events","properties":[…]}] '
+        '("id": null is any event): sessions with a matching event (by $session_id) in the date range.',
+    )
+    actions = serializers.CharField(
+        required=False, help_text='JSON list of action filters, e.g. [{"id":12,"type":"actions"}], as events.'
+    )
+    properties = serializers.CharField(
+        required=False,
+        help_text="JSON list of property filters: event, group and hogql ones on the session's events (with "
+        "events/actions: on their events), person and cohort ones on the recording's person.",
+    )
+    operand = serializers.CharField(
+        required=False,
+        help_text="AND (default): every event/action filter, and the person filters, must match; OR: any.",
+    )
     order = serializers.CharField(required=False, help_text="start_time (default), duration, active_seconds, …")
     order_direction = serializers.CharField(required=False, help_text="ASC or DESC (default).")
     limit = serializers.CharField(required=False)
