@@ -40,7 +40,7 @@ import orjson
 
 from ingestion.broker import INGEST_TASK, message_events
 from ingestion.envelope import CapturedEvent
-from ingestion.pipeline import Insert, Processed, process_batch, replay_token, written_uuids
+from ingestion.pipeline import Insert, Processed, process_batch, replay_token, without_written
 from posthog_clone.celery import app
 
 logger = logging.getLogger("ingestion")
@@ -240,11 +240,7 @@ class BatchWriter:
         if not again:
             return envelopes
         self.settle()  # the insert under way may hold them (a sweep gave back messages held too long)
-        written = written_uuids(again)
-        if written:
-            logger.info("redelivered events already written, skipped", extra={"events": len(written)})
-            envelopes = [e for e in envelopes if e.uuid not in written]
-        return envelopes
+        return without_written(envelopes, looked_up=again)
 
     def _run_other(self, other: Delivery) -> None:
         task = app.tasks.get(other.task)

@@ -226,9 +226,19 @@ def written_uuids(envelopes: list[CapturedEvent]) -> set[str]:
     return written
 
 
+def without_written(envelopes: list[CapturedEvent], *, looked_up: list[CapturedEvent]) -> list[CapturedEvent]:
+    """``envelopes`` less the events ``events`` holds already, of those ``looked_up`` (the ones that may have
+    landed: a replayed batch, redelivered messages)."""
+    written = written_uuids(looked_up)
+    if not written:
+        return envelopes
+    logger.info("events written before, skipped", extra={"events": len(written)})
+    return [e for e in envelopes if e.uuid not in written]
+
+
 def replay_token(token: str) -> str:
-    """The token of a batch written again after an attempt that may have landed, once ``written_uuids``'
-    events are dropped from it: never the earlier attempt's. An attempt cut short by a crash can leave its
+    """The token of a batch written again after an attempt that may have landed, once ``without_written`` has
+    dropped what landed: never the earlier attempt's. An attempt cut short by a crash can leave its
     token in the table's deduplication log without its part (ClickHouse logs the block before it renames the
     part into place), and the same token would then drop the rows that never landed."""
     return f"{token}-again-{uuid.uuid4().hex[:12]}"

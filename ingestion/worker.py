@@ -27,7 +27,7 @@ from django.db import close_old_connections
 
 from ingestion import tasks
 from ingestion.envelope import CapturedEvent
-from ingestion.pipeline import Insert, Processed, process_batch, replay_token, written_uuids
+from ingestion.pipeline import Insert, Processed, process_batch, replay_token, without_written
 from ingestion.queue import get_spool
 from ingestion.spool import Batch, Spool
 from posthog_clone.clickhouse.errors import ClickHouseError
@@ -71,17 +71,14 @@ def _unwritten(batch: Batch) -> tuple[list[CapturedEvent], str]:
     middle of that insert can leave its token in the deduplication log without its rows)."""
     if not batch.replayed:
         return batch.events, batch.token
-    written = written_uuids(batch.events)
-    if written:
-        logger.info("replayed events already written, skipped", extra={"events": len(written)})
-    return [e for e in batch.events if e.uuid not in written], replay_token(batch.token)
+    return without_written(batch.events, looked_up=batch.events), replay_token(batch.token)
 
 
 def drain(max_events: int | None = None, *, max_batches: int | None = None, whole: bool = False) -> int:
     """Write the batches queued now (crash-left in-flight batches first, without the events ClickHouse holds),
-    the insert of each beside the processing of the next; stops early once the worker is stopping. ``whole``: after the
-    first batch, only whole ones (a batch's cost per event grows as it shrinks: the rest waits for more).
-    Events handled."""
+    the insert of each beside the processing of the next; stops early once the worker is stopping. ``whole``:
+    after the first batch, only whole ones (a batch's cost per event grows as it shrinks: the rest waits for
+    more). Events handled."""
     spool, size, total, taken = get_spool(), max_events or settings.INGEST_BATCH_SIZE, 0, 0
     with _drain_lock:
         writing: _Writing | None = None
