@@ -30,7 +30,7 @@ from query.hogql.parser import to_hogql
 from query.properties import PropertyFilterError, property_filters_to_expr
 from query.runner import hogql_compile_select, query_settings
 from query.selectors import property_types_for_team
-from replay.selectors import SessionSubquery
+from replay.selectors import SessionSubquery, ch_time
 
 EVENT_TYPES = ("event", "group", "hogql")  # property filters held by the session's events
 PERSON_TYPES = ("person", "cohort")  # property filters held by the recording's person
@@ -136,10 +136,6 @@ def _split_properties(value: Any) -> tuple[list[dict[str, Any]], list[dict[str, 
     return on_events, on_person
 
 
-def _ch(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 def session_subqueries(
     team: Team, params: dict[str, Any], date_from: dt.datetime | None, date_to: dt.datetime | None
 ) -> tuple[tuple[SessionSubquery, ...], str]:
@@ -155,9 +151,9 @@ def session_subqueries(
     if entities or event_filter:
         where = ["`$session_id` != ''"]
         if date_from is not None:
-            where.append(f"timestamp >= toDateTime64({events_builder.value(_ch(date_from))}, 6, 'UTC')")
+            where.append(f"timestamp >= toDateTime64({events_builder.value(ch_time(date_from))}, 6, 'UTC')")
         if date_to is not None:
-            where.append(f"timestamp <= toDateTime64({events_builder.value(_ch(date_to))}, 6, 'UTC')")
+            where.append(f"timestamp <= toDateTime64({events_builder.value(ch_time(date_to))}, 6, 'UTC')")
         if event_filter:
             entities = [f"({entity}) AND ({event_filter})" for entity in entities] or [event_filter]
         where.append(" OR ".join(f"({entity})" for entity in entities))

@@ -124,7 +124,8 @@ def parse_date(value: str, now: dt.datetime) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def _ch(moment: dt.datetime) -> str:
+def ch_time(moment: dt.datetime) -> str:
+    """ClickHouse's text of a DateTime64(6, 'UTC') value."""
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
@@ -163,10 +164,10 @@ def recordings_list(team_id: int, filters: RecordingFilters) -> tuple[list[dict[
     if filters.date_from is not None:
         where.append("min_first_timestamp >= {date_from:DateTime64(6, 'UTC')} - toIntervalDay(1)")
         having.append("start_time >= {date_from:DateTime64(6, 'UTC')}")
-        params["date_from"] = _ch(filters.date_from)
+        params["date_from"] = ch_time(filters.date_from)
     if filters.date_to is not None:
         having.append("start_time <= {date_to:DateTime64(6, 'UTC')}")
-        params["date_to"] = _ch(filters.date_to)
+        params["date_to"] = ch_time(filters.date_to)
     for i, (column, operator, value) in enumerate(filters.having):
         having.append(f"{column} {operator} {{h{i}:Float64}}")
         params[f"h{i}"] = float(value)
@@ -195,7 +196,7 @@ def recordings_list(team_id: int, filters: RecordingFilters) -> tuple[list[dict[
             return [], False
         where = [w for w in where if w is not matching]  # the page's sessions matched already
         where += ["session_id IN {page_ids:Array(String)}", "min_first_timestamp >= {page_from:DateTime64(6, 'UTC')}"]
-        params.update(page_ids=[row[0] for row in page], page_from=_ch(min(row[1] for row in page)), offset=0)
+        params.update(page_ids=[row[0] for row in page], page_from=ch_time(min(row[1] for row in page)), offset=0)
     sql = (
         f"SELECT {_AGGREGATES} FROM (SELECT * FROM {table('session_replay_events')} FINAL "
         f"WHERE {' AND '.join(where)}) GROUP BY session_id HAVING {' AND '.join(having)} "
