@@ -10,13 +10,14 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import clickhouse_connect
 from clickhouse_connect.driver.exceptions import Error as DriverError
 
+from posthog_clone.clickhouse import timing
 from posthog_clone.clickhouse.chdb_config import ChdbServerConfig
 from posthog_clone.clickhouse.errors import ClickHouseError
 from posthog_clone.env import ClickHouseBackend, ClickHouseConfig
@@ -29,6 +30,7 @@ class Result:
     columns: list[str]
     types: list[str]
     rows: list[tuple[Any, ...]]
+    elapsed: float = field(default=0.0, compare=False)  # seconds: the call and the rows' conversion
 
 
 class ClickHouseClient:
@@ -87,14 +89,16 @@ class ClickHouseClient:
         return client
 
     def query(self, sql: str, params: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> Result:
+        started = time.perf_counter()
         try:
             res = self._client.query(sql, parameters=params or {}, settings=settings or {})
         except DriverError as exc:
             raise ClickHouseError.from_exception(exc) from exc
+        rows = [tuple(row) for row in res.result_rows]
+        elapsed = time.perf_counter() - started
+        timing.record(elapsed)
         return Result(
-            columns=list(res.column_names),
-            types=[t.name for t in res.column_types],
-            rows=[tuple(row) for row in res.result_rows],
+            columns=list(res.column_names), types=[t.name for t in res.column_types], rows=rows, elapsed=elapsed
         )
 
     def command(self, sql: str, params: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> Any:

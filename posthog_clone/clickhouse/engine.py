@@ -23,6 +23,7 @@ from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection, Listener
 from typing import Any
 
+from posthog_clone.clickhouse import timing
 from posthog_clone.clickhouse.client import ClickHouseClient, Result
 from posthog_clone.clickhouse.errors import ClickHouseError
 
@@ -156,7 +157,9 @@ class EngineClient:
             conn.close()
 
     def query(self, sql: str, params: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> Result:
-        return self._call("query", sql, params, settings)
+        result = self._call("query", sql, params, settings)
+        timing.record(result.elapsed)  # the engine's own time for the call, without the socket
+        return result
 
     def command(self, sql: str, params: dict[str, Any] | None = None, settings: dict[str, Any] | None = None) -> Any:
         return self._call("command", sql, params, settings)

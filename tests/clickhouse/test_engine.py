@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from posthog_clone.clickhouse import get_client
+from posthog_clone.clickhouse import get_client, timing
 from posthog_clone.clickhouse.engine import EngineClient, engine_authkey, run_engine
 from posthog_clone.clickhouse.errors import ClickHouseError
 
@@ -27,6 +27,18 @@ def test_a_query_through_the_engine_returns_the_engines_result(engine):
     assert result.columns == ["x", "t"]
     assert result.rows[0][0] == 42
     assert str(result.rows[0][1]) == "2026-01-02 03:04:05"
+
+
+def test_a_query_through_the_engine_records_the_engines_own_time(engine):
+    client = EngineClient(engine, engine_authkey("secret"))
+    client.query("SELECT 1")  # connected: the handshake is not part of what follows
+    with timing.measuring() as spent:
+        result = client.query("SELECT sleep(0.05) AS s")
+        client.query("SELECT 2")
+    assert spent.queries == 2
+    assert 0.05 <= result.elapsed <= spent.seconds  # measured in the engine, around chDB's call
+    client.query("SELECT 3")
+    assert spent.queries == 2  # recorded only while measuring
 
 
 def test_a_clickhouse_error_in_the_engine_reaches_the_caller_with_its_code(engine):

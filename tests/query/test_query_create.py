@@ -47,6 +47,30 @@ def test_seed_top_events_query_counts_last_seven_days(project: Any, other_projec
     assert "SETTINGS" in body["clickhouse"] and "readonly=1" in body["clickhouse"]
 
 
+def _server_timing(response: Any) -> dict[str, dict[str, str]]:
+    metrics = {}
+    for metric in response.headers["Server-Timing"].split(","):
+        name, *params = (part.strip() for part in metric.split(";"))
+        metrics[name] = dict(param.split("=", 1) for param in params)
+    return metrics
+
+
+@pytest.mark.clickhouse
+def test_a_query_response_says_how_long_clickhouse_took_in_server_timing(project: Any) -> None:
+    insert_events(project.team.pk, [{"event": "$pageview"}] * 3)
+
+    response = run(project, SEED, refresh="force_blocking")
+
+    assert response.status_code == 200, response.content
+    metrics = _server_timing(response)
+    assert metrics["clickhouse"]["desc"] == '"1 queries"'
+    clickhouse_ms, app_ms = float(metrics["clickhouse"]["dur"]), float(metrics["app"]["dur"])
+    assert 0 < clickhouse_ms < app_ms
+    timed = {t["k"]: t["t"] * 1000 for t in response.json()["timings"]}
+    assert clickhouse_ms <= timed["./clickhouse_execute"] + 0.01  # within the runner's own span of the call
+    assert "Server-Timing" not in project.client().get(f"/api/projects/{project.team.pk}/").headers  # no query
+
+
 @pytest.mark.clickhouse
 def test_person_email_and_persons_queries_after_identify(project: Any, other_project: Any) -> None:
     insert_events(
