@@ -10,6 +10,7 @@ from rest_framework.request import Request
 
 from posthog_clone.accounts.keys import hash_key_value
 from posthog_clone.accounts.models import PersonalAPIKey, User
+from posthog_clone.accounts.selectors import active_key_by_secure_value
 
 
 class PersonalAPIKeyAuthentication(authentication.BaseAuthentication):
@@ -40,11 +41,7 @@ class PersonalAPIKeyAuthentication(authentication.BaseAuthentication):
         if found is None:
             return None
         value, source = found
-        key = (
-            PersonalAPIKey.objects.select_related("user")
-            .filter(secure_value=hash_key_value(value), user__is_active=True)
-            .first()
-        )
+        key = active_key_by_secure_value(hash_key_value(value))
         if key is None:
             raise exceptions.AuthenticationFailed(f"Personal API key found in request {source} is invalid.")
         now = timezone.now()

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from posthog_clone.accounts.models import OrganizationMembership, Team
+from posthog_clone.accounts.selectors import team_with_membership
 from posthog_clone.api.permissions import APIScopePermission
 
 _SEALED = ("get_queryset", "check_permissions", "get_authenticators")
@@ -31,8 +32,7 @@ def resolve_team(request: Request, raw_id: str | None) -> Team:
         team_id = int(str(raw_id))
     except (TypeError, ValueError):
         raise exceptions.NotFound("Project not found.") from None
-    member = OrganizationMembership.objects.filter(organization_id=OuterRef("organization_id"), user_id=request.user.pk)
-    team = Team.objects.select_related("organization").annotate(_member=Exists(member)).filter(pk=team_id).first()
+    team = team_with_membership(team_id, request.user.pk)
     if team is None:
         raise exceptions.NotFound("Project not found.")
     return team

@@ -22,7 +22,7 @@ def test_project_auth_matrix(project, other_project):
     assert_auth_matrix(project, other_project, "GET", f"/api/projects/{project.team.pk}/", scope="project:read")
 
 
-@pytest.mark.parametrize("raw", ["999999", "not-a-number"])
+@pytest.mark.parametrize("raw", ["999999", "not-a-number", "0", "-3", str(2**63), "168501481769787379941376"])
 def test_unknown_project_is_404(api_client, raw):
     res = api_client.get(f"/api/projects/{raw}/")
     assert res.status_code == 404
