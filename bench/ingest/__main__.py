@@ -147,6 +147,60 @@ def _cpu_by_process(pgid: int) -> dict[str, tuple[float, float, int]]:
     return out
 
 
+def _engine_pid(pgid: int) -> int | None:
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if pgid in (int(fields[2]), int(fields[1])) and b"clickhouse_engine" in cmdline:
+            return int(stat.parent.name)
+    return None
+
+
+class RssCurve:
+    """The engine's RSS every half second (MiB): all of it, the anonymous part (heaps: Python's, glibc's,
+    chDB's jemalloc) and the file-backed part (chDB's library pages: clean, shared with the page cache)."""
+
+    FIELDS = ("VmRSS", "RssAnon", "RssFile")
+
+    def __init__(self, pid: int | None, started: float):
+        self.pid, self.started, self.samples = pid, started, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RssCurve:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while self.pid is not None and not self._stop.wait(0.5):
+            try:
+                status = Path(f"/proc/{self.pid}/status").read_text()
+            except OSError:
+                return
+            kb = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines() if line.endswith(" kB")}
+            self.samples.append((time.perf_counter() - self.started, *(kb.get(f, 0) // 1024 for f in self.FIELDS)))
+
+    def report(self) -> None:
+        if not self.samples:
+            print("engine RSS: no samples")
+            return
+        peak = max(self.samples, key=lambda s: s[1])
+        print(
+            f"engine RSS (MiB):  peak {peak[1]} at {peak[0]:.1f}s = {peak[2]} anonymous + {peak[3]} file-backed;"
+            f" peak anonymous {max(s[2] for s in self.samples)}"
+        )
+        step = max(len(self.samples) // 12, 1)
+        curve = "  ".join(f"{t:.0f}s {rss}/{anon}" for t, rss, anon, _ in self.samples[::step])
+        print(f"engine RSS curve (s RSS/anonymous): {curve}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -178,24 +232,27 @@ def main() -> None:
         progress = [0]
         started, client_cpu = time.perf_counter(), time.process_time()
         poster = threading.Thread(target=_post_all, args=(port, requests, args.clients, progress))
-        poster.start()
-        while poster.is_alive():
-            poster.join(timeout=2)  # (not sleep: the end of posting is timed to the millisecond)
-            print(
-                f"  posted {progress[0]:,}  queued {spool.depth():,}  {time.perf_counter() - started:.1f}s", flush=True
-            )
-        posted_s = time.perf_counter() - started
-        client_cpu = time.process_time() - client_cpu
-        if args.capture_only:
-            if spy is not None:
-                spy.send_signal(2)
-                spy.wait(timeout=60)
-            kill(server, 15)
-            print(f"capture only: {posted_s:.1f}s  {args.events / posted_s:,.0f} events/s, {spool.depth():,} queued")
-            return
-        while spool.depth():
-            time.sleep(0.1)
-        e2e_s = time.perf_counter() - started
+        with RssCurve(_engine_pid(server.pid), started) as rss:
+            poster.start()
+            while poster.is_alive():
+                poster.join(timeout=2)  # (not sleep: the end of posting is timed to the millisecond)
+                print(
+                    f"  posted {progress[0]:,}  queued {spool.depth():,}  {time.perf_counter() - started:.1f}s",
+                    flush=True,
+                )
+            posted_s = time.perf_counter() - started
+            client_cpu = time.process_time() - client_cpu
+            if args.capture_only:
+                if spy is not None:
+                    spy.send_signal(2)
+                    spy.wait(timeout=60)
+                kill(server, 15)
+                rate = args.events / posted_s
+                print(f"capture only: {posted_s:.1f}s  {rate:,.0f} events/s, {spool.depth():,} queued")
+                return
+            while spool.depth():
+                time.sleep(0.1)
+            e2e_s = time.perf_counter() - started
         cpu = _cpu_by_process(server.pid)
         if spy is not None:
             spy.send_signal(2)
@@ -232,6 +289,7 @@ def main() -> None:
                 f"CPU {role + ':':<26} {user + system:6.1f}s  {(user + system) * 1e6 / args.events:5.1f} µs/event"
                 f" ({system * 1e6 / args.events:.1f} system), peak RSS {peak_mb} MB"
             )
+        rss.report()
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
 
