@@ -7,7 +7,7 @@ writes many messages per ClickHouse insert, acknowledging each message after the
 (``ingestion.consumer``, ``ingestion.batching``). The task stays the message's name and runs a message on its
 own wherever the bootstep does not (one message, one insert, with the message's own dedup token); late
 acknowledgement (settings: acks_late, reject_on_worker_lost) makes a killed worker's message come back, and
-the token, derived from the message's event uuids, makes the replayed insert a no-op.
+then (or on a retry) the events ClickHouse holds are dropped and the rest written under a new token.
 
 ``drain`` is ``flush()`` on the broker (``manage.py ingest_flush``, tests, bench): the batching, in the
 calling process, until the queue is empty. With chDB this must run in the process that owns the chDB
@@ -24,7 +24,7 @@ from django.db import close_old_connections
 from ingestion import consumer
 from ingestion.batching import batch_token
 from ingestion.broker import INGEST_TASK, payload_events
-from ingestion.pipeline import ingest_batch
+from ingestion.pipeline import ingest_batch, replay_token, without_written
 from posthog_clone.celery import app
 from posthog_clone.clickhouse.errors import ClickHouseError
 
@@ -43,7 +43,7 @@ app.steps["worker"].add(consumer.IngestionBatching)
 )
 def ingest_events(self: Any, payload: str | list[dict[str, Any]]) -> int:
     try:
-        return ingest_payload(payload)
+        return ingest_payload(payload, maybe_written=maybe_written(self.request))
     except ClickHouseError as exc:  # only retryable ones reach here (ingest_batch dead-letters the rest)
         logger.warning("retryable ClickHouse error in task", extra={"error": str(exc), "retries": self.request.retries})
         raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60)) from exc
@@ -51,10 +51,26 @@ def ingest_events(self: Any, payload: str | list[dict[str, Any]]) -> int:
         close_old_connections()
 
 
-def ingest_payload(payload: str | list[dict[str, Any]]) -> int:
-    """One message's events through the shared pipeline, with the message's own dedup token."""
+def maybe_written(request: Any) -> bool:
+    """Whether an earlier attempt of this message may have reached ClickHouse: the broker delivered it before
+    (RabbitMQ's flag, or the mark kombu's Redis restore puts in its headers and delivery info), or it is a retry."""
+    info = getattr(request, "delivery_info", None) or {}
+    headers = getattr(request, "headers", None) or {}
+    again = info.get("redelivered") or headers.get("redelivered") or getattr(request, "redelivered", None)
+    return bool(again or getattr(request, "retries", 0))
+
+
+def ingest_payload(payload: str | list[dict[str, Any]], *, maybe_written: bool = False) -> int:
+    """One message's events through the shared pipeline, with the message's own dedup token. A message an
+    earlier attempt may have written (``maybe_written``) loses the events ``events`` holds and is written under
+    a new token, as the batching consumer does (``pipeline.replay_token``: a crash can leave the first token
+    spent without its rows)."""
     envelopes = payload_events(payload)
-    ingest_batch(envelopes, token=batch_token(envelopes))
+    unwritten, token = envelopes, batch_token(envelopes)
+    if maybe_written:
+        unwritten, token = without_written(envelopes, looked_up=envelopes), replay_token(token)
+    if unwritten:
+        ingest_batch(unwritten, token=token)
     return len(envelopes)
 
 
