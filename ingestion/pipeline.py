@@ -236,6 +236,15 @@ def without_written(envelopes: list[CapturedEvent], *, looked_up: list[CapturedE
     return [e for e in envelopes if e.uuid not in written]
 
 
+def unwritten(envelopes: list[CapturedEvent], token: str, *, maybe_written: bool) -> tuple[list[CapturedEvent], str]:
+    """The events to write and the token to write them under. After an attempt that may have landed (a batch
+    taken and never completed, a message delivered again or retried): without the events ``events`` holds (one
+    query, only then), under a new token (``replay_token``). Otherwise all of them, under ``token``."""
+    if not maybe_written:
+        return envelopes, token
+    return without_written(envelopes, looked_up=envelopes), replay_token(token)
+
+
 def replay_token(token: str) -> str:
     """The token of a batch written again after an attempt that may have landed, once ``without_written`` has
     dropped what landed: never the earlier attempt's. An attempt cut short by a crash can leave its

@@ -24,7 +24,7 @@ from django.db import close_old_connections
 from ingestion import consumer
 from ingestion.batching import batch_token
 from ingestion.broker import INGEST_TASK, payload_events
-from ingestion.pipeline import ingest_batch, replay_token, without_written
+from ingestion.pipeline import ingest_batch, unwritten
 from posthog_clone.celery import app
 from posthog_clone.clickhouse.errors import ClickHouseError
 
@@ -66,11 +66,9 @@ def ingest_payload(payload: str | list[dict[str, Any]], *, maybe_written: bool =
     a new token, as the batching consumer does (``pipeline.replay_token``: a crash can leave the first token
     spent without its rows)."""
     envelopes = payload_events(payload)
-    unwritten, token = envelopes, batch_token(envelopes)
-    if maybe_written:
-        unwritten, token = without_written(envelopes, looked_up=envelopes), replay_token(token)
-    if unwritten:
-        ingest_batch(unwritten, token=token)
+    to_write, token = unwritten(envelopes, batch_token(envelopes), maybe_written=maybe_written)
+    if to_write:
+        ingest_batch(to_write, token=token)
     return len(envelopes)
 
 

@@ -26,8 +26,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from ingestion import tasks
-from ingestion.envelope import CapturedEvent
-from ingestion.pipeline import Insert, Processed, process_batch, replay_token, without_written
+from ingestion.pipeline import Insert, Processed, process_batch, unwritten
 from ingestion.queue import get_spool
 from ingestion.spool import Batch, Spool
 from posthog_clone.clickhouse.errors import ClickHouseError
@@ -64,16 +63,6 @@ class _Writing:
         return len(self.batch.events)
 
 
-def _unwritten(batch: Batch) -> tuple[list[CapturedEvent], str]:
-    """The events of ``batch`` to write, and the token to write them under. A batch taken before and never
-    completed may have landed, in whole or not at all: the events ``events`` holds are dropped (one query,
-    only for such a batch) and the rest goes under a new token, never the earlier attempt's (a crash in the
-    middle of that insert can leave its token in the deduplication log without its rows)."""
-    if not batch.replayed:
-        return batch.events, batch.token
-    return without_written(batch.events, looked_up=batch.events), replay_token(batch.token)
-
-
 def drain(max_events: int | None = None, *, max_batches: int | None = None, whole: bool = False) -> int:
     """Write the batches queued now (crash-left in-flight batches first, without the events ClickHouse holds),
     the insert of each beside the processing of the next; stops early once the worker is stopping. ``whole``:
@@ -91,7 +80,8 @@ def drain(max_events: int | None = None, *, max_batches: int | None = None, whol
                 if batch is None:
                     break
                 taken += 1
-                events, token = _unwritten(batch)
+                # a batch taken before and never completed may have landed: pipeline.unwritten drops what did
+                events, token = unwritten(batch.events, batch.token, maybe_written=batch.replayed)
                 processed = process_batch(events) if events else None
                 if writing is not None:
                     done, writing = writing, None
