@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -126,9 +127,9 @@ print(len(rows) / (time.perf_counter() - t))
 """
 
 
-def _cpu_by_process(pgid: int) -> dict[str, tuple[float, float, int]]:
-    """User and system CPU seconds and the largest peak RSS (MB) of the server's processes, by role."""
-    tick, out = os.sysconf("SC_CLK_TCK"), {}
+def _server_processes(pgid: int) -> Iterator[tuple[int, list[str], str, str]]:
+    """(pid, /proc stat fields after the name, command line, /proc status) of serve (``pgid``) and its children:
+    its process group, or a child in a session of its own (the engine)."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
@@ -136,10 +137,16 @@ def _cpu_by_process(pgid: int) -> dict[str, tuple[float, float, int]]:
             status = (stat.parent / "status").read_text()
         except OSError:
             continue
-        if pgid not in (int(fields[2]), int(fields[1])):  # serve's group, or its child in a session of its own (engine)
-            continue
+        if pgid in (int(fields[2]), int(fields[1])):
+            yield int(stat.parent.name), fields, cmdline, status
+
+
+def _cpu_by_process(pgid: int) -> dict[str, tuple[float, float, int]]:
+    """User and system CPU seconds and the largest peak RSS (MB) of the server's processes, by role."""
+    tick, out = os.sysconf("SC_CLK_TCK"), {}
+    for pid, fields, cmdline, status in _server_processes(pgid):
         role = "engine (chDB, worker)" if "clickhouse_engine" in cmdline else "web (capture)"
-        if int(stat.parent.name) == pgid:
+        if pid == pgid:
             role = "serve (gunicorn master)"
         peak_mb = int(status.split("VmHWM:", 1)[1].split()[0]) // 1024 if "VmHWM:" in status else 0
         user, system, peak = out.get(role, (0.0, 0.0, 0))
@@ -148,15 +155,7 @@ def _cpu_by_process(pgid: int) -> dict[str, tuple[float, float, int]]:
 
 
 def _engine_pid(pgid: int) -> int | None:
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            cmdline = (stat.parent / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if pgid in (int(fields[2]), int(fields[1])) and b"clickhouse_engine" in cmdline:
-            return int(stat.parent.name)
-    return None
+    return next((pid for pid, _, cmdline, _ in _server_processes(pgid) if "clickhouse_engine" in cmdline), None)
 
 
 class RssCurve:
