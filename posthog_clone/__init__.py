@@ -11,9 +11,12 @@ import socket
 METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
+_HOST = socket.gethostname()  # read once: prometheus_client asks for the id at every update of every value
+
+
 def metrics_process_id(pid: int | None = None) -> str:
     """The name of a process's metrics files: host and pid."""
-    return f"{socket.gethostname()}_{os.getpid() if pid is None else pid}"
+    return f"{_HOST}_{os.getpid() if pid is None else pid}"
 
 
 def use_metrics_dir() -> None:
