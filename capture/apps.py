@@ -8,5 +8,5 @@ class CaptureConfig(AppConfig):
     name = "capture"
 
     def ready(self) -> None:
-        for kind in CAPTURE_PATHS:  # answered by the lean WSGI handler (posthog_clone/wsgi.py)
-            registry.fast_path((f"/{kind}", f"/{kind}/"), "capture.views.capture_view", kind=kind)
+        for kind in CAPTURE_PATHS:  # WSGI-native handlers, in front of Django (posthog_clone/wsgi.py)
+            registry.fast_path((f"/{kind}", f"/{kind}/"), "capture.views.capture", kind=kind)

@@ -1,39 +1,40 @@
-"""The capture endpoints (/e, /i/v0/e, /capture, /track, /engage, /batch): plain Django views for speed.
+"""The capture endpoints (/e, /i/v0/e, /capture, /track, /engage, /batch, /s): WSGI-native handlers.
 
-Read the body under the path's size limit, hand it to ``capture_request_ingest``, answer PostHog's
-`{"status": 1}`; errors, CSRF exemption and CORS are the shared public-endpoint wrapper's
-(``posthog_clone.sdk.http.public_endpoint``).
+They are fast paths (``capture/apps.py``): ``posthog_clone.sdk.native.public_wsgi_app`` runs them on the WSGI
+environ, without Django's request, response or middleware objects, and adds the signals, ALLOWED_HOSTS, CORS,
+security headers, metrics and PostHog's error body. Read the body under the path's size limit, hand it to
+``capture_request_ingest``, answer PostHog's `{"status": 1}`.
 """
 
 from __future__ import annotations
 
 import orjson
-from django.http import HttpRequest, HttpResponse
 
 from capture.services import body_limit, capture_request_ingest, client_ip_resolve
 from posthog_clone.sdk.errors import method_not_allowed
-from posthog_clone.sdk.http import public_endpoint, read_body
+from posthog_clone.sdk.native import PublicRequest, PublicResponse
 
 _OK = orjson.dumps({"status": 1})
 
 
-@public_endpoint
-def capture_view(request: HttpRequest, kind: str) -> HttpResponse:
+def capture(request: PublicRequest, kind: str) -> PublicResponse:
     if request.method == "OPTIONS":
-        return HttpResponse(_OK, content_type="application/json")
+        return PublicResponse(_OK)
     if request.method not in ("GET", "POST"):
         raise method_not_allowed(request.method)
+    body = request.read_body(body_limit(kind))
+    query = request.query
     capture_request_ingest(
         kind=kind,
-        body=read_body(request, body_limit(kind)),
-        query=request.GET.dict(),
-        content_type=request.META.get("CONTENT_TYPE", ""),
-        content_encoding=request.META.get("HTTP_CONTENT_ENCODING", ""),
+        body=body,
+        query=query,
+        content_type=request.meta("CONTENT_TYPE"),
+        content_encoding=request.meta("HTTP_CONTENT_ENCODING"),
         ip=client_ip_resolve(
-            query_ip=request.GET.get("ip"),
-            forwarded_for=request.META.get("HTTP_X_FORWARDED_FOR"),
-            peer=request.META.get("REMOTE_ADDR"),
+            query_ip=query.get("ip"),
+            forwarded_for=request.meta("HTTP_X_FORWARDED_FOR") or None,
+            peer=request.meta("REMOTE_ADDR") or None,
         ),
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        user_agent=request.meta("HTTP_USER_AGENT"),
     )
-    return HttpResponse(_OK, content_type="application/json")
+    return PublicResponse(_OK)

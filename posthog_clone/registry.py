@@ -9,8 +9,9 @@
   ClickHouse writes (the engine of the embedded default, a web process with a ClickHouse server) when
   ``enabled()`` says so; the engine stops it before it exits (a web process's daemon threads end with it,
   and what they had taken from the queue is replayed);
-- ``fast_path(paths, view, **kwargs)``: WSGI paths answered by ``view(request, **kwargs)`` without Django's
-  URL resolving and middleware (capture);
+- ``fast_path(paths, handler, **kwargs)``: WSGI paths answered in front of Django by
+  ``handler(request, **kwargs)``, a ``posthog_clone.sdk.native`` handler (a ``PublicRequest`` in, a
+  ``PublicResponse`` out; capture);
 - ``query_reference(kind, lookup)``: a named definition queries may reference (``action``, ``cohort``):
   ``lookup(team_id, ref)`` returns what the query app needs to inline it (see ``reference_lookup``);
 - ``reference_users(kind, lookup)``: who uses a definition of ``kind`` (``cohort``) and would break if it went
@@ -112,9 +113,9 @@ def background_worker(name: str, *, start: str, stop: str, enabled: Callable[[],
     _add(BACKGROUND_WORKERS, name, BackgroundWorker(name, Hook(start), Hook(stop), enabled))
 
 
-def fast_path(paths: Iterable[str], view: str, **kwargs: Any) -> None:
+def fast_path(paths: Iterable[str], handler: str, **kwargs: Any) -> None:
     for path in paths:
-        _add(FAST_PATHS, path, Hook(view, kwargs))
+        _add(FAST_PATHS, path, Hook(handler, kwargs))
 
 
 def query_reference(kind: str, lookup: str) -> None:

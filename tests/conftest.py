@@ -56,6 +56,21 @@ def _clickhouse_discipline(request: pytest.FixtureRequest, monkeypatch: pytest.M
     yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_paths_through_the_production_entry() -> Iterator[None]:
+    """Django's test client (and DRF's) and the live server send capture's paths to the production WSGI entry,
+    as a server does: no Django route answers them (tests/wsgi.py)."""
+    from django.test.client import ClientHandler
+    from django.test.testcases import LiveServerThread
+
+    from tests.wsgi import FastPathsFirstServer, fast_path_client_handler
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ClientHandler, "__call__", fast_path_client_handler(ClientHandler.__call__))
+        patch.setattr(LiveServerThread, "server_class", FastPathsFirstServer)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _keep_test_connection_open() -> Iterator[None]:
     """Tests that call the WSGI app directly (schemathesis) must not let `request_finished` close the test

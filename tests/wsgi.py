@@ -1,11 +1,22 @@
 """Call the production WSGI application (posthog_clone.wsgi.application: fast paths and the full Django
-stack) in process, as a server would, and read its status, headers and body."""
+stack) in process, as a server would, and read its status, headers and body; and route Django's test client
+and the live server through it for the fast paths (``fast_path_client_handler``, ``FastPathsFirstServer``,
+installed for every test by tests/conftest.py)."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from typing import Any
 
-from posthog_clone.wsgi import application
+from django.core.handlers.wsgi import WSGIRequest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.http import HttpResponse
+from django.test.client import ClientHandler
+
+from posthog_clone.wsgi import FAST_APPS, application
 
 
 def wsgi_call(
@@ -41,5 +52,48 @@ def wsgi_call(
     try:
         content = b"".join(response)
     finally:
-        response.close()
+        if hasattr(response, "close"):  # as a WSGI server does
+            response.close()
     return answer["status"], answer["headers"], content
+
+
+def fast_path_client_handler(original: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Django's test ``ClientHandler.__call__``, but a path the production entry answers in front of Django
+    (``posthog_clone.wsgi.FAST_APPS``: capture) goes to ``posthog_clone.wsgi.application``, as it does under a
+    server; the answer comes back as the HttpResponse the test client expects. The database connection
+    signals are held off during the call as Django's handler does, so the test's transaction survives."""
+
+    def __call__(self: ClientHandler, environ: dict[str, Any]) -> HttpResponse:
+        if environ.get("PATH_INFO") not in FAST_APPS:
+            return original(self, environ)
+        held = [signal for signal in (request_started, request_finished) if signal.disconnect(close_old_connections)]
+        try:
+            answer: dict = {}
+
+            def start_response(status: str, response_headers: list[tuple[str, str]]) -> None:
+                answer["status"], answer["headers"] = int(status.split()[0]), response_headers
+
+            content = b"".join(application(environ, start_response))
+        finally:
+            for signal in held:
+                signal.connect(close_old_connections)
+        response = HttpResponse(content, status=answer["status"])
+        for name, value in answer["headers"]:
+            response[name] = value
+        response.wsgi_request = WSGIRequest(environ)
+        return response
+
+    return __call__
+
+
+class FastPathsFirstServer(ThreadedWSGIServer):
+    """The live server (``live_server``) with the production entry in front of Django's test handler for the
+    fast paths, as under ``manage.py serve``."""
+
+    def set_app(self, app: Callable[..., Any]) -> None:
+        def routed(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+            if environ.get("PATH_INFO") in FAST_APPS:
+                return application(environ, start_response)
+            return app(environ, start_response)
+
+        super().set_app(routed)

@@ -22,19 +22,31 @@ DEFAULT_ALLOW_HEADERS = "Content-Type, Content-Encoding, Authorization, X-Reques
 PREFLIGHT_MAX_AGE = "86400"
 
 
-def with_cors(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """``response`` with the CORS headers for ``request`` (any origin may call, with credentials)."""
-    origin = request.META.get("HTTP_ORIGIN")
-    if origin:
-        response["Access-Control-Allow-Origin"] = origin
-        response["Access-Control-Allow-Credentials"] = "true"
-    else:
-        response["Access-Control-Allow-Origin"] = "*"
-    patch_vary_headers(response, ("Origin",))
-    response["Access-Control-Allow-Methods"] = ALLOW_METHODS
-    response["Access-Control-Allow-Headers"] = (
-        request.META.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS") or DEFAULT_ALLOW_HEADERS
+def cors_headers(origin: str | None, requested_headers: str | None, method: str) -> list[tuple[str, str]]:
+    """The CORS headers of an answer to a request from ``origin`` (any origin may call, with credentials)."""
+    headers = (
+        [("Access-Control-Allow-Origin", origin), ("Access-Control-Allow-Credentials", "true")]
+        if origin
+        else [("Access-Control-Allow-Origin", "*")]
     )
-    if request.method == "OPTIONS":
-        response["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+    headers += [
+        ("Vary", "Origin"),
+        ("Access-Control-Allow-Methods", ALLOW_METHODS),
+        ("Access-Control-Allow-Headers", requested_headers or DEFAULT_ALLOW_HEADERS),
+    ]
+    if method == "OPTIONS":
+        headers.append(("Access-Control-Max-Age", PREFLIGHT_MAX_AGE))
+    return headers
+
+
+def with_cors(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """``response`` with the CORS headers for ``request`` (``Origin`` added to any ``Vary`` it has)."""
+    meta = request.META
+    for name, value in cors_headers(
+        meta.get("HTTP_ORIGIN"), meta.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"), request.method
+    ):
+        if name == "Vary":
+            patch_vary_headers(response, (value,))
+        else:
+            response[name] = value
     return response
