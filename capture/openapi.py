@@ -1,4 +1,4 @@
-"""The capture endpoints in /api/schema/, described by hand (they are plain Django views, not DRF).
+"""The capture endpoints in /api/schema/, described by hand (WSGI-native handlers in front of Django, not DRF views).
 
 Registered as a drf-spectacular postprocessing hook in SPECTACULAR_SETTINGS. Mirrors what PostHog's
 capture spec documents: JSON, urlencoded-form and text/plain bodies, the `ip` and `compression` query

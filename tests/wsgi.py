@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.handlers.wsgi import WSGIRequest
 from django.core.servers.basehttp import ThreadedWSGIServer
-from django.core.signals import request_finished, request_started
+from django.core.signals import request_finished
 from django.db import close_old_connections
 from django.http import HttpResponse
 from django.test.client import ClientHandler
@@ -43,16 +43,22 @@ def wsgi_call(
         "wsgi.url_scheme": "http",
         **headers,
     }
+    status, response_headers, content = run(environ)
+    return status, dict(response_headers), content
+
+
+def run(environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The production application's status, headers and body for ``environ``, read as a WSGI server reads them."""
     answer: dict = {}
 
     def start_response(status: str, response_headers: list[tuple[str, str]]) -> None:
-        answer["status"], answer["headers"] = int(status.split()[0]), dict(response_headers)
+        answer["status"], answer["headers"] = int(status.split()[0]), response_headers
 
     response = application(environ, start_response)
     try:
         content = b"".join(response)
     finally:
-        if hasattr(response, "close"):  # as a WSGI server does
+        if hasattr(response, "close"):
             response.close()
     return answer["status"], answer["headers"], content
 
@@ -60,25 +66,20 @@ def wsgi_call(
 def fast_path_client_handler(original: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Django's test ``ClientHandler.__call__``, but a path the production entry answers in front of Django
     (``posthog_clone.wsgi.FAST_APPS``: capture) goes to ``posthog_clone.wsgi.application``, as it does under a
-    server; the answer comes back as the HttpResponse the test client expects. The database connection
-    signals are held off during the call as Django's handler does, so the test's transaction survives."""
+    server; the answer comes back as the HttpResponse the test client expects. ``request_finished`` does not
+    close the database connection during the call, as in Django's handler, so the test's transaction survives."""
 
     def __call__(self: ClientHandler, environ: dict[str, Any]) -> HttpResponse:
         if environ.get("PATH_INFO") not in FAST_APPS:
             return original(self, environ)
-        held = [signal for signal in (request_started, request_finished) if signal.disconnect(close_old_connections)]
+        held = request_finished.disconnect(close_old_connections)
         try:
-            answer: dict = {}
-
-            def start_response(status: str, response_headers: list[tuple[str, str]]) -> None:
-                answer["status"], answer["headers"] = int(status.split()[0]), response_headers
-
-            content = b"".join(application(environ, start_response))
+            status, headers, content = run(environ)
         finally:
-            for signal in held:
-                signal.connect(close_old_connections)
-        response = HttpResponse(content, status=answer["status"])
-        for name, value in answer["headers"]:
+            if held:
+                request_finished.connect(close_old_connections)
+        response = HttpResponse(content, status=status)
+        for name, value in headers:
             response[name] = value
         response.wsgi_request = WSGIRequest(environ)
         return response
