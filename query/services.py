@@ -44,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 ASYNC_STATUS_TTL = 600
 MODES = ("blocking", "force_blocking", "async", "lazy_async", "force_async", "force_cache")
+FORCED_MODES = frozenset({"force_blocking", "force_async"})
 ASYNC_MODES = frozenset({"async", "lazy_async", "force_async"})
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
@@ -225,7 +226,7 @@ def run_query(
     if mode not in MODES:
         raise ValueError(f"unknown execution mode {mode!r}")
     cache_key = results.cache_key(team, query)
-    cached = results.load(cache_key)
+    cached = None if mode in FORCED_MODES else results.load(cache_key)  # a forced run never serves the cache
     if cached is not None:
         cached = {**cached, "is_cached": True}
         if mode == "force_cache":
@@ -239,7 +240,7 @@ def run_query(
     if mode in ASYNC_MODES:
         query_id = client_query_id or (cache_key if insight_id or dashboard_id else uuid.uuid4().hex)
         status = _enqueue(team, query, cache_key, query_id, insight_id=insight_id, dashboard_id=dashboard_id)
-        return QueryOutcome(cache_key, cached if mode != "force_async" else None, status)
+        return QueryOutcome(cache_key, cached, status)
     return QueryOutcome(cache_key, _compute(team, query, cache_key))
 
 
