@@ -6,19 +6,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.urls import Resolver404, resolve
 from posthog import Posthog
 from posthog import request as posthog_request
 
-
-def _pipeline_ready() -> bool:
-    """Capture (/batch/) and the ingestion worker's synchronous flush come from other apps."""
-    try:
-        resolve("/batch/")
-        from ingestion.worker import flush  # noqa: F401
-    except (Resolver404, ImportError):
-        return False
-    return True
+from ingestion.worker import flush
 
 
 @pytest.fixture(autouse=True)
@@ -29,9 +20,6 @@ def _close_sdk_connections() -> Iterator[None]:
 
 @pytest.mark.clickhouse
 def test_person_identified_by_python_sdk_is_found_by_email(live_server: Any, project: Any) -> None:
-    if not _pipeline_ready():
-        pytest.skip("capture (/batch/) or ingestion.worker.flush is not there yet")
-    from ingestion.worker import flush
 
     client = Posthog(project.team.api_token, host=live_server.url, sync_mode=True, max_retries=0)
     client.capture("signed up", distinct_id="anon-42")

@@ -16,9 +16,9 @@ from posthog import Posthog
 from posthog import request as posthog_request
 
 from definitions.models import PropertyDefinition
+from ingestion.worker import flush
 from tests.auth_matrix import assert_auth_matrix
 from tests.query.conftest import fill_names, insert_person, poll_query, query_url
-from tests.query.test_sdk_pipeline import _pipeline_ready
 
 UTC = dt.UTC
 
@@ -291,9 +291,6 @@ def sdk_connections_closed() -> Iterator[None]:
 def test_persons_made_by_capture_and_ingestion(live_server: Any, project: Any, other_project: Any) -> None:
     """identify / $set through capture and the ingestion worker: the person, its merged distinct ids and
     properties are listed, searchable and filterable; the other project's same distinct id is not."""
-    if not _pipeline_ready():
-        pytest.skip("capture (/batch/) or ingestion.worker.flush is not there yet")
-    from ingestion.worker import flush  # only once the pipeline exists (checked above)
 
     sdk = Posthog(project.team.api_token, host=live_server.url, sync_mode=True, max_retries=0)
     sdk.capture("$pageview", distinct_id="anon-9")

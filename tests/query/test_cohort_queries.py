@@ -17,10 +17,10 @@ from posthog import Posthog
 from posthog import request as posthog_request
 
 from cohorts.models import Cohort
+from ingestion.worker import flush
 from posthog_clone.clickhouse import get_client, table
 from tests.query.conftest import insert_events, insert_person, query_url, run
 from tests.query.test_lifecycle_query import TV8_RANGE, by_status, load_tv8
-from tests.query.test_sdk_pipeline import _pipeline_ready
 from tests.query.test_stickiness_query import MAR_1_5
 from tests.query.test_stickiness_query import load as load_tv9
 
@@ -507,9 +507,6 @@ def sdk_connections_closed() -> Iterator[None]:
 def test_cohorts_over_what_the_sdk_captured(live_server: Any, project: Any, other_project: Any) -> None:
     """Events and persons made by capture and the ingestion worker (an alias merged into one person): a static
     cohort of that person counts both of its distinct ids' events."""
-    if not _pipeline_ready():
-        pytest.skip("capture (/batch/) or ingestion.worker.flush is not there yet")
-    from ingestion.worker import flush
 
     sdk = Posthog(project.team.api_token, host=live_server.url, sync_mode=True, max_retries=0)
     sdk.capture("$pageview", distinct_id="anon-c")

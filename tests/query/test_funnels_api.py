@@ -12,6 +12,7 @@ import pytest
 from posthog import Posthog
 from posthog import request as posthog_request
 
+from ingestion.worker import flush
 from tests.query.conftest import insert_events, poll_query
 from tests.query.funnel_helpers import TV5, UTC, at, counts, load, post, results, step, tv5
 
@@ -185,7 +186,6 @@ def _close_sdk_connections() -> Iterator[None]:
 def test_funnel_over_what_the_sdk_captured(live_server: Any, project: Any, other_project: Any) -> None:
     """An anonymous signup aliased to an identified user who then views and buys is one person through all three
     steps; someone else only signs up."""
-    from ingestion.worker import flush
 
     def t(minute: int) -> dt.datetime:
         return dt.datetime(2024, 2, 2, 10, minute, tzinfo=UTC)

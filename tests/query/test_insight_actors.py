@@ -14,8 +14,8 @@ import pytest
 from posthog import Posthog
 from posthog import request as posthog_request
 
+from ingestion.worker import flush
 from tests.query.conftest import insert_events, insert_person, poll_query, query_url
-from tests.query.test_sdk_pipeline import _pipeline_ready
 
 UTC = dt.UTC
 JAN_7_9 = {"date_from": "2024-01-07", "date_to": "2024-01-09"}
@@ -504,9 +504,6 @@ def test_old_names_insight_persons_query_and_persons_query(project: Any) -> None
 def test_people_captured_and_ingested(live_server: Any, project: Any, other_project: Any) -> None:
     """Events sent by posthog-python through capture and the ingestion worker: the drill-down of yesterday
     lists the merged person (two distinct ids, three pageviews) and the other, never the other project's."""
-    if not _pipeline_ready():
-        pytest.skip("capture (/batch/) or ingestion.worker.flush is not there yet")
-    from ingestion.worker import flush
 
     yesterday = (dt.datetime.now(UTC) - dt.timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
     sdk = Posthog(project.team.api_token, host=live_server.url, sync_mode=True, max_retries=0)

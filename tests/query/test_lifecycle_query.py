@@ -13,11 +13,11 @@ import pytest
 from posthog import Posthog
 from posthog import request as posthog_request
 
+from ingestion.worker import flush
 from query.hogql.parser import to_hogql
 from query.kinds import KINDS
 from query.runner import hogql_execute
 from tests.query.conftest import insert_events, insert_person, poll_query, query_url
-from tests.query.test_sdk_pipeline import _pipeline_ready
 
 UTC = dt.UTC
 PAGEVIEW = {"kind": "EventsNode", "event": "$pageview"}
@@ -454,9 +454,6 @@ def test_lifecycle_of_what_the_sdk_captured(live_server: Any, project: Any, othe
     """Pageviews through capture and the ingestion worker, which creates each person at its first event's
     timestamp and merges an alias into it: the default range (8 days to today) sees a new person who returns and
     goes dormant, and a person created before the read window who resurrects."""
-    if not _pipeline_ready():
-        pytest.skip("capture (/batch/) or ingestion.worker.flush is not there yet")
-    from ingestion.worker import flush
 
     today = dt.datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
     days_ago = {k: today - dt.timedelta(days=k) for k in (1, 2, 3, 10)}

@@ -12,6 +12,7 @@ import pytest
 from posthog import Posthog
 from posthog import request as posthog_request
 
+from ingestion.worker import flush
 from tests.query.conftest import insert_events, insert_person, poll_query, query_url
 from tests.query.test_retention_query import CHROME, counts, load_tri, results, tri
 
@@ -241,7 +242,6 @@ def _close_sdk_connections() -> Iterator[None]:
 def test_retention_counts_what_the_sdk_captured(live_server: Any, project: Any, other_project: Any) -> None:
     """An anonymous id aliased to an identified one is one person: on 1 Mar (anon) and 3 Mar (identified);
     someone else on 2 Mar; the other project's events on 1–3 Mar never count."""
-    from ingestion.worker import flush
 
     def at(day: int) -> dt.datetime:
         return dt.datetime(2024, 3, day, 12, tzinfo=UTC)

@@ -8,25 +8,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.urls import Resolver404, resolve
 from posthog import Posthog
 from posthog import request as posthog_request
 
+from ingestion.worker import flush
 from tests.query.conftest import run
 
 SEED = (
     "SELECT event, count() FROM events WHERE timestamp >= now() - INTERVAL 7 DAY "
     "GROUP BY event ORDER BY count() DESC LIMIT 20"
 )
-
-
-def _pipeline_ready() -> bool:
-    try:
-        resolve("/batch/")
-        from ingestion.worker import flush  # noqa: F401
-    except (Resolver404, ImportError):
-        return False
-    return True
 
 
 @pytest.fixture(autouse=True)
@@ -37,9 +28,6 @@ def _close_sdk_connections() -> Iterator[None]:
 
 @pytest.mark.clickhouse
 def test_events_captured_by_the_python_sdk_are_queryable(live_server: Any, project: Any, other_project: Any) -> None:
-    if not _pipeline_ready():
-        pytest.skip("capture (/batch/) or ingestion.worker.flush is not there yet")
-    from ingestion.worker import flush
 
     sdk = Posthog(project.team.api_token, host=live_server.url, sync_mode=True, max_retries=0)
     for _ in range(3):
@@ -66,9 +54,6 @@ def test_events_captured_by_the_python_sdk_are_queryable(live_server: Any, proje
 def test_events_query_reads_what_the_sdk_captured(live_server: Any, project: Any, other_project: Any) -> None:
     """EventsQuery over events that went through capture and the ingestion worker: the `*` and `person`
     objects, a property filter, a `where` and the person's id (as ingestion assigned it)."""
-    if not _pipeline_ready():
-        pytest.skip("capture (/batch/) or ingestion.worker.flush is not there yet")
-    from ingestion.worker import flush
 
     sdk = Posthog(project.team.api_token, host=live_server.url, sync_mode=True, max_retries=0)
     sdk.capture("$pageview", distinct_id="anon-8", properties={"$browser": "Firefox", "$current_url": "/a"})
@@ -113,9 +98,6 @@ def test_events_query_reads_what_the_sdk_captured(live_server: Any, project: Any
 def test_trends_query_counts_what_the_sdk_captured(live_server: Any, project: Any, other_project: Any) -> None:
     """TrendsQuery over events that went through capture and the ingestion worker: today's bucket of the default
     range counts the pageviews, and dau counts the aliased anonymous and identified ids as one person."""
-    if not _pipeline_ready():
-        pytest.skip("capture (/batch/) or ingestion.worker.flush is not there yet")
-    from ingestion.worker import flush
 
     sdk = Posthog(project.team.api_token, host=live_server.url, sync_mode=True, max_retries=0)
     sdk.capture("$pageview", distinct_id="anon-9", properties={"$browser": "Firefox"})

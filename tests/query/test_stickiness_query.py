@@ -13,6 +13,7 @@ import pytest
 from posthog import Posthog
 from posthog import request as posthog_request
 
+from ingestion.worker import flush
 from query.hogql.errors import HogQLQueryError
 from query.hogql.parser import to_hogql
 from query.kinds import KINDS
@@ -413,7 +414,6 @@ def _close_sdk_connections() -> Iterator[None]:
 def test_stickiness_counts_what_the_sdk_captured(live_server: Any, project: Any, other_project: Any) -> None:
     """Events sent by posthog-python through capture and the ingestion worker: an anonymous id aliased to an
     identified one is one person, active on 1, 3 and 4 Mar across both ids; someone else on 2 Mar only."""
-    from ingestion.worker import flush
 
     def at(day: int) -> dt.datetime:
         return dt.datetime(2024, 3, day, 12, tzinfo=UTC)
