@@ -176,6 +176,10 @@ def test_query_is_read_as_django_reads_it(settings, project, queue):
     [queued_event] = queued(queue)
     assert queued_event.ip == "198.51.100.8"  # the last value, as QueryDict.dict()
     assert orjson.loads(queued_event.data)["properties"]["city"] == "Zürich"
+    # raw UTF-8 in the query, handed over as PEP 3333 says (bytes as Latin-1 text), as granian does
+    raw = f"data={orjson.dumps({**event, 'distinct_id': 'raw'}).decode()}&api_key={project.team.api_token}"
+    assert call("GET", "/e/", query=raw.encode().decode("iso-8859-1"))[0] == 200
+    assert orjson.loads(queued(queue)[-1].data)["properties"]["city"] == "Zürich"
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
     status, _, content = call("GET", "/e/", query=query)
     assert status == 400 and orjson.loads(content)["code"] == "invalid_payload"
