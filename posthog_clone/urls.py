@@ -20,7 +20,7 @@ from django.urls import include, path, re_path
 from django.utils.module_loading import module_has_submodule
 from django.views.decorators.csrf import csrf_exempt
 
-from posthog_clone.api.exceptions import error_body
+from posthog_clone.api.exceptions import bad_request_body, error_body
 from posthog_clone.api.root_views import OrganizationViewSet, ProjectViewSet, UserViewSet
 from posthog_clone.api.routers import OptionalSlashRouter
 from posthog_clone.health import health, readyz
@@ -58,7 +58,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Jso
     """Django's 400 (a body the server could not deliver, a disallowed Host…) as PostHog's error body."""
     if isinstance(exception, BodyUnreadable):
         return JsonResponse(error_body("invalid_request", "parse_error", str(exception)), status=400)
-    return JsonResponse(error_body("invalid_request", "bad_request", "Bad request."), status=400)
+    return JsonResponse(bad_request_body(), status=400)
 
 
 handler400 = bad_request

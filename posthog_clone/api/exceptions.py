@@ -44,6 +44,16 @@ def error_body(type_: str, code: str, detail: str, attr: str | None = None) -> d
     return {"type": type_, "code": code, "detail": detail, "attr": attr}
 
 
+def bad_request_body() -> dict[str, Any]:
+    """Django's plain 400 (a disallowed Host, …): the full application's and the fast paths' (sdk.native)."""
+    return error_body("invalid_request", "bad_request", "Bad request.")
+
+
+def server_error_body() -> dict[str, Any]:
+    """An unhandled error's 500: the API's and the fast paths' (sdk.native)."""
+    return error_body("server_error", "error", "A server error occurred.")
+
+
 def _first_error(detail: Any, path: list[str]) -> tuple[Any, list[str]]:
     """Walk nested validation errors to the first leaf, tracking the attribute path."""
     if isinstance(detail, dict):
@@ -83,7 +93,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         logger.exception("unhandled error in API view", exc_info=exc)
         set_rollback()
         return Response(
-            error_body("server_error", "error", "A server error occurred."),
+            server_error_body(),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
 

@@ -17,6 +17,7 @@ a WSGI application that keeps what Django gave these paths before:
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -27,10 +28,13 @@ from urllib.parse import parse_qsl
 import orjson
 from django.conf import settings
 from django.core import signals
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.wsgi import WSGIRequest
 from django.dispatch import receiver
-from django.http.request import split_domain_port, validate_host
+from django.http import HttpResponse
+from django.middleware.security import SecurityMiddleware
 
-from posthog_clone.api.exceptions import error_body
+from posthog_clone.api.exceptions import bad_request_body, server_error_body
 from posthog_clone.metrics import REQUEST_LATENCY, REQUESTS
 from posthog_clone.sdk.cors import cors_headers
 from posthog_clone.sdk.errors import SDKError, malformed, too_large, unreadable_body
@@ -82,7 +86,7 @@ class PublicRequest:
             return b""  # no length and a stream that may not end: nothing to read (as Django's LimitedStream)
         stream = self.environ["wsgi.input"]
         try:
-            body = stream.read(min(declared, limit + 1) if declared else limit + 1)
+            body = stream.read(declared or limit + 1)  # declared is within the limit here
         except BodyUnreadable:
             raise unreadable_body() from None
         if len(body) > limit:
@@ -156,7 +160,7 @@ def _answer(handler: Callable[..., PublicResponse], request: PublicRequest, kwar
     path = environ.get("PATH_INFO", "")
     if not _host_allowed(environ):
         host_logger.error("Invalid HTTP_HOST header: %r.", environ.get("HTTP_HOST"), extra={"status_code": 400})
-        return json_answer(error_body("invalid_request", "bad_request", "Bad request."), 400)
+        return json_answer(bad_request_body(), 400)
     try:
         response = handler(request, **kwargs)
     except SDKError as error:
@@ -164,7 +168,7 @@ def _answer(handler: Callable[..., PublicResponse], request: PublicRequest, kwar
     except Exception:
         signals.got_request_exception.send(sender=PublicRequest, request=None)
         request_logger.exception("Internal Server Error: %s", path, extra={"status_code": 500})
-        return json_answer(error_body("server_error", "error", "A server error occurred."), 500)
+        return json_answer(server_error_body(), 500)
     if response.status >= 400:
         phrase = HTTPStatus(response.status).phrase if response.status in _STATUS_LINES else "Error"
         request_logger.warning("%s: %s", phrase, path, extra={"status_code": response.status})
@@ -175,27 +179,26 @@ _VALID_HOSTS: dict[str, bool] = {}
 
 
 def _host_allowed(environ: dict[str, Any]) -> bool:
-    """Django's ``HttpRequest.get_host`` check against ``ALLOWED_HOSTS`` (remembered per Host value)."""
-    if settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ:
-        host = environ["HTTP_X_FORWARDED_HOST"]
-    else:
-        host = environ.get("HTTP_HOST") or _server_host(environ)
+    """Django's own check (``HttpRequest.get_host`` against ``ALLOWED_HOSTS``), its answer remembered per Host
+    header; asked every time where the host does not come from that header alone (no Host header, or
+    ``USE_X_FORWARDED_HOST``)."""
+    host = environ.get("HTTP_HOST")
+    if host is None or settings.USE_X_FORWARDED_HOST:
+        return _django_allows_host(environ)
     allowed = _VALID_HOSTS.get(host)
     if allowed is None:
-        domain, _port = split_domain_port(host)
-        allowed_hosts = settings.ALLOWED_HOSTS
-        if settings.DEBUG and not allowed_hosts:
-            allowed_hosts = [".localhost", "127.0.0.1", "[::1]"]
-        allowed = bool(domain) and validate_host(domain, allowed_hosts)
+        allowed = _django_allows_host(environ)
         if len(_VALID_HOSTS) < 1024:  # a client sending a new Host each time must not grow this
             _VALID_HOSTS[host] = allowed
     return allowed
 
 
-def _server_host(environ: dict[str, Any]) -> str:
-    port = str(environ.get("SERVER_PORT", ""))
-    default = "443" if _is_secure(environ) else "80"
-    return environ.get("SERVER_NAME", "") + (f":{port}" if port and port != default else "")
+def _django_allows_host(environ: dict[str, Any]) -> bool:
+    try:
+        WSGIRequest(dict(environ)).get_host()  # a copy: the request writes PATH_INFO and SCRIPT_NAME back
+    except DisallowedHost:
+        return False
+    return True
 
 
 @receiver(signals.setting_changed)
@@ -220,24 +223,17 @@ def _security_headers(environ: dict[str, Any]) -> Headers:
 
 
 def _security_headers_for(secure: bool) -> Headers:
-    headers = []
-    if settings.SECURE_HSTS_SECONDS and secure:
-        value = f"max-age={settings.SECURE_HSTS_SECONDS}"
-        if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
-            value += "; includeSubDomains"
-        if settings.SECURE_HSTS_PRELOAD:
-            value += "; preload"
-        headers.append(("Strict-Transport-Security", value))
-    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
-        headers.append(("X-Content-Type-Options", "nosniff"))
-    if policy := settings.SECURE_REFERRER_POLICY:
-        headers.append(("Referrer-Policy", policy if isinstance(policy, str) else ",".join(policy)))
-    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
-        headers.append(("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY))
-    return headers
+    """What Django's ``SecurityMiddleware``, made now (it reads the settings when made), adds to an answer."""
+    environ = {"REQUEST_METHOD": "GET", "SERVER_NAME": "localhost", "SERVER_PORT": "443" if secure else "80",
+               "wsgi.url_scheme": "https" if secure else "http", "wsgi.input": io.BytesIO()}  # fmt: skip
+    plain = HttpResponse()
+    middleware = SecurityMiddleware(lambda request: plain)
+    answer = middleware.process_response(WSGIRequest(environ), HttpResponse())
+    return [(name, value) for name, value in answer.items() if name not in plain.headers]
 
 
 def _is_secure(environ: dict[str, Any]) -> bool:
+    """``HttpRequest.is_secure``'s rule, on the environ (read for every answer: HSTS only on a secure one)."""
     if settings.SECURE_PROXY_SSL_HEADER:
         header, secure_value = settings.SECURE_PROXY_SSL_HEADER
         if header in environ:
