@@ -61,10 +61,6 @@ class Hook:
     def __call__(self, *args: Any) -> Any:
         return import_string(self.path)(*args, **self.kwargs)
 
-    def resolve(self) -> Callable[..., Any]:
-        function = import_string(self.path)
-        return (lambda *args: function(*args, **self.kwargs)) if self.kwargs else function
-
 
 @dataclass(frozen=True)
 class BackgroundWorker:
