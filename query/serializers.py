@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from posthog_clone.api.field_copies import ShallowFieldCopiesMixin, copy_field
 from query.kinds import KINDS, unknown_kind_message
 from query.kinds.base import reject_unknown
 
@@ -52,7 +53,11 @@ def response_schema() -> PolymorphicProxySerializer:
     )
 
 
-class QueryRequestSerializer(serializers.Serializer):
+# `async` is a keyword: declared here, added by get_fields
+_ASYNC = serializers.BooleanField(required=False, help_text='Legacy: true means refresh "async".')
+
+
+class QueryRequestSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     query = QueryNodeField(help_text="The query to run, discriminated by `kind`.")
     refresh = serializers.JSONField(
         required=False,
@@ -75,7 +80,7 @@ class QueryRequestSerializer(serializers.Serializer):
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
-        fields["async"] = serializers.BooleanField(required=False, help_text='Legacy: true means refresh "async".')
+        fields["async"] = copy_field(_ASYNC)
         return fields
 
     def to_internal_value(self, data: Any) -> Any:

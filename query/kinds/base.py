@@ -13,6 +13,7 @@ from rest_framework import serializers
 from sqlglot import exp
 
 from posthog_clone.accounts.models import Team
+from posthog_clone.api.field_copies import ShallowFieldCopiesMixin
 
 EXTRA_INPUTS = "Extra inputs are not permitted"  # pydantic's wording, which PostHog answers with
 
@@ -25,7 +26,7 @@ def reject_unknown(serializer: serializers.Serializer, data: Any) -> None:
             raise serializers.ValidationError({unknown[0]: [EXTRA_INPUTS]})
 
 
-class StrictSerializer(serializers.Serializer):
+class StrictSerializer(ShallowFieldCopiesMixin, serializers.Serializer):
     def to_internal_value(self, data: Any) -> Any:
         reject_unknown(self, data)
         return super().to_internal_value(data)
