@@ -82,13 +82,20 @@ def _check(field: Any, value: Any, where: str) -> None:
             return
 
 
+@functools.cache
+def _declared_instance(declared: type[serializers.BaseSerializer]) -> serializers.BaseSerializer:
+    """One instance per declared serializer class, its fields built once: the check only reads them (building a
+    serializer's fields for each response was most of the check's cost)."""
+    return declared()
+
+
 def check_response_shape(declared: Any, data: Any, where: str = "response") -> None:
     if declared is None or isinstance(declared, OpenApiResponse) and declared.response is None:
         return
     if isinstance(declared, OpenApiResponse):
         declared = declared.response
     if isinstance(declared, type) and issubclass(declared, serializers.BaseSerializer):
-        declared = declared()
+        declared = _declared_instance(declared)
     if not isinstance(declared, serializers.BaseSerializer):
         return  # a raw schema dict or a type: documented, not shape-checked here
     if isinstance(declared, serializers.ListSerializer) and isinstance(data, dict) and "results" in data:
