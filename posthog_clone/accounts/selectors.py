@@ -2,20 +2,21 @@
 names (with the requester's membership).
 
 They run on every request, so each is one SQL statement, written once from the models' own table and column
-names, whose rows are turned into model instances by ``_Rows``: the database's converters for each column worked
-out once per connection, then ``Model.from_db``, as the ORM itself builds instances. ``Model.objects.raw`` did the
-same per query and cost more than the query: it mapped the columns, ordered the model's fields and asked the
-backend for every column's converters on each call (docs/performance.md).
+names, whose rows are turned into model instances by ``_Rows``: the database's converters for each column (what
+the ORM's compiler applies) worked out once per thread's connection, then ``Model.from_db``, which is how the ORM
+builds instances from rows. ``Model.objects.raw`` did the same per query and cost more than the query: it mapped
+the columns, ordered the model's fields and asked the backend for every column's converters on each call
+(docs/performance.md).
 """
 
 from __future__ import annotations
 
-import weakref
+import threading
 from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import connection, connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 
@@ -45,26 +46,28 @@ class _Rows:
         self.models = list(models)
         self.fields: list[Field] = [f for model in self.models for f in model._meta.concrete_fields]
         self.extra = extra
-        self._converters: weakref.WeakKeyDictionary[BaseDatabaseWrapper, list[tuple[int, Any, list[Converter]]]]
-        self._converters = weakref.WeakKeyDictionary()
+        # Per thread, as Django's connections are: the converters are methods of the connection's backend, so a
+        # cache shared between threads would keep every thread's connection alive after the thread ended.
+        self._local = threading.local()
 
     def _for(self, conn: BaseDatabaseWrapper) -> list[tuple[int, Any, list[Converter]]]:
         """(position, column expression, converters) of the columns that have converters on this connection (what
-        the ORM's compiler asks for each column, asked once)."""
-        found = self._converters.get(conn)
-        if found is None:
-            found = []
-            for i, field in enumerate(self.fields):
-                col = field.get_col(field.model._meta.db_table)
-                converters = conn.ops.get_db_converters(col) + col.get_db_converters(conn)
-                if converters:
-                    found.append((i, col, converters))
-            self._converters[conn] = found
+        the ORM's compiler asks for each column), asked once per thread and connection."""
+        cached = getattr(self._local, "converters", None)
+        if cached is not None and cached[0] is conn:
+            return cached[1]
+        found = []
+        for i, field in enumerate(self.fields):
+            col = field.get_col(field.model._meta.db_table)
+            converters = conn.ops.get_db_converters(col) + col.get_db_converters(conn)
+            if converters:
+                found.append((i, col, converters))
+        self._local.converters = (conn, found)
         return found
 
     def first(self, params: Sequence[Any]) -> tuple[list[Model], list[Any]] | None:
         """The first row's model instances and extra values, or None when there is no row."""
-        conn = connections[DEFAULT_DB_ALIAS]  # the thread's own wrapper (``connection`` is a proxy to it)
+        conn = connections[router.db_for_read(self.models[0])]  # the database the ORM would read
         with conn.cursor() as cursor:
             cursor.execute(self.sql, params)
             row = cursor.fetchone()

@@ -3,15 +3,20 @@ loads (UUIDs, decimals, JSON, aware datetimes, booleans, nulls), on SQLite and o
 
 from __future__ import annotations
 
+import gc
+import threading
+import weakref
 from decimal import Decimal
 
-from django.db import models
+import pytest
+from django.db import connections, models
 from django.utils import timezone
 
 from posthog_clone.accounts.keys import hash_key_value
 from posthog_clone.accounts.models import OrganizationMembership, PersonalAPIKey, Team, User
 from posthog_clone.accounts.selectors import active_key_by_secure_value, team_with_membership
 from posthog_clone.accounts.services import personal_api_key_create
+from tests.conftest import make_project
 
 
 def _values(instance: models.Model) -> dict[str, object]:
@@ -75,3 +80,24 @@ def test_no_team_for_ids_no_row_can_have(project):
     missing = Team.objects.order_by("-pk").first().pk + 1
     for team_id in (missing, 0, -1, 2**63, 2**70):
         assert team_with_membership(team_id, project.user.pk) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_finished_threads_connection_is_not_kept(transactional_db):
+    """The converters are the connection's methods: cached past the thread, they would keep its connection."""
+    project = make_project("Threads", "threads@example.com")
+    seen: list[weakref.ref] = []
+
+    def lookup() -> None:
+        try:
+            assert active_key_by_secure_value(project.key.secure_value).pk == project.key.pk
+            assert team_with_membership(project.team.pk, project.user.pk)._member is True
+            seen.append(weakref.ref(connections["default"]))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=lookup)
+    thread.start()
+    thread.join()
+    gc.collect()
+    assert len(seen) == 1 and seen[0]() is None
