@@ -3,6 +3,8 @@ same validation: values, errors, nested children and nested serializers."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from rest_framework import serializers
 
@@ -70,3 +72,51 @@ def test_context_reaches_the_children():
     shallow = Shallow(context={"team": "t"})
     assert shallow.fields["tags"].child.context == {"team": "t"}
     assert shallow.fields["grid"].child.child.root is shallow
+
+
+class _Defaults(ShallowFieldCopiesMixin, serializers.Serializer):
+    tags = serializers.ListField(child=serializers.CharField(), default=[])
+    items = serializers.ListField(child=_Inner(), required=False)
+
+
+def test_a_mutable_default_is_each_requests_own():
+    first, second = _Defaults(data={}), _Defaults(data={})
+    assert first.is_valid() and second.is_valid()
+    first.validated_data["tags"].append("changed")
+    assert second.validated_data["tags"] == [] and _Defaults._declared_fields["tags"].default == []
+
+
+def test_a_serializer_child_is_copied_and_bound_as_drf_does():
+    shallow = _Defaults(data={"items": [{"n": 1}, {"n": 0}]})
+    assert not shallow.is_valid()
+    assert shallow.errors == {"items": {1: {"n": ["Ensure this value is greater than or equal to 1."]}}}
+    child = shallow.fields["items"].child
+    assert child is not _Defaults._declared_fields["items"].child and child.parent is shallow.fields["items"]
+    drf = copy.deepcopy(_Defaults._declared_fields["items"]).child
+    assert (child.field_name, child.source, child.source_attrs) == (drf.field_name, drf.source, drf.source_attrs)
+
+
+QUERY_BODIES = [
+    {"query": {"kind": "HogQLQuery", "query": "select 1"}, "refresh": "force_blocking"},
+    {"query": {"kind": "HogQLQuery", "query": "select 1", "values": {"a": 1}, "filters": {}}, "async": True},
+    {"query": {"kind": "HogQLQuery", "query": 5, "bogus": 1}, "refresh": 3},
+    {"query": {"kind": "TrendsQuery", "series": [{"kind": "EventsNode", "event": "$pageview"}], "interval": "day"}},
+    {"query": {"kind": "TrendsQuery", "series": "nope", "interval": "fortnight"}, "client_query_id": "x" * 201},
+    {"query": {"kind": "FunnelsQuery", "series": [{"kind": "EventsNode", "event": "a"}, {"kind": "EventsNode"}]}},
+    {"query": {"kind": "RetentionQuery", "retentionFilter": {"totalIntervals": "x"}}, "limit_context": "other"},
+    {"query": {"kind": "NoSuchQuery"}},
+]
+
+
+@pytest.mark.parametrize("body", QUERY_BODIES)
+def test_query_requests_validate_as_with_drfs_deep_copies(body, monkeypatch, team):
+    from query.serializers import QueryRequestSerializer
+
+    def result() -> tuple[bool, object]:
+        serializer = QueryRequestSerializer(data=body, context={"team": team})
+        valid = serializer.is_valid()
+        return valid, serializer.validated_data if valid else serializer.errors
+
+    shallow = result()
+    monkeypatch.setattr(ShallowFieldCopiesMixin, "get_fields", lambda self: copy.deepcopy(self._declared_fields))
+    assert shallow == result()
