@@ -130,8 +130,8 @@ class Spool:
         self._space_error = ""
         self._local = threading.local()
         self._pending: list[_Pending] = []
-        self._pending_lock = threading.Lock()
-        self._commit_lock = threading.Lock()
+        self._committed = threading.Condition()  # guards _pending and _committing; notified after each commit
+        self._committing = False
         self._write_mutex = threading.Lock()
         self._lock_file: tuple[int, int] | None = None  # (pid, fd): a forked child opens its own
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -174,13 +174,20 @@ class Spool:
         if self.min_free_bytes and self._low_on_space():
             raise SpoolUnavailable(self._space_error)
         mine = _Pending(len(events), encode(events))
-        with self._pending_lock:
+        with self._committed:
             self._pending.append(mine)
-        with self._commit_lock:  # the holder commits every row queued so far, ours included or not
-            if not mine.done:
-                with self._pending_lock:
-                    group, self._pending = self._pending, []
+            while self._committing and not mine.done:  # another thread's commit may take ours too
+                self._committed.wait()
+            group: list[_Pending] = []
+            if not mine.done:  # no commit running: this thread commits every row queued so far
+                group, self._pending, self._committing = self._pending, [], True
+        if group:
+            try:
                 self._commit(group)
+            finally:
+                with self._committed:
+                    self._committing = False
+                    self._committed.notify_all()  # whose rows it took return; of the others, one commits next
         if mine.error:
             raise SpoolUnavailable(mine.error)
 

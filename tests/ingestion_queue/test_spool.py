@@ -211,6 +211,64 @@ def test_concurrent_appends_are_group_committed_each_request_stored_once_and_who
         assert mine == sorted(mine)
 
 
+class _GatedSpool(Spool):
+    """Each commit waits for its gate: the test decides when a commit ends."""
+
+    def __init__(self, path, **kwargs):
+        super().__init__(path, **kwargs)
+        self.gates: list = []
+        self.groups: list[list[int]] = []
+
+    def _commit(self, group):
+        import threading
+
+        gate = threading.Event()
+        self.groups.append(sorted(p.n for p in group))
+        self.gates.append(gate)
+        assert gate.wait(10)
+        super()._commit(group)
+
+
+def _until(condition) -> None:
+    import time
+
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+
+
+def test_a_request_returns_when_the_commit_holding_its_row_ends_not_a_later_one(tmp_path):
+    import threading
+
+    spool = _GatedSpool(tmp_path / "s.sqlite3")
+    posted = {}
+
+    def post(n: int) -> threading.Thread:  # a request of n events: n tells the requests apart
+        thread = threading.Thread(target=spool.append, args=([event(n * 100 + j) for j in range(n)],))
+        thread.start()
+        posted[n] = thread
+        return thread
+
+    post(1)
+    _until(lambda: len(spool.gates) == 1)  # request 1 commits alone
+    post(2), post(3)
+    _until(lambda: len(spool._pending) == 2)  # 2 and 3 wait behind that commit
+    spool.gates[0].set()
+    _until(lambda: len(spool.gates) == 2)
+    assert spool.groups == [[1], [2, 3]]  # one of them commits both rows
+    post(4)
+    _until(lambda: len(spool._pending) == 1)
+    spool.gates[1].set()
+    _until(lambda: len(spool.gates) == 3)  # request 4's commit has started and is held
+    posted[2].join(5), posted[3].join(5)
+    assert not posted[2].is_alive() and not posted[3].is_alive()  # neither waited for request 4's commit
+    assert posted[4].is_alive() and spool.groups[2] == [4]
+    spool.gates[2].set()
+    posted[4].join(5)
+    assert spool.depth() == 1 + 2 + 3 + 4
+
+
 def test_a_failed_group_commit_fails_every_request_in_it_and_stores_none(tmp_path):
     import sqlite3
 
