@@ -59,7 +59,7 @@ class TcpProxy:
                     if not data:
                         return
                     peers[sock].sendall(data)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: cut by another thread (refuse, close), its descriptor gone
             return
         finally:
             self._drop(a)
