@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from cohorts import worker
-from cohorts.models import Cohort
+from cohorts.models import Cohort, CohortCalculation
 from cohorts.tasks import COHORTS_QUEUE
 from persons.models import Person, PersonDistinctId
 from posthog_clone import registry
@@ -92,9 +92,22 @@ def filters(*props: dict[str, Any]) -> dict[str, Any]:
     return {"properties": {"type": "OR", "values": [{"type": "AND", "values": list(props)}]}}
 
 
-def calculate_waiting() -> int:
-    """Run every calculation waiting now, in this thread (the embedded worker's job)."""
-    return worker.run_pending()
+def calculate_waiting(timeout: float = 30) -> int:
+    """Run every calculation waiting now, in this thread (the embedded worker's job); how many this thread ran.
+
+    Returns only when no run is in flight anywhere. In scale mode a create or an edit also queues the Celery
+    task once its transaction commits (tests with a live server or `transaction=True`), and the session's
+    Celery worker, once an earlier test started it, may claim that run first; this thread then skips the
+    cohort (its run is in flight) and waits here for the worker's run to end."""
+    ran = worker.run_pending()
+    deadline = time.monotonic() + timeout
+    while CohortCalculation.objects.filter(
+        finished_at__isnull=True, started_at__gte=timezone.now() - worker.RUN_TIMEOUT
+    ).exists():
+        assert time.monotonic() < deadline, "a calculation in flight did not end"
+        time.sleep(0.05)
+        ran += worker.run_pending()  # an edit during that run left its cohort waiting
+    return ran
 
 
 def run_in_background(runs: int = 1, timeout: float = 30) -> None:
@@ -128,6 +141,15 @@ def _run_on_celery(timeout: float) -> None:
     while Cohort.objects.filter(is_calculating=True).exists():
         assert time.monotonic() < deadline, "the Celery worker did not calculate"
         time.sleep(0.05)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cohorts_worker(django_db_setup: None) -> None:
+    """Scale mode: the process's Celery test worker consumes the `cohorts` queue from the first cohort test on.
+    Started later, by the first `run_in_background`, its start-up purge would drop the task that test's create
+    had just queued, and the run would never come."""
+    if settings.CELERY_BROKER_URL:
+        celery_worker()
 
 
 @pytest.fixture(autouse=True)
