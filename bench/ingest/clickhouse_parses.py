@@ -29,10 +29,11 @@ import gzip
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from bench.ingest import in_process_project
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -42,24 +43,6 @@ STAGING_COLUMNS = (
     "person_created_at", "person_properties", "person_mode", "_timestamp",
 )  # fmt: skip
 PERSON_CHANGING = frozenset({"$identify", "$create_alias", "$merge_dangerously", "$set"})
-
-
-def _setup() -> None:
-    var_dir = tempfile.mkdtemp(prefix="bench-ch-parses-")
-    os.environ.update(VAR_DIR=var_dir, SECRET_KEY="x", DJANGO_SETTINGS_MODULE="posthog_clone.settings")
-    for name in ("SPOOL_PATH", "CELERY_BROKER_URL", "DATABASE_URL", "CLICKHOUSE_URL"):
-        os.environ.pop(name, None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", "--noinput", verbosity=0)
-    from posthog_clone.clickhouse.migrations import migrate
-
-    migrate()
-    with open(os.devnull, "w") as devnull:
-        call_command("bootstrap", "--json", stdout=devnull)
 
 
 def _proposed_tables(events: str) -> tuple[str, str]:
@@ -130,18 +113,16 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=4)
     parser.add_argument("--size", type=int, default=20_000)
     args = parser.parse_args()
-    _setup()
+    token = in_process_project("bench-ch-parses-")
     import orjson
 
     from bench.ingest.__main__ import _bodies
     from capture.parsing import capture_events_build
     from ingestion.pipeline import insert_events, process_batch
-    from posthog_clone.accounts.models import Team
     from posthog_clone.clickhouse import get_client, table
     from posthog_clone.sdk.tokens import team_id_for_token
     from posthog_clone.server.startup import tune_gc
 
-    token = Team.objects.first().api_token
     bodies = _bodies(token, args.size * args.batches)
     per_batch = args.size // 100
     batches = []

@@ -12,9 +12,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from bench.ingest import in_process_project
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -26,29 +27,13 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=10_000)
     parser.add_argument("--pyinstrument", action="store_true")
     args = parser.parse_args()
-    var_dir = tempfile.mkdtemp(prefix="bench-profile-")
-    os.environ.update(VAR_DIR=var_dir, SECRET_KEY="x", DJANGO_SETTINGS_MODULE="posthog_clone.settings")
-    for name in ("SPOOL_PATH", "CELERY_BROKER_URL", "DATABASE_URL", "CLICKHOUSE_URL"):
-        os.environ.pop(name, None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", "--noinput", verbosity=0)
-    from posthog_clone.clickhouse.migrations import migrate
-
-    migrate()
+    token = in_process_project("bench-profile-")
     from bench.ingest.__main__ import _bodies
     from capture.services import capture_request_ingest
     from ingestion import worker
     from ingestion.queue import get_spool
-    from posthog_clone.accounts.models import Team
     from posthog_clone.server.startup import tune_gc
 
-    with open(os.devnull, "w") as devnull:
-        call_command("bootstrap", "--json", stdout=devnull)
-    token = Team.objects.first().api_token
     bodies = _bodies(token, args.size * args.batches)
     tune_gc()  # as every server process does at start-up
     started, cpu = time.perf_counter(), time.thread_time()
