@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from posthog import request as posthog_request
 from rest_framework.test import APIClient
 
 from posthog_clone.accounts.models import Organization, PersonalAPIKey, Team, User
@@ -102,6 +103,15 @@ def _fresh_queue(settings: object, tmp_path_factory: pytest.TempPathFactory) -> 
     settings.SPOOL_PATH = tmp_path_factory.mktemp("spool") / "spool.sqlite3"
     if settings.INGEST_QUEUE == "celery":
         broker_purge()
+
+
+@pytest.fixture(autouse=True)
+def _sdk_connections_closed() -> Iterator[None]:
+    """posthog-python keeps one requests session per process: its kept-alive connections to a live server
+    would keep that server's request threads alive past the test, to close the test database's connection
+    from the wrong thread when the process exits."""
+    yield
+    posthog_request._get_session().close()
 
 
 @pytest.fixture(scope="session", autouse=True)

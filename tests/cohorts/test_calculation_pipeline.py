@@ -4,24 +4,16 @@ their distinct ids and the persons endpoint all see them; another project's same
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from posthog import Posthog
-from posthog import request as posthog_request
 
 from ingestion.worker import flush
 from tests.cohorts.conftest import calculate_waiting, create, filters, member_ids, prop, url
 
 pytestmark = pytest.mark.clickhouse
-
-
-@pytest.fixture(autouse=True)
-def _close_sdk_connections() -> Iterator[None]:
-    yield
-    posthog_request._get_session().close()
 
 
 def test_cohorts_of_captured_persons(live_server: Any, project: Any, other_project: Any) -> None:

@@ -7,12 +7,10 @@ InsightActorsQueryOptions, isolation, the endpoint's cache/async machinery, bad 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from posthog import Posthog
-from posthog import request as posthog_request
 
 from ingestion.worker import flush
 from tests.query.conftest import insert_events, insert_person, poll_query, query_url
@@ -46,12 +44,6 @@ PERSONS = {
     "u5": (["u5"], {"username": "zed"}),
     "u6": (["u6"], {"name": "Six"}),
 }
-
-
-@pytest.fixture(autouse=True)
-def _close_sdk_connections() -> Iterator[None]:
-    yield
-    posthog_request._get_session().close()
 
 
 def load(team_id: int) -> tuple[dict[str, str], list[str]]:

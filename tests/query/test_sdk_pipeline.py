@@ -4,12 +4,10 @@ Skips until capture (/batch/) and `ingestion.worker.flush` exist (other issues).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from posthog import Posthog
-from posthog import request as posthog_request
 
 from ingestion.worker import flush
 from tests.query.conftest import run
@@ -18,12 +16,6 @@ SEED = (
     "SELECT event, count() FROM events WHERE timestamp >= now() - INTERVAL 7 DAY "
     "GROUP BY event ORDER BY count() DESC LIMIT 20"
 )
-
-
-@pytest.fixture(autouse=True)
-def _close_sdk_connections() -> Iterator[None]:
-    yield
-    posthog_request._get_session().close()
 
 
 @pytest.mark.clickhouse

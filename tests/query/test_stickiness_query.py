@@ -6,12 +6,10 @@ point) run through `hogql_execute`. Every expected number was worked out by hand
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from posthog import Posthog
-from posthog import request as posthog_request
 
 from ingestion.worker import flush
 from query.hogql.errors import HogQLQueryError
@@ -403,14 +401,7 @@ def test_bad_actor_parameters_raise_query_errors(project: Any, params: dict, mes
 # -- through capture and the ingestion worker
 
 
-@pytest.fixture
-def _close_sdk_connections() -> Iterator[None]:
-    yield
-    posthog_request._get_session().close()  # the live server's request thread must not outlive the test database
-
-
 @pytest.mark.clickhouse
-@pytest.mark.usefixtures("_close_sdk_connections")
 def test_stickiness_counts_what_the_sdk_captured(live_server: Any, project: Any, other_project: Any) -> None:
     """Events sent by posthog-python through capture and the ingestion worker: an anonymous id aliased to an
     identified one is one person, active on 1, 3 and 4 Mar across both ids; someone else on 2 Mar only."""
