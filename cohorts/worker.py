@@ -17,7 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import close_old_connections
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from cohorts import calculation, scheduler
@@ -39,11 +39,14 @@ _in_flight: set[int] = set()
 _finished = 0  # runs the pool has finished in this process (tests and the bench wait on it)
 
 
+def runs_in_flight() -> QuerySet[CohortCalculation]:
+    """Runs started here or in another process and not finished, younger than ``RUN_TIMEOUT`` (older ones died)."""
+    return CohortCalculation.objects.filter(finished_at__isnull=True, started_at__gte=timezone.now() - RUN_TIMEOUT)
+
+
 def requested() -> list[int]:
     """Cohorts waiting for a run: flagged calculating, live, something to calculate, no run in flight."""
-    running = CohortCalculation.objects.filter(
-        cohort=OuterRef("pk"), finished_at__isnull=True, started_at__gte=timezone.now() - RUN_TIMEOUT
-    )
+    running = runs_in_flight().filter(cohort=OuterRef("pk"))
     return list(
         Cohort.objects.filter(is_calculating=True, deleted=False)
         .filter(Q(is_static=False) | Q(query__isnull=False))

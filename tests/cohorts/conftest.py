@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from cohorts import worker
-from cohorts.models import Cohort, CohortCalculation
+from cohorts.models import Cohort
 from cohorts.tasks import COHORTS_QUEUE
 from persons.models import Person, PersonDistinctId
 from posthog_clone import registry
@@ -101,9 +101,7 @@ def calculate_waiting(timeout: float = 30) -> int:
     cohort (its run is in flight) and waits here for the worker's run to end."""
     ran = worker.run_pending()
     deadline = time.monotonic() + timeout
-    while CohortCalculation.objects.filter(
-        finished_at__isnull=True, started_at__gte=timezone.now() - worker.RUN_TIMEOUT
-    ).exists():
+    while worker.runs_in_flight().exists():
         assert time.monotonic() < deadline, "a calculation in flight did not end"
         time.sleep(0.05)
         ran += worker.run_pending()  # an edit during that run left its cohort waiting
@@ -136,7 +134,7 @@ def run_in_background(runs: int = 1, timeout: float = 30) -> None:
 
 def _run_on_celery(timeout: float) -> None:
     assert not registry.BACKGROUND_WORKERS["cohorts"].enabled()  # scale mode runs no embedded worker
-    celery_worker()
+    # the Celery worker runs already: `_cohorts_worker` started it with the session's first cohort test
     deadline = time.monotonic() + timeout
     while Cohort.objects.filter(is_calculating=True).exists():
         assert time.monotonic() < deadline, "the Celery worker did not calculate"
