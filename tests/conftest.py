@@ -107,11 +107,12 @@ def _fresh_queue(settings: object, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(autouse=True)
 def _sdk_connections_closed() -> Iterator[None]:
-    """posthog-python keeps one requests session per process: its kept-alive connections to a live server
-    would keep that server's request threads alive past the test, to close the test database's connection
-    from the wrong thread when the process exits."""
+    """posthog-python keeps requests sessions per process (events, and flags): their kept-alive connections to a
+    live server would keep that server's request threads alive past the test, to close the test database's
+    connection from the wrong thread when the process exits."""
     yield
     posthog_request._get_session().close()
+    posthog_request._get_flags_session().close()
 
 
 @pytest.fixture(scope="session", autouse=True)

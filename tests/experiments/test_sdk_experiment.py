@@ -9,25 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
 from posthog import Posthog
-from posthog import request as posthog_request
 from scipy import stats
 
 USERS = 10_000
 FLAG = "new-checkout"
 FUNNEL = {"kind": "ExperimentMetric", "metric_type": "funnel", "series": [{"kind": "EventsNode", "event": "purchase"}]}
-
-
-@pytest.fixture(autouse=True)
-def _close_sdk_connections() -> Iterator[None]:
-    yield
-    posthog_request._get_session().close()
-    posthog_request._get_flags_session().close()
 
 
 def converts(variant: str, index: int) -> bool:

@@ -6,13 +6,11 @@ static ones cannot be (their members are not sent), so the SDK asks the server."
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.test import Client
 from posthog import Posthog
-from posthog import request as posthog_request
 
 from tests.flags.cohort_fixtures import (
     PEOPLE,
@@ -33,14 +31,6 @@ MEMBERS = {
     "beta-list": {"p2", "p5"},  # S1: static, members p2 and p5
 }
 DYNAMIC = ("acme-paying", "acme-or-other")  # evaluable by SDKs from the polled cohort trees
-
-
-@pytest.fixture(autouse=True)
-def _close_sdk_connections() -> Iterator[None]:
-    """Drop the SDK's pooled keep-alive connections before the live server stops."""
-    yield
-    posthog_request._get_session().close()
-    posthog_request._get_flags_session().close()
 
 
 @pytest.fixture

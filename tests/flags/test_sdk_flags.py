@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
 from posthog import Posthog
-from posthog import request as posthog_request
 
 from flags.evaluation import FlagDefinition, in_rollout, matching_variant
 from flags.models import FeatureFlag
@@ -48,15 +46,6 @@ def expected_value(key: str, distinct_id: str, properties: dict[str, Any]) -> bo
         assert variant is not None
         return variant
     return properties.get("plan") == "pro"
-
-
-@pytest.fixture(autouse=True)
-def _close_sdk_connections() -> Iterator[None]:
-    """Drop the SDK's pooled keep-alive connections before the live server stops (else its request
-    threads outlive the test database)."""
-    yield
-    posthog_request._get_session().close()
-    posthog_request._get_flags_session().close()
 
 
 @pytest.fixture

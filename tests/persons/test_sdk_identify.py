@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from posthog import Posthog
-from posthog import request as posthog_request
 
 from ingestion.worker import flush
-
-
-@pytest.fixture(autouse=True)
-def _close_sdk_connections() -> Iterator[None]:
-    yield
-    posthog_request._get_session().close()
 
 
 @pytest.mark.clickhouse

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from posthog import Posthog
-from posthog import request as posthog_request
 
 from definitions.models import PropertyDefinition
 from ingestion.worker import flush
@@ -280,14 +278,7 @@ def test_aggregates_group_by_the_other_columns(project: Any) -> None:
     assert default_order["results"] == [[5]]
 
 
-@pytest.fixture
-def sdk_connections_closed() -> Iterator[None]:
-    yield
-    posthog_request._get_session().close()  # a kept-alive connection would outlive the live server's database
-
-
 @pytest.mark.clickhouse
-@pytest.mark.usefixtures("sdk_connections_closed")
 def test_persons_made_by_capture_and_ingestion(live_server: Any, project: Any, other_project: Any) -> None:
     """identify / $set through capture and the ingestion worker: the person, its merged distinct ids and
     properties are listed, searchable and filterable; the other project's same distinct id is not."""

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from posthog import Posthog
-from posthog import request as posthog_request
 
 from cohorts.models import Cohort
 from ingestion.worker import flush
@@ -496,14 +494,7 @@ def test_their_rows_never_count_and_their_cohorts_never_resolve(
     assert their_rows == [[world["static"], 1], [world["foreign"], 1]]  # only rows under their team id
 
 
-@pytest.fixture
-def sdk_connections_closed() -> Iterator[None]:
-    yield
-    posthog_request._get_session().close()  # a kept-alive connection would outlive the live server's database
-
-
 @pytest.mark.clickhouse
-@pytest.mark.usefixtures("sdk_connections_closed")
 def test_cohorts_over_what_the_sdk_captured(live_server: Any, project: Any, other_project: Any) -> None:
     """Events and persons made by capture and the ingestion worker (an alias merged into one person): a static
     cohort of that person counts both of its distinct ids' events."""

@@ -5,12 +5,10 @@ events that came through capture and the ingestion worker. Expected numbers are 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from posthog import Posthog
-from posthog import request as posthog_request
 
 from ingestion.worker import flush
 from tests.query.conftest import insert_events, poll_query
@@ -175,14 +173,7 @@ def test_groups_are_the_actors(project: Any) -> None:
 # -- through capture and the ingestion worker
 
 
-@pytest.fixture
-def _close_sdk_connections() -> Iterator[None]:
-    yield
-    posthog_request._get_session().close()
-
-
 @pytest.mark.clickhouse
-@pytest.mark.usefixtures("_close_sdk_connections")
 def test_funnel_over_what_the_sdk_captured(live_server: Any, project: Any, other_project: Any) -> None:
     """An anonymous signup aliased to an identified user who then views and buys is one person through all three
     steps; someone else only signs up."""

@@ -6,12 +6,10 @@ through capture and ingestion, and bad input."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from posthog import Posthog
-from posthog import request as posthog_request
 
 from ingestion.worker import flush
 from query.hogql.parser import to_hogql
@@ -442,14 +440,7 @@ def test_bad_input_is_a_400_naming_the_problem(project: Any, node: dict, attr: s
     assert body["type"] == "validation_error" and body["attr"] == attr and detail in body["detail"], body
 
 
-@pytest.fixture
-def sdk_connections_closed() -> Iterator[None]:
-    yield
-    posthog_request._get_session().close()  # a kept-alive connection would outlive the live server's database
-
-
 @pytest.mark.clickhouse
-@pytest.mark.usefixtures("sdk_connections_closed")
 def test_lifecycle_of_what_the_sdk_captured(live_server: Any, project: Any, other_project: Any) -> None:
     """Pageviews through capture and the ingestion worker, which creates each person at its first event's
     timestamp and merges an alias into it: the default range (8 days to today) sees a new person who returns and

@@ -5,12 +5,10 @@ breakdown, InsightActorsQueryOptions, cache/async like the other kinds, bad inpu
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from posthog import Posthog
-from posthog import request as posthog_request
 
 from ingestion.worker import flush
 from tests.query.conftest import insert_events, insert_person, poll_query, query_url
@@ -231,14 +229,7 @@ def test_display_keys_are_accepted(project: Any) -> None:
 # -- through capture and the ingestion worker
 
 
-@pytest.fixture
-def _close_sdk_connections() -> Iterator[None]:
-    yield
-    posthog_request._get_session().close()
-
-
 @pytest.mark.clickhouse
-@pytest.mark.usefixtures("_close_sdk_connections")
 def test_retention_counts_what_the_sdk_captured(live_server: Any, project: Any, other_project: Any) -> None:
     """An anonymous id aliased to an identified one is one person: on 1 Mar (anon) and 3 Mar (identified);
     someone else on 2 Mar; the other project's events on 1–3 Mar never count."""
